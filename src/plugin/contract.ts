@@ -1,0 +1,57 @@
+/**
+ * The plugin contract. A plugin module's default export (or named export `plugin`, or an
+ * array `plugins`) is an RtdPlugin. Built-in plugins live in plugins/<name>/index.ts;
+ * external ones are named in a pipeline's `plugins:` list (npm package or path).
+ *
+ * A pipeline section that has a `plugin:` key (data, model, evaluation) is validated by that
+ * plugin's `schema` and handed to `create` with defaults filled in. The runner creates every
+ * stage first (so a model stage can call the evaluation stage during training), then runs
+ * them in STAGE_ORDER, passing one RunState along.
+ */
+import type {RunContext} from './run-context.js'
+
+/** Stage kinds, in the order the runner executes them. */
+export const PLUGIN_KINDS = ['data', 'model', 'evaluation'] as const
+export type PluginKind = (typeof PLUGIN_KINDS)[number]
+
+/** A JSON Schema (2020-12) object schema for a stage's options, without the `plugin` key. */
+export type JsonSchema = Record<string, unknown>
+
+export interface RtdPlugin<Options = Record<string, unknown>> {
+  /** The value users write as `plugin: <name>` in the stage. */
+  readonly name: string
+  readonly kind: PluginKind
+  /** One line for `rtd plugins`. */
+  readonly summary: string
+  /** Options of the stage: `type: object`, `properties` with `default`s and `description`s. */
+  readonly schema: JsonSchema
+  /** Build the stage. `options` are validated and have defaults filled in. No heavy work here. */
+  create(options: Options, ctx: RunContext): Stage | Promise<Stage>
+}
+
+export interface Stage {
+  /** Do the stage's work, reading and adding to the shared state. */
+  run(state: RunState): Promise<void>
+  /**
+   * Evaluation stages only: score a model on held-out data. The runner exposes it to the
+   * model stage as `state.evaluate`, so training can evaluate at its cadence.
+   */
+  evaluate?(model: unknown, data: unknown, opts: {step: number; final: boolean}): Promise<Record<string, number>>
+}
+
+/**
+ * What stages hand each other. Each field is owned by one kind of stage; the types are
+ * declared where that machinery lives (src/data, src/train) and imported here as they exist.
+ */
+export interface RunState {
+  /** Set by the data stage. */
+  data?: unknown
+  /** Set by the model stage. */
+  model?: unknown
+  /** Set by the runner from the evaluation stage's `evaluate`, when the pipeline has one. */
+  evaluate?: (model: unknown, data: unknown, opts: {step: number; final: boolean}) => Promise<Record<string, number>>
+  /** Final metrics, returned by `rtd run --json`. */
+  metrics?: Record<string, number>
+  /** Paths written by the run that the user cares about (exported model, tokenizer...). */
+  outputs?: Record<string, string>
+}

@@ -1,0 +1,37 @@
+/** What every stage gets from the runner: the resolved pipeline, where to write, how to report. */
+export interface Logger {
+  info(message: string): void
+  warn(message: string): void
+  /** Only with --verbose / DEBUG=rtd*; always written to the run log. */
+  debug(message: string): void
+}
+
+/** One JSON object per line in <runDir>/metrics.jsonl. */
+export interface MetricsSink {
+  write(record: Record<string, unknown>): void
+}
+
+/** A progress bar on stderr (a no-op when stderr is not a TTY or --json is set). */
+export interface ProgressBar {
+  update(done: number, fields?: Record<string, string | number>): void
+  stop(): void
+}
+
+export interface RunContext {
+  /** The fully resolved pipeline (extends merged, overrides applied, defaults filled in). */
+  readonly pipeline: Record<string, any>
+  /** Absolute path of the pipeline file; relative paths in it resolve against its folder. */
+  readonly pipelineFile: string
+  /** Absolute path of this run's directory (already created). */
+  readonly runDir: string
+  /** Absolute path of a cache root shared across runs (data shards etc.). RTD_CACHE or ~/.cache/rtd. */
+  readonly cacheDir: string
+  readonly seed: number
+  readonly log: Logger
+  readonly metrics: MetricsSink
+  /** Aborted on Ctrl-C: check it at safe points, save, then throw Interrupted. */
+  readonly signal: AbortSignal
+  /** Resolve a path written in the pipeline (relative to the pipeline file's folder). */
+  resolvePath(p: string): string
+  progress(opts: {label: string; total?: number; unit?: string}): ProgressBar
+}
