@@ -1,0 +1,49 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+/**
+ * Crash-safe cache entries: a build writes `<dir>/<key>.tmp-<pid>` and renames it to
+ * `<dir>/<key>` only when complete, so a directory named `<key>` is always whole. Leftover
+ * temporaries are never read; those whose process is gone are deleted.
+ */
+export function tmpPathFor(finalDir: string): string {
+  return `${finalDir}.tmp-${process.pid}`
+}
+
+export function removeStaleTmpDirs(params: {dir: string}): string[] {
+  if (!fs.existsSync(params.dir)) return []
+  const removed: string[] = []
+  for (const name of fs.readdirSync(params.dir)) {
+    const m = /\.tmp-(\d+)$/.exec(name)
+    if (!m) continue
+    const pid = Number(m[1])
+    // ours (a build in this process) or another live process's: being written, leave it
+    if (pid === process.pid || isAlive(pid)) continue
+    fs.rmSync(path.join(params.dir, name), {recursive: true, force: true})
+    removed.push(name)
+  }
+  return removed
+}
+
+/** Move a finished temporary into place. If another process finished the same key first, keep theirs. */
+export function commitTmpDir(params: {tmp: string; final: string}): void {
+  try {
+    fs.renameSync(params.tmp, params.final)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && fs.existsSync(params.final)) {
+      fs.rmSync(params.tmp, {recursive: true, force: true})
+      return
+    }
+    throw error
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
