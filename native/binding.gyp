@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "rtd_native",
+      "sources": ["rtd_native.c"],
+      "cflags": ["-O3", "-std=c11"],
+      "defines": ["NAPI_VERSION=8"],
+      "libraries": ["-lopenblas"]
+    }
+  ]
+}

@@ -1,0 +1,171 @@
+/*
+ * rtd native kernels: an N-API addon that runs OpenBLAS sgemm (and a strided transpose) directly
+ * on the TensorFlow.js wasm heap. The caller passes the heap's ArrayBuffer and byte offsets of
+ * tensors inside it; nothing is copied. Every offset is bounds-checked against the buffer, so a
+ * wrong offset throws instead of corrupting the heap. See src/runtime/native/ for the JS side.
+ */
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, NULL, "rtd_native: N-API call failed: " #call); \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+static int get_i64(napi_env env, napi_value v, int64_t* out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+static napi_value throw_range(napi_env env, const char* what) {
+  napi_throw_range_error(env, NULL, what);
+  return NULL;
+}
+
+/* Bytes a [rows, cols] float matrix batch spans: (batch-1)*stride + rows*cols elements. */
+static int fits(uint64_t off, int64_t batch, int64_t stride, int64_t elems, size_t len) {
+  if (batch < 1 || elems < 0 || stride < 0) return 0;
+  uint64_t last = (uint64_t)(batch - 1) * (uint64_t)stride + (uint64_t)elems;
+  return off % 4 == 0 && off <= len && last * 4 <= len - off;
+}
+
+/*
+ * sgemm(heap, batch, m, n, k, transA, transB, aOff, aStride, bOff, bStride, cOff)
+ * For i in [0, batch): C_i[m, n] = op(A_i) op(B_i), row-major, where A_i starts at
+ * aOff + 4*i*aStride (stride 0 = broadcast), op(A) is [m, k] (stored [k, m] if transA), op(B) is
+ * [k, n] (stored [n, k] if transB), C_i at cOff + 4*i*m*n.
+ */
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) return throw_range(env, "rtd_native.sgemm expects 12 arguments");
+  void* data = NULL;
+  size_t len = 0;
+  bool is_ab = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_range(env, "rtd_native.sgemm: heap must be an ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  int64_t v[11];
+  for (int i = 0; i < 11; i++) {
+    if (!get_i64(env, argv[i + 1], &v[i])) return throw_range(env, "rtd_native.sgemm: arguments 2-12 must be numbers");
+  }
+  int64_t batch = v[0], m = v[1], n = v[2], k = v[3], ta = v[4], tb = v[5];
+  int64_t aOff = v[6], aStride = v[7], bOff = v[8], bStride = v[9], cOff = v[10];
+  if (m < 1 || n < 1 || k < 1 || batch < 1 || aOff < 0 || bOff < 0 || cOff < 0) return throw_range(env, "rtd_native.sgemm: bad dimensions or offsets");
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) return throw_range(env, "rtd_native.sgemm: dimension exceeds int32");
+  if (!fits((uint64_t)aOff, batch, aStride, m * k, len) || !fits((uint64_t)bOff, batch, bStride, k * n, len) ||
+      !fits((uint64_t)cOff, batch, m * n, m * n, len)) {
+    return throw_range(env, "rtd_native.sgemm: operand outside the heap");
+  }
+  char* base = (char*)data;
+  for (int64_t i = 0; i < batch; i++) {
+    const float* a = (const float*)(base + aOff) + i * aStride;
+    const float* b = (const float*)(base + bOff) + i * bStride;
+    float* c = (float*)(base + cOff) + i * m * n;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+                1.0f, a, ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0.0f, c, (int)n);
+  }
+  return NULL;
+}
+
+/*
+ * transpose(heap, xOff, outOff, shape[], perm[], bytesPerElement)
+ * out = x permuted by perm (out dim j = x dim perm[j]); element bytes 1, 2 or 4. Exact copy.
+ */
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) return throw_range(env, "rtd_native.transpose expects 6 arguments");
+  void* data = NULL;
+  size_t len = 0;
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  int64_t xOff, outOff, bpe;
+  if (!get_i64(env, argv[1], &xOff) || !get_i64(env, argv[2], &outOff) || !get_i64(env, argv[5], &bpe)) {
+    return throw_range(env, "rtd_native.transpose: offsets must be numbers");
+  }
+  uint32_t rank = 0, prank = 0;
+  CHECK(napi_get_array_length(env, argv[3], &rank));
+  CHECK(napi_get_array_length(env, argv[4], &prank));
+  if (rank != prank || rank < 1 || rank > 8) return throw_range(env, "rtd_native.transpose: rank 1-8, perm of the same rank");
+  if (bpe != 1 && bpe != 2 && bpe != 4) return throw_range(env, "rtd_native.transpose: element size 1, 2 or 4");
+  int64_t shape[8], perm[8], xstride[8], oshape[8];
+  int seen[8] = {0};
+  uint64_t total = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    napi_value e;
+    CHECK(napi_get_element(env, argv[3], i, &e));
+    if (!get_i64(env, e, &shape[i]) || shape[i] < 0) return throw_range(env, "rtd_native.transpose: bad shape");
+    CHECK(napi_get_element(env, argv[4], i, &e));
+    if (!get_i64(env, e, &perm[i]) || perm[i] < 0 || perm[i] >= rank || seen[perm[i]]++) return throw_range(env, "rtd_native.transpose: bad perm");
+    total *= (uint64_t)shape[i];
+  }
+  if (xOff < 0 || outOff < 0 || (uint64_t)xOff > len || (uint64_t)outOff > len || total * bpe > len - xOff || total * bpe > len - outOff) {
+    return throw_range(env, "rtd_native.transpose: operand outside the heap");
+  }
+  if (total == 0) return NULL;
+  xstride[rank - 1] = 1;
+  for (int i = (int)rank - 2; i >= 0; i--) xstride[i] = xstride[i + 1] * shape[i + 1];
+  int64_t ostride_in_x[8];
+  for (uint32_t j = 0; j < rank; j++) {
+    oshape[j] = shape[perm[j]];
+    ostride_in_x[j] = xstride[perm[j]];
+  }
+  char* base = (char*)data;
+  const char* x = base + xOff;
+  char* out = base + outOff;
+  /* Walk the output in order; the innermost output dim is a strided gather from x. */
+  int64_t idx[8] = {0};
+  int64_t inner = oshape[rank - 1], istride = ostride_in_x[rank - 1];
+  uint64_t rows = total / (uint64_t)inner;
+  for (uint64_t r = 0; r < rows; r++) {
+    int64_t src = 0;
+    for (uint32_t j = 0; j + 1 < rank; j++) src += idx[j] * ostride_in_x[j];
+    if (bpe == 4) {
+      const uint32_t* s = (const uint32_t*)x + src;
+      uint32_t* d = (uint32_t*)out + r * inner;
+      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
+    } else {
+      for (int64_t t = 0; t < inner; t++) memcpy(out + (r * inner + t) * bpe, x + (src + t * istride) * bpe, (size_t)bpe);
+    }
+    for (int j = (int)rank - 2; j >= 0; j--) {
+      if (++idx[j] < oshape[j]) break;
+      idx[j] = 0;
+    }
+  }
+  return NULL;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n = 1;
+  if (argc != 1 || !get_i64(env, argv[0], &n) || n < 1 || n > 256) return throw_range(env, "rtd_native.setThreads expects 1-256");
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+static napi_value blas_config(napi_env env, napi_callback_info info) {
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"blasConfig", NULL, blas_config, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

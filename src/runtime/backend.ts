@@ -1,0 +1,190 @@
+/**
+ * Chooses and prepares the TensorFlow.js backend rtd computes on (SPEC A.11, issue 3).
+ *
+ * - `wasm` (default when tfjs-node is absent): SIMD wasm plus the kernels that make it train
+ *   and run matmuls fast (O(N) UnsortedSegmentSum, XNNPACK-routed BatchMatMul and fused matmul,
+ *   optionally a native BLAS sgemm on the wasm heap).
+ * - `cpu`: the pure-JS backend (tiny shapes, tests), with the O(N) UnsortedSegmentSum.
+ * - `tensorflow`: `@tensorflow/tfjs-node(-gpu)` when the user installed one; never a dependency.
+ */
+import * as tf from '@tensorflow/tfjs'
+import {ConfigError} from '../errors.js'
+import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
+import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
+import {registerWasmFusedMatMul} from './kernels/wasm-fused-mat-mul.js'
+import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
+import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
+
+export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const
+export type BackendChoice = (typeof BACKEND_CHOICES)[number]
+export const NATIVE_CHOICES = ['auto', 'on', 'off'] as const
+export type NativeChoice = (typeof NATIVE_CHOICES)[number]
+
+export interface InitBackendOptions {
+  /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `wasm`. */
+  backend?: BackendChoice
+  /** BLAS threads for the native kernels (wasm has no threads in Node). Default 1. */
+  threads?: number
+  /**
+   * Native BLAS kernels on the wasm heap. `auto` (default): use them when the addon is built and
+   * the pinned tfjs version matches, else say why once and run plain wasm. `on`: fail if they
+   * cannot load. `off`: never.
+   */
+  native?: NativeChoice
+  /** Where one-line notes go (e.g. "native kernels off: <why>"). Default: nowhere. */
+  log?: (msg: string) => void
+}
+
+export interface BackendInfo {
+  /** The tfjs backend name now active: 'wasm', 'cpu' or 'tensorflow'. */
+  backend: 'wasm' | 'cpu' | 'tensorflow'
+  /** Whether native BLAS kernels are registered on the wasm backend. */
+  native: boolean
+  /** Why native kernels are off (absent when on). */
+  nativeReason?: string
+  /** BLAS threads in use by the native kernels (1 when native is off). */
+  threads: number
+  /** Kernels rtd registered over or beside the stock ones. */
+  kernels: string[]
+  /** The tfjs version the kernels were written against and found. */
+  tfjsVersion: string
+}
+
+/** Exact version the wasm-internal kernels were written against. */
+export const PINNED_TFJS_VERSION = '4.22.0'
+
+let current: {key: string; info: BackendInfo} | undefined
+let pending: Promise<BackendInfo> | undefined
+
+/**
+ * Selects, initialises and patches the backend. Idempotent: a second call with the same options
+ * returns the same info; with other options it switches backend (kernels stay registered).
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const key = JSON.stringify([opts.backend ?? 'auto', opts.threads ?? 1, opts.native ?? 'auto'])
+  while (pending !== undefined) await pending.catch(() => undefined)
+  if (current?.key === key && tf.getBackend() === current.info.backend) return current.info
+  pending = doInit(opts)
+  try {
+    const info = await pending
+    current = {key, info}
+    return info
+  } finally {
+    pending = undefined
+  }
+}
+
+async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
+  const choice = opts.backend ?? 'auto'
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new ConfigError(`runtime.backend '${String(choice)}' is not one of ${BACKEND_CHOICES.join(', ')}`, {code: 'runtime.backend_unknown'})
+  }
+  const native = opts.native ?? 'auto'
+  if (!NATIVE_CHOICES.includes(native)) {
+    throw new ConfigError(`runtime.native '${String(native)}' is not one of ${NATIVE_CHOICES.join(', ')}`, {code: 'runtime.native_unknown'})
+  }
+  const threads = opts.threads ?? 1
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ConfigError(`runtime.threads must be a positive integer, got ${threads}`, {code: 'runtime.threads_invalid'})
+  }
+  const log = opts.log ?? (() => {})
+  checkVersion()
+
+  if (choice === 'tensorflow' || choice === 'auto') {
+    const loaded = await tryLoadTfjsNode()
+    if (loaded.ok) {
+      await setBackendOrThrow('tensorflow')
+      return {backend: 'tensorflow', native: false, nativeReason: 'tensorflow backend', threads, kernels: [], tfjsVersion: tf.version.tfjs}
+    }
+    if (choice === 'tensorflow') {
+      throw new ConfigError(`runtime.backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which could not be loaded: ${loaded.why}`, {
+        code: 'runtime.tensorflow_missing',
+        suggestions: [
+          `npm install @tensorflow/tfjs-node@${PINNED_TFJS_VERSION} (it downloads libtensorflow at install, so it needs network access)`,
+          "or use runtime.backend 'wasm' (the default without tfjs-node) or 'cpu'",
+        ],
+      })
+    }
+  }
+
+  if (choice === 'cpu') {
+    await setBackendOrThrow('cpu')
+    registerUnsortedSegmentSum('cpu')
+    return {backend: 'cpu', native: false, nativeReason: 'cpu backend', threads: 1, kernels: ['UnsortedSegmentSum'], tfjsVersion: tf.version.tfjs}
+  }
+
+  // wasm (explicit, or auto without tfjs-node)
+  await import('@tensorflow/tfjs-backend-wasm')
+  // Initialise first: kernels are replaced only after the stock setupFuncs have run.
+  await setBackendOrThrow('wasm')
+  registerUnsortedSegmentSum('wasm')
+  registerUnsortedSegmentSum('cpu') // tfjs may fall back to cpu for small host-side work
+  let nativeKernels: NativeKernels | undefined
+  let nativeReason: string | undefined
+  if (native !== 'off') {
+    const loaded = loadNativeKernels()
+    if (loaded.ok) nativeKernels = loaded.kernels
+    else nativeReason = loaded.why
+  } else {
+    nativeReason = 'disabled by runtime.native: off'
+  }
+  if (native === 'on' && nativeKernels === undefined) {
+    throw new ConfigError(`runtime.native 'on' but the native kernels cannot be used: ${nativeReason}`, {
+      code: 'runtime.native_unavailable',
+      suggestions: ['install a C compiler and libopenblas-dev, then run `node native/build.mjs`', "or set runtime.native to 'auto' or 'off'"],
+    })
+  }
+  const kernels = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul']
+  if (nativeKernels !== undefined) {
+    nativeKernels.setThreads(threads)
+    const names = registerNativeKernels({kernels: nativeKernels})
+    kernels.push(...names.map((n) => `native:${n}`))
+  } else {
+    unregisterNativeKernels()
+    registerWasmBatchMatMul()
+    registerWasmFusedMatMul()
+    if (native === 'auto') logOnce(log, `native kernels off: ${nativeReason}`)
+  }
+  const info: BackendInfo = {backend: 'wasm', native: nativeKernels !== undefined, threads: nativeKernels ? threads : 1, kernels, tfjsVersion: tf.version.tfjs}
+  if (nativeReason !== undefined && nativeKernels === undefined) info.nativeReason = nativeReason
+  return info
+}
+
+const logged = new Set<string>()
+function logOnce(log: (msg: string) => void, msg: string): void {
+  if (logged.has(msg)) return
+  logged.add(msg)
+  log(msg)
+}
+
+function checkVersion(): void {
+  if (tf.version.tfjs !== PINNED_TFJS_VERSION) {
+    // The kernels reach into wasm-backend internals laid out for exactly this version.
+    throw new ConfigError(`@tensorflow/tfjs is ${tf.version.tfjs} but rtd's kernels require exactly ${PINNED_TFJS_VERSION}`, {
+      code: 'runtime.tfjs_version',
+      suggestions: [`npm install --save-exact @tensorflow/tfjs@${PINNED_TFJS_VERSION} @tensorflow/tfjs-backend-wasm@${PINNED_TFJS_VERSION}`],
+    })
+  }
+}
+
+async function tryLoadTfjsNode(): Promise<{ok: true} | {ok: false; why: string}> {
+  const reasons: string[] = []
+  for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(name)
+      if (tf.findBackend('tensorflow') != null) return {ok: true}
+      reasons.push(`${name} loaded but registered no 'tensorflow' backend`)
+    } catch (err) {
+      reasons.push(`${name}: ${(err as Error).message.split('\n')[0]}`)
+    }
+  }
+  return {ok: false, why: reasons.join('; ')}
+}
+
+async function setBackendOrThrow(name: string): Promise<void> {
+  const ok = await tf.setBackend(name)
+  await tf.ready()
+  if (!ok || tf.getBackend() !== name) {
+    throw new ConfigError(`could not initialise the TensorFlow.js '${name}' backend`, {code: 'runtime.backend_init_failed'})
+  }
+}

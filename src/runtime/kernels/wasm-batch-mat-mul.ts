@@ -1,0 +1,200 @@
+/**
+ * BatchMatMul for the wasm backend that always reaches XNNPACK (SPEC A.11).
+ *
+ * Stock tfjs 4.22 wasm runs a product through XNNPACK (16-24 GFLOP/s) only when neither
+ * operand is transposed and the batch is 1; everything else (all of backprop, all of attention)
+ * falls to a scalar loop at 0.4-2 GFLOP/s. Here every case becomes untransposed batch-1 calls:
+ * transposed operands are transposed explicitly, a broadcast right operand lets the batch fold
+ * into M, and a real batch runs as one call per matrix on zero-copy views into the wasm heap.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
+import {replaceKernel} from './register-kernel.js'
+
+/** The C++ kernel behind the stock BatchMatMul (ids, not pointers). */
+type WasmMatMulFn = (
+  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
+  transposeA: boolean, transposeB: boolean, outId: number,
+) => void
+type WasmTransposeFn = (xId: number, xShape: Uint8Array, xRank: number, dtype: number, outId: number, perm: Uint8Array, permRank: number) => void
+
+interface WasmInternals {
+  cwrap(name: string, ret: null, args: string[]): unknown
+  tfjs: {registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void}
+}
+
+/**
+ * Operands as row-major 3-D matrices: a [batchA, M, K] (stored [batchA, K, M] when transposeA),
+ * b [batchB, K, N] (stored [batchB, N, K] when transposeB).
+ */
+export interface MatMulPlan {
+  transposeA: boolean
+  transposeB: boolean
+  batchA: number
+  batchB: number
+  m: number
+  k: number
+  n: number
+  /** Broadcast batch shape of the output, without [M, N]. */
+  outBatchShape: number[]
+}
+
+export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): MatMulPlan {
+  const ar = a.shape.length
+  const br = b.shape.length
+  const k = transposeA ? a.shape[ar - 2]! : a.shape[ar - 1]!
+  const kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!
+  const m = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!
+  const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!
+  if (k !== kb) {
+    throw new Error(`matMul: inner dimensions ${k} and ${kb} of shapes [${a.shape}] and [${b.shape}] ` +
+      `(transposeA=${transposeA}, transposeB=${transposeB}) must match`)
+  }
+  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2))
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2))
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2))
+  const batch = tf.util.sizeFromShape(outBatchShape)
+  // Flattened batches broadcast only when one side is a single matrix (what tfjs supports too).
+  if (!((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1))) {
+    throw new Error(`matMul: batch dimensions of [${a.shape}] and [${b.shape}] broadcast only when one side has a batch of 1`)
+  }
+  return {transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape}
+}
+
+const setups = new WeakMap<BackendWasm, {matMul: WasmMatMulFn; transpose: WasmTransposeFn}>()
+
+function setup(backend: BackendWasm) {
+  let fns = setups.get(backend)
+  if (fns === undefined) {
+    const wasm = backend.wasm as unknown as WasmInternals
+    fns = {
+      matMul: wasm.cwrap(tf.BatchMatMul, null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as WasmMatMulFn,
+      transpose: wasm.cwrap(tf.Transpose, null, ['number', 'array', 'number', 'number', 'number', 'array', 'number']) as WasmTransposeFn,
+    }
+    setups.set(backend, fns)
+  }
+  return fns
+}
+
+function shapeBytes(shape: number[]): Uint8Array {
+  return new Uint8Array(new Int32Array(shape).buffer)
+}
+
+const FLOAT32_CPP_DTYPE = 0 // CppDType.float32 in the wasm backend
+
+/** [batch, r, c] -> new [batch, c, r] tensor on the heap (caller disposes). */
+function transposeLast2(backend: BackendWasm, x: tf.TensorInfo, batch: number, r: number, c: number): tf.TensorInfo {
+  const out = backend.makeOutput([batch, c, r], 'float32')
+  const xId = backend.dataIdMap.get(x.dataId)!.id
+  const outId = backend.dataIdMap.get(out.dataId)!.id
+  const perm = batch === 1 ? [1, 0] : [0, 2, 1]
+  const shape = batch === 1 ? [r, c] : [batch, r, c]
+  setup(backend).transpose(xId, shapeBytes(shape), shape.length, FLOAT32_CPP_DTYPE, outId, shapeBytes(perm), perm.length)
+  return out
+}
+
+/** Registers a tensor id that aliases heap memory owned by another tensor; undo with dropView. */
+function makeView(backend: BackendWasm, offset: number, size: number): number {
+  const internals = backend as unknown as {dataIdNextNumber: number}
+  const id = internals.dataIdNextNumber++
+  ;(backend.wasm as unknown as WasmInternals).tfjs.registerTensor(id, size, offset)
+  return id
+}
+
+function dropView(backend: BackendWasm, id: number): void {
+  // Forget the id (and XNNPACK's cached operator for it) without freeing the aliased memory.
+  ;(backend.wasm as unknown as WasmInternals).tfjs.disposeData(id)
+}
+
+/**
+ * Computes out[i] = a[i or 0] x b[i or 0] for contiguous a [batchA, M, K], b [batchB, K, N]
+ * into `out` [batch, M, N], always through XNNPACK's untransposed batch-1 path.
+ */
+function xnnMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, plan: MatMulPlan): void {
+  const {batchA, batchB, m, k, n} = plan
+  if (plan.transposeA || plan.transposeB) throw new Error('xnnMatMul: operands must be untransposed')
+  const {matMul} = setup(backend)
+  const aId = backend.dataIdMap.get(a.dataId)!.id
+  const bId = backend.dataIdMap.get(b.dataId)!.id
+  const outId = backend.dataIdMap.get(out.dataId)!.id
+  if (batchB === 1) {
+    // A shared right operand: fold A's batch into M, one [batchA*M, K] x [K, N] call.
+    const rows = batchA * m
+    matMul(aId, shapeBytes([1, rows, k]), 3, bId, shapeBytes([1, k, n]), 3, false, false, outId)
+    return
+  }
+  const batch = Math.max(batchA, batchB)
+  const aOff = backend.getMemoryOffset(a.dataId)
+  const bOff = backend.getMemoryOffset(b.dataId)
+  const outOff = backend.getMemoryOffset(out.dataId)
+  const aShape = shapeBytes([1, m, k])
+  const bShape = shapeBytes([1, k, n])
+  for (let i = 0; i < batch; i++) {
+    const av = batchA === 1 ? aId : makeView(backend, aOff + 4 * i * m * k, m * k)
+    const bv = makeView(backend, bOff + 4 * i * k * n, k * n)
+    const ov = makeView(backend, outOff + 4 * i * m * n, m * n)
+    matMul(av, aShape, 3, bv, bShape, 3, false, false, ov)
+    if (av !== aId) dropView(backend, av)
+    dropView(backend, bv)
+    dropView(backend, ov)
+  }
+}
+
+export interface WasmMatMulArgs {
+  a: tf.TensorInfo
+  b: tf.TensorInfo
+  transposeA: boolean
+  transposeB: boolean
+  backend: BackendWasm
+  /** What computes the product; defaults to the XNNPACK route. */
+  engine?: MatMulEngine
+}
+
+/** Computes `out` [batch, M, N] from operands laid out as `plan` says. */
+export interface MatMulEngine {
+  /** Whether `compute` accepts transposed operands; if not they are transposed first. */
+  transposes: boolean
+  compute(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, plan: MatMulPlan): void
+}
+
+export const xnnpackEngine: MatMulEngine = {transposes: false, compute: xnnMatMul}
+
+/** A float32 BatchMatMul on the wasm heap: returns a new [...batch, M, N] tensor info. */
+export function wasmMatMul({a, b, transposeA, transposeB, backend, engine = xnnpackEngine}: WasmMatMulArgs): tf.TensorInfo {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new Error(`BatchMatMul on wasm supports float32 only, got ${a.dtype} and ${b.dtype}`)
+  }
+  const plan = planMatMul(a, b, transposeA, transposeB)
+  const {batchA, batchB, m, k, n, outBatchShape} = plan
+  const batch = Math.max(batchA, batchB)
+  // A transposed vector ([.., 1, c] or [.., r, 1]) already has the untransposed layout.
+  const explicitA = transposeA && k > 1 && m > 1 && !engine.transposes
+  const explicitB = transposeB && k > 1 && n > 1 && !engine.transposes
+  const a3 = explicitA ? transposeLast2(backend, a, batchA, k, m) : a
+  const b3 = explicitB ? transposeLast2(backend, b, batchB, n, k) : b
+  const layout: MatMulPlan = {...plan, transposeA: transposeA && !explicitA && k > 1 && m > 1, transposeB: transposeB && !explicitB && k > 1 && n > 1}
+  const out = backend.makeOutput([...outBatchShape, m, n], 'float32')
+  if (batch * m * n > 0) {
+    if (k === 0) backend.typedArrayFromHeap(out).fill(0)
+    else engine.compute(backend, a3, b3, out, layout)
+  }
+  if (a3 !== a) backend.disposeData(a3.dataId)
+  if (b3 !== b) backend.disposeData(b3.dataId)
+  return out
+}
+
+function batchMatMulKernel(engine?: MatMulEngine) {
+  return (args: {inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap}): tf.TensorInfo => {
+    const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo}
+    const {transposeA, transposeB} = args.attrs as unknown as tf.BatchMatMulAttrs
+    return wasmMatMul({a, b, transposeA, transposeB, backend: args.backend, engine})
+  }
+}
+
+/**
+ * Registers the BatchMatMul over the stock wasm one; `engine` (e.g. a native sgemm) replaces
+ * the XNNPACK route.
+ */
+export function registerWasmBatchMatMul(opts: {engine?: MatMulEngine} = {}): void {
+  replaceKernel({kernelName: tf.BatchMatMul, backendName: 'wasm', kernelFunc: batchMatMulKernel(opts.engine) as unknown as tf.KernelFunc})
+}

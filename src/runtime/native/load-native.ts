@@ -1,0 +1,56 @@
+/**
+ * Loads the optional native addon (native/rtd_native.c, built by native/build.mjs) if present.
+ * Never throws: returns why it is unavailable so the runtime can say so once.
+ */
+import fs from 'node:fs'
+import {createRequire} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** The addon's functions; offsets are byte offsets into `heap`, strides in float32 elements. */
+export interface NativeKernels {
+  sgemm(heap: ArrayBuffer, batch: number, m: number, n: number, k: number, transA: number, transB: number,
+    aOff: number, aStride: number, bOff: number, bStride: number, cOff: number): void
+  transpose(heap: ArrayBuffer, xOff: number, outOff: number, shape: number[], perm: number[], bytesPerElement: number): void
+  setThreads(n: number): void
+  blasConfig(): string
+}
+
+export type LoadNativeResult = {ok: true; kernels: NativeKernels; path: string} | {ok: false; why: string}
+
+const ADDON_RELATIVE = path.join('native', 'build', 'Release', 'rtd_native.node')
+
+/** Finds the addon: $RTD_NATIVE_ADDON, else native/build/Release under the package root. */
+export function findNativeAddon(): string | undefined {
+  const fromEnv = process.env['RTD_NATIVE_ADDON']
+  if (fromEnv) return fromEnv
+  // This file sits at src/runtime/native (tsx) or dist/src/runtime/native (built): walk up.
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, ADDON_RELATIVE)
+    if (fs.existsSync(candidate)) return candidate
+    dir = path.dirname(dir)
+  }
+  return undefined
+}
+
+let cached: LoadNativeResult | undefined
+
+export function loadNativeKernels(): LoadNativeResult {
+  if (cached !== undefined) return cached
+  if (process.env['RTD_NATIVE'] === 'off') return (cached = {ok: false, why: 'RTD_NATIVE=off'})
+  const file = findNativeAddon()
+  if (file === undefined) {
+    return (cached = {ok: false, why: 'addon not built (needs a C compiler and libopenblas-dev; build with `node native/build.mjs`)'})
+  }
+  try {
+    const require = createRequire(import.meta.url)
+    const kernels = require(file) as NativeKernels
+    if (typeof kernels.sgemm !== 'function' || typeof kernels.transpose !== 'function') {
+      return (cached = {ok: false, why: `${file} is not the rtd native addon (rebuild with \`node native/build.mjs\`)`})
+    }
+    return (cached = {ok: true, kernels, path: file})
+  } catch (err) {
+    return (cached = {ok: false, why: `cannot load ${file}: ${(err as Error).message.split('\n')[0]}`})
+  }
+}
