@@ -1,0 +1,153 @@
+/**
+ * AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, arXiv 1711.05101), the update
+ * of torch.optim.AdamW (SPEC A.7, B.7.4):
+ *
+ *   p ← p − lr·wd·p                       (decay first, on the pre-update value; skipped for no-decay names)
+ *   m ← β1·m + (1 − β1)·g
+ *   v ← β2·v + (1 − β2)·g²
+ *   p ← p − lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps)
+ *
+ * t counts the updates a parameter has received (torch keeps it per parameter, so a parameter
+ * without a gradient in some step is skipped entirely: no decay, no moment update).
+ * m and v live in non-trainable tf.Variables updated with `assign`, so a step allocates only
+ * temporaries inside `tidy` and the tensor count stays constant.
+ */
+import * as tf from '@tensorflow/tfjs'
+import {RuntimeFailure} from '../errors.js'
+import type {TensorToWrite} from '../checkpoint/safetensors.js'
+
+/** Names that get no weight decay: biases and LayerNorm parameters (Hugging Face naming). */
+export function isNoDecayName(name: string): boolean {
+  return name.endsWith('.bias') || name.includes('LayerNorm')
+}
+
+export interface AdamWOptions {
+  /** Parameters by name. Names are also the keys of `step`'s gradient map and of the state. */
+  variables: Map<string, tf.Variable>
+  /** Default 0.9. */
+  beta1?: number
+  /** Default 0.999. */
+  beta2?: number
+  /** Default 1e-6 (the DeBERTa/ELECTRA value; torch's default is 1e-8). */
+  eps?: number
+  /** Decoupled weight decay. Default 0.01. */
+  weightDecay?: number
+  /** Which names are exempt from weight decay. Default: `isNoDecayName`. */
+  noDecay?: (name: string) => boolean
+}
+
+/** Optimizer state as host arrays, for checkpoints. */
+export interface AdamWState {
+  /** Updates received, per parameter. */
+  steps: Record<string, number>
+  m: Map<string, TensorToWrite>
+  v: Map<string, TensorToWrite>
+}
+
+export class AdamW {
+  readonly beta1: number
+  readonly beta2: number
+  readonly eps: number
+  readonly weightDecay: number
+  private readonly variables: Map<string, tf.Variable>
+  private readonly decays: Map<string, boolean>
+  private readonly m = new Map<string, tf.Variable>()
+  private readonly v = new Map<string, tf.Variable>()
+  private readonly steps = new Map<string, number>()
+
+  constructor(opts: AdamWOptions) {
+    this.beta1 = opts.beta1 ?? 0.9
+    this.beta2 = opts.beta2 ?? 0.999
+    this.eps = opts.eps ?? 1e-6
+    this.weightDecay = opts.weightDecay ?? 0.01
+    const noDecay = opts.noDecay ?? isNoDecayName
+    this.variables = opts.variables
+    this.decays = new Map()
+    for (const [name, p] of opts.variables) {
+      this.decays.set(name, !noDecay(name))
+      // unnamed variables: tfjs variable names are global and must be unique
+      this.m.set(name, tf.variable(tf.zeros(p.shape, 'float32'), false))
+      this.v.set(name, tf.variable(tf.zeros(p.shape, 'float32'), false))
+      this.steps.set(name, 0)
+    }
+  }
+
+  /** Whether `name` is weight-decayed. */
+  isDecayed(name: string): boolean {
+    return this.decays.get(name) ?? false
+  }
+
+  /**
+   * Apply one update with learning rate `lr`. `grads` maps parameter names to gradients of
+   * the same shape; parameters absent from it are left untouched. The caller keeps
+   * ownership of the gradient tensors.
+   */
+  step(grads: Map<string, tf.Tensor>, lr: number): void {
+    for (const name of grads.keys()) {
+      if (!this.variables.has(name)) throw new RuntimeFailure(`AdamW got a gradient for ${name}, which is not one of its ${this.variables.size} parameters`, {code: 'optimizer.unknown_parameter'})
+    }
+    const {beta1: b1, beta2: b2, eps, weightDecay: wd} = this
+    for (const [name, g] of grads) {
+      const p = this.variables.get(name)!
+      if (!tf.util.arraysEqual(g.shape, p.shape)) {
+        throw new RuntimeFailure(`gradient of ${name} has shape ${JSON.stringify(g.shape)}, parameter has ${JSON.stringify(p.shape)}`, {code: 'optimizer.shape_mismatch'})
+      }
+      const t = this.steps.get(name)! + 1
+      this.steps.set(name, t)
+      const m = this.m.get(name)!
+      const v = this.v.get(name)!
+      // scalars computed in float64 on the host, like torch's python-float step size
+      const stepSize = lr / (1 - Math.pow(b1, t))
+      const sqrtBc2 = Math.sqrt(1 - Math.pow(b2, t))
+      const decay = this.decays.get(name) ? 1 - lr * wd : 1
+      tf.tidy(() => {
+        const g32 = g.dtype === 'float32' ? g : g.toFloat()
+        const mNew = m.mul(b1).add(g32.mul(1 - b1))
+        const vNew = v.mul(b2).add(g32.square().mul(1 - b2))
+        const denom = vNew.sqrt().div(sqrtBc2).add(eps)
+        const pDecayed = decay === 1 ? p : p.mul(decay)
+        const pNew = pDecayed.sub(mNew.div(denom).mul(stepSize))
+        m.assign(mNew)
+        v.assign(vNew)
+        p.assign(pNew)
+      })
+    }
+  }
+
+  /** Host copy of m, v and the step counts. */
+  exportState(): AdamWState {
+    const state: AdamWState = {steps: {}, m: new Map(), v: new Map()}
+    for (const name of this.variables.keys()) {
+      state.steps[name] = this.steps.get(name)!
+      const m = this.m.get(name)!
+      const v = this.v.get(name)!
+      state.m.set(name, {shape: [...m.shape], data: m.dataSync() as Float32Array})
+      state.v.set(name, {shape: [...v.shape], data: v.dataSync() as Float32Array})
+    }
+    return state
+  }
+
+  /** Restore a state from `exportState` (every parameter must be present, shapes must match). */
+  importState(state: AdamWState): void {
+    for (const name of this.variables.keys()) {
+      const m = state.m.get(name)
+      const v = state.v.get(name)
+      const t = state.steps[name]
+      if (!m || !v || t === undefined) throw new RuntimeFailure(`optimizer state has no entry for parameter ${name}`, {code: 'optimizer.state_missing', suggestions: ['the checkpoint was written for a different model; start a new run']})
+      for (const [which, h, target] of [['m', m, this.m.get(name)!], ['v', v, this.v.get(name)!]] as const) {
+        if (!tf.util.arraysEqual(h.shape, target.shape)) {
+          throw new RuntimeFailure(`optimizer state ${which} of ${name} has shape ${JSON.stringify(h.shape)}, parameter has ${JSON.stringify(target.shape)}`, {code: 'optimizer.state_shape'})
+        }
+        tf.tidy(() => target.assign(tf.tensor(Float32Array.from(h.data), h.shape, 'float32')))
+      }
+      this.steps.set(name, t)
+    }
+  }
+
+  dispose(): void {
+    for (const x of this.m.values()) x.dispose()
+    for (const x of this.v.values()) x.dispose()
+    this.m.clear()
+    this.v.clear()
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Loss weights (SPEC A.6): lambda for L_RTD and the weight of L_MLM, each either a constant
+ * or a linear ramp from `start` to `end` over `steps` updates (then held at `end`).
+ * `step` is the number of updates already applied, so the first update uses `start`.
+ */
+import {ConfigError} from '../errors.js'
+
+export const LOSS_WEIGHT_SCHEDULES = ['linear'] as const
+export type LossWeightScheduleName = (typeof LOSS_WEIGHT_SCHEDULES)[number]
+
+export type LossWeight = number | {schedule: LossWeightScheduleName; start: number; end: number; steps: number}
+
+export interface LossWeights {
+  /** Weight of L_MLM. */
+  mlm: number
+  /** lambda, the weight of L_RTD. */
+  rtd: number
+}
+
+export function lossWeight(params: {weight: LossWeight; step: number}): number {
+  const {weight, step} = params
+  if (typeof weight === 'number') return weight
+  if (weight.schedule !== 'linear') throw new ConfigError(`unknown loss weight schedule ${JSON.stringify(weight.schedule)}; expected one of ${LOSS_WEIGHT_SCHEDULES.join(', ')}`, {code: 'loss.schedule'})
+  if (!(weight.steps > 0)) return weight.end
+  const f = Math.min(1, step / weight.steps)
+  return weight.start + (weight.end - weight.start) * f
+}
+
+export function lossWeights(params: {mlm: LossWeight; rtd: LossWeight; step: number}): LossWeights {
+  return {mlm: lossWeight({weight: params.mlm, step: params.step}), rtd: lossWeight({weight: params.rtd, step: params.step})}
+}
