@@ -107,6 +107,14 @@ function decode(entry: HeaderEntry, bytes: Uint8Array, name: string, file: strin
   }
 }
 
+/**
+ * Decode little-endian tensor bytes of a safetensors dtype: floats widened to float32,
+ * integers to int32 (an int64 outside int32 is an error). Shared with the PyTorch .bin reader.
+ */
+export function decodeTensorBytes(opts: {dtype: SafetensorsDtype; shape: number[]; bytes: Uint8Array; name: string; file: string}): Float32Array | Int32Array {
+  return decode({dtype: opts.dtype, shape: opts.shape, data_offsets: [0, opts.bytes.byteLength]}, opts.bytes, opts.name, opts.file)
+}
+
 export interface SafetensorsHeader {
   tensors: Record<string, HeaderEntry>
   metadata: Record<string, string>

@@ -1,0 +1,82 @@
+import {expect} from 'chai'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {bfloat16ToFloat32, float16ToFloat32, readSafetensors, readSafetensorsHeader, type TensorToWrite, writeSafetensors} from '../../../src/checkpoint/safetensors.js'
+
+/** A safetensors file with raw 16-bit payloads, as Python would write F16/BF16. */
+function writeRaw16(file: string, tensors: Record<string, {dtype: 'F16' | 'BF16'; bits: number[]}>): void {
+  const header: Record<string, unknown> = {}
+  let off = 0
+  const bufs: Buffer[] = []
+  for (const [name, t] of Object.entries(tensors)) {
+    const b = Buffer.from(Uint16Array.from(t.bits).buffer)
+    header[name] = {dtype: t.dtype, shape: [t.bits.length], data_offsets: [off, off + b.length]}
+    off += b.length
+    bufs.push(b)
+  }
+  const h = Buffer.from(JSON.stringify(header))
+  const len = Buffer.alloc(8)
+  len.writeBigUInt64LE(BigInt(h.length))
+  writeFileSync(file, Buffer.concat([len, h, ...bufs]))
+}
+
+describe('checkpoint/safetensors', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rtd-st-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('round-trips float32 and int32 tensors with metadata', () => {
+    const file = join(dir, 'm.safetensors')
+    const w = {shape: [2, 2], data: new Float32Array([1.5, -2, 3e-8, 1e30])}
+    const ids = {shape: [3], data: new Int32Array([0, -1, 128099])}
+    writeSafetensors(file, new Map<string, TensorToWrite>([['b.weight', w], ['a.ids', ids]]), {format: 'pt', note: 'x'})
+    const {tensors, metadata} = readSafetensors(file)
+    expect(metadata).to.deep.equal({format: 'pt', note: 'x'})
+    expect(tensors.get('b.weight')).to.deep.include({dtype: 'F32', shape: [2, 2]})
+    expect([...tensors.get('b.weight')!.data]).to.deep.equal([...w.data])
+    expect(tensors.get('a.ids')!.dtype).to.equal('I32')
+    expect([...tensors.get('a.ids')!.data]).to.deep.equal([0, -1, 128099])
+  })
+
+  it('pads the header to 8 bytes and lays tensors out in sorted name order', () => {
+    const file = join(dir, 'm.safetensors')
+    writeSafetensors(file, {zeta: {shape: [1], data: new Float32Array([1])}, alpha: {shape: [3], data: new Float32Array([2, 3, 4])}, 'a.b': {shape: [1], data: new Float32Array([5])}})
+    const raw = readFileSync(file)
+    const len = Number(raw.readBigUInt64LE(0))
+    expect(len % 8).to.equal(0)
+    const h = readSafetensorsHeader(file)
+    expect(h.dataStart % 8).to.equal(0)
+    const order = Object.entries(h.tensors).sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0]).map(([n]) => n)
+    expect(order).to.deep.equal(['a.b', 'alpha', 'zeta'])
+    expect(h.tensors.alpha.data_offsets).to.deep.equal([4, 16])
+    expect(raw.length).to.equal(8 + len + 20)
+  })
+
+  it('decodes F16 including subnormals, signed zero, infinities and NaN', () => {
+    const bits = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x7e00]
+    const f = float16ToFloat32(Uint16Array.from(bits))
+    expect([...f.slice(0, 6)]).to.deep.equal([1, -2, 65504, 2 ** -24, 1023 * 2 ** -24, 2 ** -14])
+    expect(Object.is(f[6], -0)).to.equal(true)
+    expect(f[7]).to.equal(Infinity)
+    expect(f[8]).to.equal(-Infinity)
+    expect(Number.isNaN(f[9])).to.equal(true)
+  })
+
+  it('decodes BF16 as the upper half of float32', () => {
+    const f = bfloat16ToFloat32(Uint16Array.from([0x3f80, 0xc0a0, 0x0001, 0x7f80, 0x7fc0]))
+    expect([...f.slice(0, 4)]).to.deep.equal([1, -5, new Float32Array(new Uint32Array([0x10000]).buffer)[0], Infinity])
+    expect(Number.isNaN(f[4])).to.equal(true)
+  })
+
+  it('reads F16 and BF16 tensors from a file widened to float32, keeping the stored dtype', () => {
+    const file = join(dir, 'h.safetensors')
+    writeRaw16(file, {h: {dtype: 'F16', bits: [0x3c00, 0x3555]}, b: {dtype: 'BF16', bits: [0x4049]}})
+    const {tensors} = readSafetensors(file)
+    expect(tensors.get('h')!.dtype).to.equal('F16')
+    expect(tensors.get('h')!.data[1]).to.be.closeTo(1 / 3, 1e-3)
+    expect(tensors.get('b')!.data[0]).to.be.closeTo(3.140625, 0)
+  })
+})
