@@ -1,0 +1,88 @@
+/**
+ * Normalizers of HF tokenizers (`normalizers` field of tokenizer.json) as plain string -> string
+ * functions; rtd needs ids, not offsets, so no alignment tracking.
+ */
+import type {JsonComponent} from './tokenizer-json.js'
+import {PrecompiledCharsmap} from './precompiled-charsmap.js'
+import {unsupportedComponent} from './unsupported-component.js'
+
+export type Normalize = (text: string) => string
+
+export const NORMALIZER_TYPES = [
+  'Sequence', 'Lowercase', 'Strip', 'StripAccents', 'NFC', 'NFD', 'NFKC', 'NFKD', 'Replace', 'Precompiled', 'Prepend',
+  'BertNormalizer',
+] as const
+
+// Rust char::is_whitespace (Unicode White_Space)
+const WS_LEFT = /^[\s\u0085]+/u
+const WS_RIGHT = /[\s\u0085]+$/u
+const COMBINING_MARK = /\p{Mn}/gu
+
+export function buildNormalizer(json: JsonComponent | null, source: string): Normalize | undefined {
+  if (json === null || json === undefined) return undefined
+  switch (json.type) {
+    case 'Sequence': {
+      const parts = (json.normalizers as JsonComponent[]).map((n) => buildNormalizer(n, source)).filter((n): n is Normalize => !!n)
+      return (text) => { for (const p of parts) text = p(text); return text }
+    }
+    case 'Lowercase': return (text) => text.toLowerCase()
+    case 'Strip': {
+      const left = json.strip_left !== false
+      const right = json.strip_right !== false
+      return (text) => {
+        if (left) text = text.replace(WS_LEFT, '')
+        if (right) text = text.replace(WS_RIGHT, '')
+        return text
+      }
+    }
+    case 'StripAccents': return (text) => text.replace(COMBINING_MARK, '')
+    case 'NFC': case 'NFD': case 'NFKC': case 'NFKD': {
+      const form = json.type
+      return (text) => text.normalize(form)
+    }
+    case 'Prepend': {
+      const prepend = String(json.prepend)
+      return (text) => (text.length > 0 ? prepend + text : text)
+    }
+    case 'Replace': {
+      const pattern = json.pattern as {String?: string; Regex?: string}
+      const content = String(json.content)
+      if (pattern.String !== undefined) {
+        const needle = pattern.String
+        return (text) => text.split(needle).join(content)
+      }
+      const re = new RegExp(String(pattern.Regex), 'gu')
+      return (text) => text.replace(re, () => content)
+    }
+    case 'Precompiled': {
+      const b64 = json.precompiled_charsmap as string | null
+      if (!b64) return undefined
+      const map = new PrecompiledCharsmap(Buffer.from(b64, 'base64'))
+      return (text) => map.normalize(text)
+    }
+    case 'BertNormalizer': return bertNormalizer(json)
+    default:
+      throw unsupportedComponent({kind: 'normalizer', type: json.type, supported: NORMALIZER_TYPES, source})
+  }
+}
+
+/** HF BertNormalizer: clean control chars, pad CJK chars with spaces, optional accent strip + lowercase. */
+function bertNormalizer(json: JsonComponent): Normalize {
+  const cleanText = json.clean_text !== false
+  const chinese = json.handle_chinese_chars !== false
+  const lowercase = json.lowercase !== false
+  // strip_accents: null means "follow lowercase"
+  const stripAccents = json.strip_accents === null || json.strip_accents === undefined ? lowercase : json.strip_accents === true
+  const control = /[\u0000\ufffd]|[\p{Cc}\p{Cf}]/gu
+  const whitespace = /[\t\n\r\s]/gu
+  const cjk = /([\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}])/gu
+  return (text) => {
+    if (cleanText) {
+      text = text.replace(control, (c) => (c === '\t' || c === '\n' || c === '\r' ? ' ' : '')).replace(whitespace, ' ')
+    }
+    if (chinese) text = text.replace(cjk, ' $1 ')
+    if (stripAccents) text = text.normalize('NFD').replace(COMBINING_MARK, '')
+    if (lowercase) text = text.toLowerCase()
+    return text
+  }
+}
