@@ -61,7 +61,8 @@ let pending: Promise<BackendInfo> | undefined
  * returns the same info; with other options it switches backend (kernels stay registered).
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
-  const key = JSON.stringify([opts.backend ?? 'auto', opts.threads ?? 1, opts.native ?? 'auto'])
+  // The environment can switch the addon too (RTD_NATIVE, RTD_NATIVE_ADDON).
+  const key = JSON.stringify([opts.backend ?? 'auto', opts.threads ?? 1, opts.native ?? 'auto', process.env['RTD_NATIVE'], process.env['RTD_NATIVE_ADDON']])
   while (pending !== undefined) await pending.catch(() => undefined)
   if (current?.key === key && tf.getBackend() === current.info.backend) return current.info
   pending = doInit(opts)

@@ -34,23 +34,32 @@ export function findNativeAddon(): string | undefined {
   return undefined
 }
 
-let cached: LoadNativeResult | undefined
+const cache = new Map<string, LoadNativeResult>()
 
+/** Loads the addon once per path (Node cannot unload it); never throws. */
 export function loadNativeKernels(): LoadNativeResult {
-  if (cached !== undefined) return cached
-  if (process.env['RTD_NATIVE'] === 'off') return (cached = {ok: false, why: 'RTD_NATIVE=off'})
+  if (process.env['RTD_NATIVE'] === 'off') return {ok: false, why: 'RTD_NATIVE=off'}
   const file = findNativeAddon()
   if (file === undefined) {
-    return (cached = {ok: false, why: 'addon not built (needs a C compiler and libopenblas-dev; build with `node native/build.mjs`)'})
+    return {ok: false, why: 'addon not built (needs a C compiler and libopenblas-dev; build with `node native/build.mjs`)'}
   }
+  let result = cache.get(file)
+  if (result === undefined) {
+    result = load(file)
+    cache.set(file, result)
+  }
+  return result
+}
+
+function load(file: string): LoadNativeResult {
   try {
     const require = createRequire(import.meta.url)
     const kernels = require(file) as NativeKernels
     if (typeof kernels.sgemm !== 'function' || typeof kernels.transpose !== 'function') {
-      return (cached = {ok: false, why: `${file} is not the rtd native addon (rebuild with \`node native/build.mjs\`)`})
+      return {ok: false, why: `${file} is not the rtd native addon (rebuild with \`node native/build.mjs\`)`}
     }
-    return (cached = {ok: true, kernels, path: file})
+    return {ok: true, kernels, path: file}
   } catch (err) {
-    return (cached = {ok: false, why: `cannot load ${file}: ${(err as Error).message.split('\n')[0]}`})
+    return {ok: false, why: `cannot load ${file}: ${(err as Error).message.split('\n')[0]}`}
   }
 }

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs'
+import {expect} from 'chai'
+import {initBackend} from '../../../src/runtime/backend.js'
+import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
+import {defineMatMulCases} from './matmul-cases.js'
+import {values} from './naive.js'
+
+describe('native kernels on the wasm heap', function () {
+  before(async function () {
+    const loaded = loadNativeKernels()
+    if (!loaded.ok) {
+      console.log(`    (skipped: native addon unavailable: ${loaded.why})`)
+      this.skip()
+    }
+    const info = await initBackend({backend: 'wasm', native: 'on'})
+    expect(info.native).to.equal(true)
+  })
+
+  after(async () => {
+    await initBackend({backend: 'wasm', native: 'off'})
+  })
+
+  describe('BatchMatMul via sgemm', () => {
+    defineMatMulCases()
+  })
+
+  describe('Transpose', () => {
+    const cases: Array<[number[], number[], tf.DataType]> = [
+      [[8, 5, 4, 3], [0, 2, 1, 3], 'float32'],
+      [[2, 3, 4, 5, 6], [0, 3, 1, 4, 2], 'float32'],
+      [[7, 9], [1, 0], 'int32'],
+      [[3, 1, 4], [2, 0, 1], 'bool'],
+    ]
+    for (const [shape, perm, dtype] of cases) {
+      it(`permutes ${dtype} [${shape}] by [${perm}] exactly like the cpu backend`, async () => {
+        const size = shape.reduce((x, y) => x * y, 1)
+        const data = dtype === 'float32' ? values(size, 3) : Int32Array.from({length: size}, (_, i) => (dtype === 'bool' ? i % 3 === 0 ? 1 : 0 : i * 7 - 50))
+        const got = tf.tidy(() => tf.transpose(tf.tensor(data, shape, dtype), perm))
+        const gotValues = Array.from(got.dataSync())
+        const gotShape = got.shape
+        got.dispose()
+        await tf.setBackend('cpu')
+        const want = tf.tidy(() => tf.transpose(tf.tensor(data, shape, dtype), perm))
+        const wantValues = Array.from(want.dataSync())
+        want.dispose()
+        await tf.setBackend('wasm')
+        expect(gotShape).to.deep.equal(perm.map((p) => shape[p]))
+        expect(gotValues).to.deep.equal(wantValues)
+      })
+    }
+  })
+
+  it('rejects an operand outside the heap instead of touching memory', () => {
+    const loaded = loadNativeKernels()
+    if (!loaded.ok) throw new Error('unreachable: skipped above')
+    const heap = new ArrayBuffer(64)
+    expect(() => loaded.kernels.sgemm(heap, 1, 4, 4, 4, 0, 0, 0, 0, 0, 0, 16)).to.throw(RangeError, /outside the heap/)
+  })
+})
