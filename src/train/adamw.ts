@@ -21,6 +21,14 @@ export function isNoDecayName(name: string): boolean {
   return name.endsWith('.bias') || name.includes('LayerNorm')
 }
 
+/** An unnamed (tfjs variable names are global) non-trainable zero variable, without a dangling initial tensor. */
+function zerosVariable(shape: number[]): tf.Variable {
+  const z = tf.zeros(shape, 'float32')
+  const v = tf.variable(z, false)
+  z.dispose()
+  return v
+}
+
 export interface AdamWOptions {
   /** Parameters by name. Names are also the keys of `step`'s gradient map and of the state. */
   variables: Map<string, tf.Variable>
@@ -65,9 +73,8 @@ export class AdamW {
     this.decays = new Map()
     for (const [name, p] of opts.variables) {
       this.decays.set(name, !noDecay(name))
-      // unnamed variables: tfjs variable names are global and must be unique
-      this.m.set(name, tf.variable(tf.zeros(p.shape, 'float32'), false))
-      this.v.set(name, tf.variable(tf.zeros(p.shape, 'float32'), false))
+      this.m.set(name, zerosVariable(p.shape))
+      this.v.set(name, zerosVariable(p.shape))
       this.steps.set(name, 0)
     }
   }

@@ -112,14 +112,17 @@ describe('AdamW', () => {
     for (const x of [g, opt, w]) x.dispose()
   })
 
-  it('does not leak tensors over steps', () => {
+  it('does not leak tensors over steps, nor after dispose', () => {
     const w = tf.variable(tf.randomNormal([8, 8]))
-    const opt = new AdamW({variables: new Map([['w', w]])})
     const g = tf.randomNormal([8, 8])
+    const start = tf.memory().numTensors
+    const opt = new AdamW({variables: new Map([['w', w]])})
     opt.step(new Map([['w', g]]), 0.01)
     const before = tf.memory().numTensors
     for (let i = 0; i < 5; i++) opt.step(new Map([['w', g]]), 0.01)
     expect(tf.memory().numTensors).to.equal(before)
-    for (const x of [g, opt, w]) x.dispose()
+    opt.dispose()
+    expect(tf.memory().numTensors).to.equal(start)
+    for (const x of [g, w]) x.dispose()
   })
 })
