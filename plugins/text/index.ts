@@ -1,0 +1,14 @@
+/** The `text` data plugin: raw text -> tokenizer -> cached Arrow shards (state.data: PreparedData). */
+import type {RtdPlugin} from '../../src/plugin/contract.js'
+import schema from './schema.json' with {type: 'json'}
+import {createTextStage, type TextOptions} from './text-stage.js'
+
+export const plugin: RtdPlugin<TextOptions> = {
+  name: 'text',
+  kind: 'data',
+  summary: 'Text from the hub, local files or nlp-corpus -> tokenizer -> cached Arrow shards with a document-level eval split',
+  schema,
+  create: createTextStage,
+}
+
+export default plugin
