@@ -1,4 +1,4 @@
-import {importHubDownloader, defaultTokenizers} from '../../src/data/default-tokenizers.js'
+import {defaultTokenizers} from '../../src/data/default-tokenizers.js'
 import {prepareData, type DataOptions} from '../../src/data/prepare-data.js'
 import type {RunState, Stage} from '../../src/plugin/contract.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
@@ -9,14 +9,13 @@ export type TextOptions = DataOptions
 export function createTextStage(options: TextOptions, ctx: RunContext): Stage {
   return {
     async run(state: RunState) {
-      const download = await importHubDownloader()
+      const resolvePath = (p: string) => ctx.resolvePath(p)
       const data = await prepareData({
         options,
         cacheDir: ctx.cacheDir,
         seed: ctx.seed,
-        resolvePath: (p) => ctx.resolvePath(p),
-        tokenizers: defaultTokenizers({resolvePath: (p) => ctx.resolvePath(p), download}),
-        download,
+        resolvePath,
+        tokenizers: defaultTokenizers({resolvePath}),
         signal: ctx.signal,
         log: ctx.log,
         progress: (o) => ctx.progress(o),

@@ -16,7 +16,7 @@ import * as path from 'node:path'
 import {ConfigError, Interrupted} from '../errors.js'
 import type {Logger, ProgressBar} from '../plugin/run-context.js'
 import {commitTmpDir, removeStaleTmpDirs, tmpPathFor} from './cache-dir.js'
-import type {DownloadRepoFiles} from './hub-dataset.js'
+import type {HubOptions} from './hub-dataset.js'
 import {
   SHARD_FORMAT_VERSION,
   type DataManifest,
@@ -68,8 +68,8 @@ export interface PrepareDataParams {
   seed: number
   resolvePath: (p: string) => string
   tokenizers: TokenizerProvider
-  /** src/hub's downloadRepoFiles; needed only for `hub:` sources. */
-  download?: DownloadRepoFiles
+  /** Hub client settings for `hub:` sources (default: from the environment). */
+  hub?: HubOptions
   signal?: AbortSignal
   log?: Logger
   progress?: (opts: {label: string; total?: number; unit?: string}) => ProgressBar
@@ -83,7 +83,7 @@ const CHUNK = 512
 export async function prepareData(params: PrepareDataParams): Promise<PreparedData> {
   const {options, cacheDir} = params
   checkOptions(options)
-  const source = await resolveSource({source: options.source, resolvePath: params.resolvePath, cacheDir, download: params.download})
+  const source = await resolveSource({source: options.source, resolvePath: params.resolvePath, cacheDir, hub: params.hub})
   const sourceKey = {fingerprint: source.fingerprint, format: source.format, column: source.column, txtMode: source.txtMode}
 
   let documents: string[] | null = null

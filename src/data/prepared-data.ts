@@ -38,8 +38,9 @@ export type TxtMode = (typeof TXT_MODES)[number]
 export const FILE_FORMATS = ['auto', 'txt', 'jsonl', 'json', 'parquet', 'arrow'] as const
 export type FileFormat = (typeof FILE_FORMATS)[number]
 
-export const TOKENIZER_TYPES = ['unigram', 'wordpiece', 'bpe'] as const
-export type TokenizerType = (typeof TOKENIZER_TYPES)[number]
+/** Tokenizer types the trainer supports (src/tokenizer: unigram is loaded from spm.model, not trained). */
+export {TRAINABLE_KINDS as TOKENIZER_TYPES} from '../tokenizer/train-tokenizer.js'
+export type TokenizerType = (typeof import('../tokenizer/train-tokenizer.js').TRAINABLE_KINDS)[number]
 
 /** Bumped whenever the shard layout or the build algorithm changes: old caches are then rebuilt. */
 export const SHARD_FORMAT_VERSION = 1

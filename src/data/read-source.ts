@@ -2,7 +2,7 @@ import * as path from 'node:path'
 import {ConfigError, Interrupted} from '../errors.js'
 import {expandFiles} from './expand-files.js'
 import {hashFiles} from './hash-files.js'
-import {downloadHubSplit, type DownloadRepoFiles} from './hub-dataset.js'
+import {downloadHubSplit, type HubOptions} from './hub-dataset.js'
 import {corpusPackageFiles} from './nlp-corpus.js'
 import type {FileFormat, TxtMode} from './prepared-data.js'
 import {readDocumentsFile} from './read-documents-file.js'
@@ -46,16 +46,13 @@ export async function resolveSource(params: {
   source: SourceOptions
   resolvePath: (p: string) => string
   cacheDir?: string
-  download?: DownloadRepoFiles
+  hub?: HubOptions
 }): Promise<{files: string[]; format: FileFormat; column: string; txtMode: TxtMode; fingerprint: Record<string, unknown>; description: string}> {
   const {source} = params
   if ('hub' in source) {
-    if (!params.download) {
-      throw new ConfigError('hub datasets need the hub client (src/hub), which is not available in this build.', {code: 'data.hub_unavailable'})
-    }
     const split = source.split ?? 'train'
     const got = await downloadHubSplit({
-      download: params.download,
+      hub: params.hub,
       repo: source.hub,
       config: source.config,
       split,

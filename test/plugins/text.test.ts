@@ -49,7 +49,7 @@ describe('text data plugin', () => {
     expect(validate(opts), JSON.stringify(validate.errors)).to.equal(true)
     expect(opts).to.include({max_length: 128, packing: 'pack', eval_fraction: 0.1, shard_rows: 16384})
     expect(opts.source.package).to.equal('nlp-corpus')
-    expect(opts.tokenizer.train).to.include({type: 'unigram', vocab_size: 30000})
+    expect(opts.tokenizer.train).to.include({type: 'wordpiece', vocab_size: 30000})
     expect(validate({source: {files: 'a.txt', hub: 'x/y'}})).to.equal(false)
     expect(validate({tokenizer: {from: 'x/y', train: {type: 'bpe', vocab_size: 100}}})).to.equal(false)
   })
