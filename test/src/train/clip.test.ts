@@ -9,7 +9,7 @@ describe('clipByGlobalNorm', () => {
 
   it('measures the norm over all gradients together and scales them to maxNorm', () => {
     // norm = sqrt(3² + 4² + 12²) = 13
-    const grads = new Map([['a', tf.tensor1d([3, 4])], ['b', tf.tensor2d([[12]])]])
+    const grads = new Map<string, tf.Tensor>([['a', tf.tensor1d([3, 4])], ['b', tf.tensor2d([[12]])]])
     const {grads: out, norm} = clipByGlobalNorm({grads, maxNorm: 1})
     expect(norm).to.be.closeTo(13, 1e-5)
     const c = 1 / (13 + 1e-6)
