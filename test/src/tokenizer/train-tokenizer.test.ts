@@ -1,0 +1,88 @@
+import {expect} from 'chai'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {ConfigError} from '../../../src/errors.js'
+import {loadTokenizer, trainTokenizer} from '../../../src/tokenizer/index.js'
+import {corpusSentences} from './fixture-paths.js'
+
+const CORPUS = corpusSentences(3000)
+const PLAIN = ['The house was built in 1984, and it is still standing.', 'Particularly sought was information about the policies.']
+
+describe('trainTokenizer', () => {
+  let dir: string
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-train-')) })
+  afterEach(() => fs.rmSync(dir, {recursive: true, force: true}))
+
+  for (const type of ['wordpiece', 'bpe'] as const) {
+    describe(type, () => {
+      it('reaches exactly the chosen vocab size with DeBERTa specials first', async () => {
+        const tok = await trainTokenizer({texts: CORPUS, type, vocabSize: 1500})
+        expect(tok.kind).to.equal(type)
+        expect(tok.vocabSize).to.equal(1500)
+        expect(tok.special).to.deep.equal({pad: 0, cls: 1, sep: 2, unk: 3, mask: 4})
+        expect([0, 1, 2, 3, 4].map((i) => tok.idToToken(i))).to.deep.equal(['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]'])
+        expect(tok.idToToken(1499)).to.be.a('string')
+        expect(tok.idToToken(1500)).to.equal(undefined)
+      })
+
+      it('round trips plain text through encode and decode', async () => {
+        const tok = await trainTokenizer({texts: CORPUS, type, vocabSize: 1500})
+        for (const text of PLAIN) {
+          const ids = tok.encode(text)
+          expect(ids.length).to.be.lessThan(text.length / 2) // merges were learned and used
+          expect(tok.decode(ids)).to.equal(text)
+        }
+      })
+
+      it('is deterministic and accepts an async iterable', async () => {
+        async function* gen() { for (const t of CORPUS) yield t }
+        const a = await trainTokenizer({texts: CORPUS, type, vocabSize: 1000})
+        const b = await trainTokenizer({texts: gen(), type, vocabSize: 1000})
+        expect(b.fingerprint()).to.equal(a.fingerprint())
+      })
+
+      it('saves a tokenizer.json that loads back to the same ids and fingerprint', async () => {
+        const tok = await trainTokenizer({texts: CORPUS, type, vocabSize: 1200, lowercase: true})
+        tok.save(dir)
+        const back = loadTokenizer({path: dir})
+        expect(back.kind).to.equal(type)
+        expect(back.vocabSize).to.equal(1200)
+        expect(back.special).to.deep.equal(tok.special)
+        for (const text of [...PLAIN, ...CORPUS.slice(0, 200)]) expect(Array.from(back.encode(text))).to.deep.equal(Array.from(tok.encode(text)))
+        expect(back.fingerprint()).to.equal(tok.fingerprint())
+      })
+
+      it('changes the fingerprint when the vocabulary changes', async () => {
+        const a = await trainTokenizer({texts: CORPUS, type, vocabSize: 1000})
+        const b = await trainTokenizer({texts: CORPUS, type, vocabSize: 1001})
+        expect(b.fingerprint()).to.not.equal(a.fingerprint())
+      })
+    })
+  }
+
+  it('lowercases when asked', async () => {
+    const tok = await trainTokenizer({texts: CORPUS, type: 'wordpiece', vocabSize: 1000, lowercase: true})
+    expect(Array.from(tok.encode('THE HOUSE'))).to.deep.equal(Array.from(tok.encode('the house')))
+  })
+
+  it('stops early when no pair reaches minFrequency', async () => {
+    const tok = await trainTokenizer({texts: ['abab abab', 'cd'], type: 'wordpiece', vocabSize: 100, minFrequency: 2})
+    // specials + alphabet a c ##a ##b ##d; every pair of "abab" has count 2, so ties go lexicographically:
+    // ##a+##b, ##b+##ab, a+##bab. "cd" occurs once: (c, ##d) is never merged.
+    expect(tok.vocabSize).to.equal(5 + 5 + 3)
+    expect(tok.idToToken(10)).to.equal('##ab')
+    expect(tok.idToToken(11)).to.equal('##bab')
+    expect(Array.from(tok.encode('abab cd')).map((i) => tok.idToToken(i))).to.deep.equal(['abab', 'c', '##d'])
+  })
+
+  it('rejects unigram training and a vocab too small, saying what is allowed', async () => {
+    let err: unknown
+    try { await trainTokenizer({texts: CORPUS, type: 'unigram', vocabSize: 1000}) } catch (e) { err = e }
+    expect(err).to.be.instanceOf(ConfigError)
+    expect((err as Error).message).to.match(/trainable types are wordpiece, bpe/)
+    err = undefined
+    try { await trainTokenizer({texts: CORPUS, type: 'bpe', vocabSize: 100}) } catch (e) { err = e }
+    expect((err as Error).message).to.match(/at least 261/)
+  })
+})
