@@ -1,0 +1,38 @@
+/**
+ * Generator MLM head (SPEC B.3.1; Microsoft BertLMPredictionHead, HF non-legacy
+ * DebertaV2LMPredictionHead), names `lm_predictions.lm_head.*`:
+ * logits = LayerNorm(gelu(h·Wdᵀ + bd))·Eᵀ + bias, decoder tied to the generator's word table E.
+ * Applied only to the rows that need logits (masked positions): [M, H] → [M, V].
+ */
+import * as tf from '@tensorflow/tfjs'
+import type {DebertaConfig} from './config.js'
+import {gelu, layerNorm, linear, type ForwardContext} from './nn.js'
+import type {ParamStore} from './params.js'
+
+export class MlmHead {
+  private readonly denseW: tf.Variable
+  private readonly denseB: tf.Variable
+  private readonly lnW: tf.Variable
+  private readonly lnB: tf.Variable
+  readonly bias: tf.Variable
+
+  constructor(readonly opts: {config: DebertaConfig; params: ParamStore; prefix?: string}) {
+    const {config: c, params: p} = opts
+    const prefix = opts.prefix ?? 'lm_predictions.lm_head'
+    const emb = c.embeddingSize
+    this.denseW = p.create(`${prefix}.dense.weight`, [emb, c.hiddenSize], 'normal')
+    this.denseB = p.create(`${prefix}.dense.bias`, [emb], 'zeros')
+    this.lnW = p.create(`${prefix}.LayerNorm.weight`, [emb], 'ones')
+    this.lnB = p.create(`${prefix}.LayerNorm.bias`, [emb], 'zeros')
+    this.bias = p.create(`${prefix}.bias`, [c.vocabSize], 'zeros')
+  }
+
+  /** @param h [M, H] hidden states of the rows to predict; @param wordTable E [V, emb]. Returns logits [M, V]. */
+  apply(opts: {h: tf.Tensor2D; wordTable: tf.Tensor; ctx: ForwardContext}): tf.Tensor2D {
+    const c = this.opts.config
+    return tf.tidy(() => {
+      const t = layerNorm(gelu(linear(opts.h, this.denseW, this.denseB), opts.ctx), this.lnW, this.lnB, c.layerNormEps) as tf.Tensor2D // [M, emb]
+      return linear(t, opts.wordTable, this.bias) // [M, V]
+    })
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Small functional building blocks shared by the DeBERTa components: Linear (PyTorch [out, in]
+ * layout), LayerNorm (biased variance, eps from the config), exact-erf GELU, seeded dropout,
+ * and the per-forward context that carries training mode, the dropout RNG and test faults.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type {Rng} from '../util/rng.js'
+
+/** Deliberate bugs for tests that prove `rtd verify` catches them. Never set them in real runs. */
+export const MODEL_FAULTS = ['tanh-gelu', 'no-pos-bias', 'bucket-off-by-one'] as const
+export type ModelFault = (typeof MODEL_FAULTS)[number]
+
+/** What one forward pass needs besides its inputs. */
+export interface ForwardContext {
+  /** Dropout on (training) or off (evaluation). */
+  training: boolean
+  /** Source of dropout seeds; required when training with any dropout probability > 0. */
+  rng?: Rng
+  /** Test-only faults (see MODEL_FAULTS). */
+  faults?: readonly ModelFault[]
+}
+
+export const EVAL: ForwardContext = {training: false}
+
+/** y = x·Wᵀ + b for x [R, in], W [out, in], b [out] → [R, out]; bias fused into the product. */
+export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
+  return tf.fused.matMul({a: x, b: weight as tf.Tensor2D, transposeB: true, bias}) as tf.Tensor2D
+}
+
+/** LayerNorm over the last axis: (x - μ) / sqrt(var + eps) · γ + β, biased variance. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true)
+    const centered = tf.sub(x, mean)
+    const variance = tf.mean(tf.square(centered), -1, true)
+    return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), gamma), beta)
+  })
+}
+
+/** GELU, exact erf form 0.5·x·(1 + erf(x/√2)) (HF ACT2FN["gelu"]); the tanh form only as a test fault. */
+export function gelu(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+  return tf.tidy(() => {
+    if (ctx.faults?.includes('tanh-gelu')) {
+      const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))
+      return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)))
+    }
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))
+  })
+}
+
+/** Inverted dropout with a seed drawn from ctx.rng; identity when not training or rate is 0. */
+export function dropout<T extends tf.Tensor>(x: T, rate: number, ctx: ForwardContext): T {
+  if (!ctx.training || rate <= 0) return x
+  if (ctx.rng === undefined) throw new Error('dropout in training mode needs ctx.rng (a seeded Rng)')
+  return tf.dropout(x, rate, undefined, ctx.rng.nextUint32()) as T
+}
+
+/** tf.tidy with the callback's own return type (tfjs types it as TensorContainer). */
+export function tidy<T>(f: () => T): T {
+  return tf.tidy(f as () => tf.TensorContainer) as T
+}

@@ -1,0 +1,62 @@
+/**
+ * The parameters of one model (generator or discriminator) as tf.Variables keyed by their
+ * Hugging Face name (`deberta.encoder.layer.0.attention.self.query_proj.weight`), in PyTorch
+ * layout ([out, in] for Linear weights), so loading and export map one to one.
+ */
+import * as tf from '@tensorflow/tfjs'
+import {RuntimeFailure} from '../errors.js'
+import {initialValues, type InitKind} from './init.js'
+
+let instances = 0
+
+export class ParamStore {
+  /** HF name → variable. */
+  readonly vars = new Map<string, tf.Variable>()
+  private readonly uid: string
+
+  /**
+   * @param opts.role 'generator' | 'discriminator' | any label: part of the init stream key and of the tf variable names.
+   * @param opts.seed init seed. @param opts.std init std (initializer_range).
+   */
+  constructor(readonly opts: {role: string; seed: number; std: number}) {
+    this.uid = `rtd${++instances}/${opts.role}`
+  }
+
+  /** Creates and initialises a variable (see init.ts); returns it. */
+  create(name: string, shape: number[], kind: InitKind): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`parameter ${name} created twice`)
+    const values = initialValues({shape, kind, std: this.opts.std, seed: this.opts.seed, role: this.opts.role, name})
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true, `${this.uid}/${name}`))
+    this.vars.set(name, v)
+    return v
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name)
+    if (v === undefined) throw new Error(`no parameter ${name}`)
+    return v
+  }
+
+  /** HF name of a variable of this store (by tf variable name), or undefined. */
+  nameOf(tfName: string): string | undefined {
+    const prefix = `${this.uid}/`
+    return tfName.startsWith(prefix) && this.vars.has(tfName.slice(prefix.length)) ? tfName.slice(prefix.length) : undefined
+  }
+
+  /** Copies host values into a variable after checking the shape. */
+  assign(name: string, t: {shape: number[]; data: Float32Array | Int32Array}): void {
+    const v = this.get(name)
+    if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
+      throw new RuntimeFailure(`tensor ${name}: shape ${JSON.stringify(t.shape)} does not match the model's ${JSON.stringify(v.shape)}`, {
+        code: 'model.shape_mismatch',
+      })
+    }
+    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)
+    tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')))
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose()
+    this.vars.clear()
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The ELECTRA-style generator/discriminator pair of DeBERTa-v3 with embedding sharing
+ * gdes | es | nes (SPEC A.3-A.6, B.6, B.7.5; Microsoft rtd_task.py RTDModel).
+ *
+ * One step: the generator reads the masked input and predicts the masked tokens (L_MLM); a
+ * replacement is sampled per masked position from softmax(logits/T) on the host (no gradient);
+ * the discriminator reads the corrupted input and labels every token replaced or original
+ * (L_RTD over all non-pad tokens). L = w·L_MLM + λ·L_RTD. Under GDES the discriminator's word
+ * table is stopgrad(E_G) + E_Δ, so the RTD loss never reaches E_G and the MLM loss never
+ * reaches E_Δ.
+ */
+import * as tf from '@tensorflow/tfjs'
+import {ConfigError} from '../errors.js'
+import type {Rng} from '../util/rng.js'
+import type {DebertaConfig} from './config.js'
+import type {EncoderOutput} from './deberta-model.js'
+import {Discriminator} from './discriminator.js'
+import {EMBEDDING_SHARING, type EmbeddingSharing} from './embeddings.js'
+import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
+import {rtdLoss} from './losses.js'
+import {maskedPositions, MlmModel} from './mlm-model.js'
+import {tidy, type ForwardContext, type ModelFault} from './nn.js'
+import {sampleCategorical} from './sampling.js'
+
+export const LOSS_PARTS = ['joint', 'generator', 'discriminator'] as const
+/** joint: w·L_MLM + λ·L_RTD (one backward); generator: w·L_MLM only; discriminator: λ·L_RTD only (decoupled order). */
+export type LossPart = (typeof LOSS_PARTS)[number]
+
+const WORD = 'deberta.embeddings.word_embeddings'
+const POSITION = 'deberta.embeddings.position_embeddings'
+
+export interface RtdPairOptions {
+  discriminator: DebertaConfig
+  generator: DebertaConfig
+  /** Default 'gdes'. */
+  sharing?: EmbeddingSharing
+  /** Init seed (SPEC B.2.6); the generator and discriminator draw from separate streams. */
+  seed: number
+  /** Id written at masked positions when maskedInputIds is not given. */
+  maskTokenId: number
+  /** Test-only deliberate bugs (nn.ts MODEL_FAULTS). */
+  faults?: readonly ModelFault[]
+}
+
+export interface RtdLossOptions {
+  /** Original token ids, row-major [B·N]. */
+  inputIds: Int32Array
+  /** Generator input [B·N]; default: inputIds with maskTokenId at every mlmMask position. */
+  maskedInputIds?: Int32Array
+  /** 1 = token, 0 = padding, [B·N]. */
+  attentionMask: Int32Array | Float32Array
+  /** 1 = position selected for prediction, [B·N]. */
+  mlmMask: Int32Array | Uint8Array
+  batch: number
+  seqLen: number
+  tokenTypeIds?: Int32Array
+  /** λ, the weight of L_RTD. */
+  lambda: number
+  /** Weight of L_MLM. Default 1. */
+  mlmWeight?: number
+  /** Sampling temperature T. Default 1. */
+  temperature?: number
+  /** Replacement ids [M] in mlmMask row-major order; when absent they are drawn with sampleRng. */
+  samples?: Int32Array
+  sampleRng?: Rng
+  /** Dropout on (needs dropoutRng). Default false. */
+  training?: boolean
+  dropoutRng?: Rng
+  /** Default 'joint'. 'discriminator' needs samples (e.g. those of the preceding generator part). */
+  part?: LossPart
+  /** Keep the auxiliary tensors past the caller's tidy scope (then call result.dispose()). */
+  keep?: boolean
+}
+
+export interface RtdLossResult {
+  /** The objective of `part` (a scalar to differentiate). */
+  loss: tf.Scalar
+  /** L_MLM (absent for part 'discriminator'). */
+  lossMlm?: tf.Scalar
+  /** L_RTD without λ (absent for part 'generator'). */
+  lossRtd?: tf.Scalar
+  /** [M, V] generator logits at the masked positions. */
+  mlmLogits?: tf.Tensor2D
+  /** [B, N] discriminator logits. */
+  rtdLogits?: tf.Tensor2D
+  generator?: EncoderOutput
+  discriminator?: EncoderOutput
+  /** [M] replacement ids used. */
+  samples: Int32Array
+  /** [B·N] generator input. */
+  maskedInputIds: Int32Array
+  /** [B·N] discriminator input. */
+  discInputIds: Int32Array
+  /** [B·N] 1 iff masked and sample != original. */
+  rtdLabels: Int32Array
+  /** Disposes the tensors of this result (loss included). */
+  dispose(): void
+}
+
+export class RtdPair {
+  readonly generator: MlmModel
+  readonly discriminator: Discriminator
+  readonly sharing: EmbeddingSharing
+
+  constructor(readonly opts: RtdPairOptions) {
+    const sharing = opts.sharing ?? 'gdes'
+    if (!EMBEDDING_SHARING.includes(sharing)) {
+      throw new ConfigError(`embedding sharing ${JSON.stringify(sharing)} is not one of ${EMBEDDING_SHARING.join(', ')}`, {code: 'model.sharing_invalid'})
+    }
+    this.sharing = sharing
+    const g = opts.generator
+    const d = opts.discriminator
+    if (sharing !== 'nes' && (g.vocabSize !== d.vocabSize || g.embeddingSize !== d.embeddingSize)) {
+      throw new ConfigError(
+        `embedding sharing ${sharing} needs equal word tables, got generator [${g.vocabSize}, ${g.embeddingSize}] and discriminator [${d.vocabSize}, ${d.embeddingSize}]`,
+        {code: 'model.sharing_shape', suggestions: ['use the same vocab_size and embedding_size for both, or sharing: nes']},
+      )
+    }
+    this.generator = new MlmModel({config: g, seed: opts.seed})
+    this.discriminator = new Discriminator({
+      config: d,
+      seed: opts.seed,
+      share: sharing === 'nes' ? undefined : {mode: sharing, source: this.generator.deberta.embeddings},
+    })
+  }
+
+  /** Variables the generator's optimizer updates (E_G included). */
+  generatorVariables(): tf.Variable[] {
+    return this.generator.variables()
+  }
+
+  /** Variables the discriminator's optimizer updates: GDES includes E_Δ (`word_embeddings._weight`), never E_G; ES has no word table of its own. */
+  discriminatorVariables(): tf.Variable[] {
+    return [...this.discriminator.params.vars.values()]
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.generatorVariables(), ...this.discriminatorVariables()]
+  }
+
+  /** Which model and HF name a tf variable (or its name, as in tf.variableGrads' result) belongs to. */
+  hfName(v: tf.Variable | string): {role: 'generator' | 'discriminator'; name: string} | undefined {
+    const tfName = typeof v === 'string' ? v : v.name
+    const g = this.generator.params.nameOf(tfName)
+    if (g !== undefined) return {role: 'generator', name: g}
+    const d = this.discriminator.params.nameOf(tfName)
+    return d === undefined ? undefined : {role: 'discriminator', name: d}
+  }
+
+  /**
+   * One RTD step's losses. Usable inside tf.variableGrads / optimizer.minimize (return `.loss`).
+   * Host-side work (masking defaults, sampling, labels) happens here; sampling reads the logits
+   * with dataSync and never enters the tape.
+   */
+  lossFn(o: RtdLossOptions): RtdLossResult {
+    const {batch: B, seqLen: N} = o
+    const part = o.part ?? 'joint'
+    const size = B * N
+    for (const [name, a] of [['inputIds', o.inputIds], ['attentionMask', o.attentionMask], ['mlmMask', o.mlmMask]] as const) {
+      if (a.length !== size) throw new Error(`${name} has ${a.length} entries, expected batch·seqLen = ${B}·${N} = ${size}`)
+    }
+    const positions = maskedPositions(o.mlmMask)
+    const maskedInputIds = o.maskedInputIds ?? Int32Array.from(o.inputIds, (id, k) => (o.mlmMask[k] ? this.opts.maskTokenId : id))
+    const ctx: ForwardContext = {training: o.training ?? false, rng: o.dropoutRng, faults: this.opts.faults}
+    const keepers: tf.Tensor[] = []
+    let samples = o.samples
+    const res = tidy(() => {
+      const mask = tf.tensor2d(Float32Array.from(o.attentionMask), [B, N], 'float32')
+      const tokenTypeIds = o.tokenTypeIds ? tf.tensor2d(o.tokenTypeIds, [B, N], 'int32') : undefined
+      let lossMlm: tf.Scalar | undefined
+      let mlmLogits: tf.Tensor2D | undefined
+      let generator: EncoderOutput | undefined
+      if (part !== 'discriminator') {
+        const labels = Int32Array.from(positions, (p) => o.inputIds[p])
+        const g = this.generator.lossFn({maskedInputIds, attentionMask: o.attentionMask, mlmMask: o.mlmMask, labels, batch: B, seqLen: N, tokenTypeIds: o.tokenTypeIds, ctx})
+        lossMlm = g.loss
+        mlmLogits = g.logits
+        generator = g.encoder
+        if (samples === undefined) {
+          if (o.sampleRng === undefined) throw new Error('lossFn needs samples or a sampleRng')
+          samples = sampleCategorical({logits: g.logits.dataSync() as Float32Array, rows: positions.length, vocab: g.logits.shape[1], rng: o.sampleRng, temperature: o.temperature})
+        }
+      }
+      if (samples === undefined) throw new Error(`lossFn part 'discriminator' needs the samples of the generator part`)
+      if (samples.length !== positions.length) throw new Error(`samples has ${samples.length} entries but mlmMask selects ${positions.length}`)
+      const discInputIds = Int32Array.from(maskedInputIds)
+      positions.forEach((p, m) => (discInputIds[p] = samples![m]))
+      const rtdLabels = Int32Array.from(discInputIds, (id, k) => (o.mlmMask[k] && id !== o.inputIds[k] ? 1 : 0))
+      let lossRtd: tf.Scalar | undefined
+      let rtdLogits: tf.Tensor2D | undefined
+      let discriminator: EncoderOutput | undefined
+      if (part !== 'generator') {
+        const d = this.discriminator.forward({inputIds: tf.tensor2d(discInputIds, [B, N], 'int32'), mask, tokenTypeIds, ctx})
+        rtdLogits = d.logits
+        discriminator = d.encoder
+        lossRtd = rtdLoss({logits: d.logits, labels: tf.tensor2d(Float32Array.from(rtdLabels), [B, N]), weights: mask})
+      }
+      const w = o.mlmWeight ?? 1
+      const loss =
+        part === 'generator' ? tf.mul(lossMlm!, w) : part === 'discriminator' ? tf.mul(lossRtd!, o.lambda) : tf.add(tf.mul(lossMlm!, w), tf.mul(lossRtd!, o.lambda))
+      return {loss: loss as tf.Scalar, lossMlm, lossRtd, mlmLogits, rtdLogits, generator, discriminator, discInputIds, rtdLabels}
+    })
+    const tensors: tf.Tensor[] = [res.loss]
+    for (const t of [res.lossMlm, res.lossRtd, res.mlmLogits, res.rtdLogits]) if (t) tensors.push(t)
+    for (const e of [res.generator, res.discriminator]) if (e) tensors.push(...e.hiddenStates)
+    if (o.keep) for (const t of tensors) if (t !== res.loss) keepers.push(tf.keep(t))
+    return {
+      ...res,
+      samples: samples!,
+      maskedInputIds,
+      dispose: () => {
+        for (const t of new Set(tensors)) if (!t.isDisposed) t.dispose()
+      },
+    }
+  }
+
+  /**
+   * Loads HF-named tensors. The generator first (E_G), then the discriminator: under GDES its
+   * E_Δ comes from `word_embeddings._weight` (a training checkpoint; the merged `.weight` beside
+   * it is informational), or, for a plain HF discriminator without `_weight`, E_Δ = weight - E_G.
+   * Under ES the discriminator's own word table in the file is ignored. Returns notes.
+   */
+  loadTensors(opts: {generator?: Map<string, HostTensorLike>; discriminator?: Map<string, HostTensorLike>}): string[] {
+    const notes: string[] = []
+    if (opts.generator) notes.push(...this.generator.loadTensors(opts.generator))
+    if (opts.discriminator) {
+      const t = new Map(withDebertaPrefix(opts.discriminator))
+      if (this.sharing === 'gdes') {
+        for (const [prefix, store] of [[WORD, this.generator.params], [POSITION, this.generator.params]] as const) {
+          if (!this.discriminator.params.vars.has(`${prefix}._weight`) || t.has(`${prefix}._weight`)) continue
+          const merged = t.get(`${prefix}.weight`)
+          if (merged === undefined) continue
+          const g = store.get(`${prefix}.weight`).dataSync()
+          t.set(`${prefix}._weight`, {shape: merged.shape, data: Float32Array.from(merged.data, (x, i) => x - g[i])})
+          notes.push(`discriminator: no ${prefix}._weight; E_delta = ${prefix}.weight - generator's table`)
+        }
+      }
+      const shared = this.sharing !== 'nes'
+      notes.push(
+        ...loadIntoStore({
+          store: this.discriminator.params,
+          tensors: t,
+          role: 'discriminator',
+          isDocumentedExtra: (k) => isDocumentedExtra(k, 'discriminator') || (shared && (k === `${WORD}.weight` || k === `${POSITION}.weight`)),
+        }),
+      )
+    }
+    return notes
+  }
+
+  /** Generator tensors with HF names (`deberta.*`, `lm_predictions.lm_head.*`). */
+  exportGeneratorTensors(): Map<string, HostTensorLike> {
+    return this.generator.exportTensors()
+  }
+
+  /**
+   * Discriminator tensors for a Hugging Face export (SPEC A.9, B.6.4): word_embeddings.weight =
+   * E_G + E_Δ under GDES (E_G under ES), no `_weight`, RTD head as `mask_predictions.*`.
+   */
+  exportDiscriminatorTensors(): Map<string, HostTensorLike> {
+    const out = new Map<string, HostTensorLike>()
+    for (const [k, v] of this.discriminator.params.vars) if (!k.endsWith('._weight')) out.set(k, toHost(v))
+    this.addMergedTables(out)
+    return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  }
+
+  /**
+   * Everything needed to resume: generator tensors, and discriminator tensors including E_Δ
+   * (`_weight`) next to the merged table (the format of fixtures/deberta-tiny).
+   */
+  trainingTensors(): {generator: Map<string, HostTensorLike>; discriminator: Map<string, HostTensorLike>} {
+    const disc = new Map<string, HostTensorLike>()
+    for (const [k, v] of this.discriminator.params.vars) disc.set(k, toHost(v))
+    this.addMergedTables(disc)
+    return {generator: this.exportGeneratorTensors(), discriminator: disc}
+  }
+
+  private addMergedTables(out: Map<string, HostTensorLike>): void {
+    if (this.sharing === 'nes') return
+    const emb = this.discriminator.deberta.embeddings
+    for (const [prefix, ref] of [[WORD, emb.word], [POSITION, emb.position]] as const) {
+      if (ref === undefined || ref.source === undefined) continue
+      const merged = ref.mode === 'gdes' ? tidy(() => tf.add(ref.source!, ref.own!)) : ref.source
+      out.set(`${prefix}.weight`, toHost(merged))
+      if (merged !== ref.source) merged.dispose()
+    }
+  }
+
+  dispose(): void {
+    this.discriminator.params.dispose()
+    this.generator.dispose()
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * Conformance check against a reference dump in the format of fixtures/deberta-tiny
+ * (config.json, generator_config.json, rtd.json, model.safetensors, generator.safetensors,
+ * inputs.safetensors, expected.safetensors, README.md with a tolerance table).
+ *
+ * Runs the generator and discriminator forward and the losses and gradients of each embedding
+ * sharing mode the dump covers, with the stored replacement samples, and compares every tensor of
+ * expected.safetensors with |actual - expected| <= atol + rtol·|expected| (integers exactly), at
+ * non-pad positions only. Works on the current tfjs backend; any DeBERTa-v2/v3 config.
+ */
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import {readSafetensors, type HostTensor} from '../checkpoint/safetensors.js'
+import {RuntimeFailure} from '../errors.js'
+import {maxRelativePositions, parseHfConfig, relativeSpan, type DebertaConfig} from '../model/config.js'
+import {EMBEDDING_SHARING, type EmbeddingSharing} from '../model/embeddings.js'
+import type {ModelFault} from '../model/nn.js'
+import {relativeAttentionIndex, relativePositionBuckets} from '../model/relative-position.js'
+import {RtdPair, type RtdLossOptions} from '../model/rtd-pair.js'
+
+export interface Tolerance {
+  atol: number
+  rtol: number
+  /** Integer tensor: must match exactly. */
+  exact: boolean
+}
+
+/** Used for a computed tensor whose README row is missing (reported in the notes). */
+const DEFAULT_TOLERANCE: Tolerance = {atol: 1e-4, rtol: 1e-4, exact: false}
+
+/**
+ * Reads the tolerance rows of every markdown table with `name`, `atol` and `rtol` columns:
+ * | `name` | ... | atol | rtol | ... |, where atol `exact` means integer equality.
+ */
+export function parseToleranceTable(readme: string): Map<string, Tolerance> {
+  const out = new Map<string, Tolerance>()
+  let cols: string[] | undefined
+  for (const raw of readme.split('\n')) {
+    const line = raw.trim()
+    if (!line.startsWith('|')) {
+      cols = undefined
+      continue
+    }
+    const cells = line.replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim())
+    if (cols === undefined) {
+      cols = cells.map((c) => c.toLowerCase())
+      continue
+    }
+    if (cells.every((c) => /^:?-+:?$/.test(c))) continue
+    const iName = cols.indexOf('name')
+    const iAtol = cols.indexOf('atol')
+    const iRtol = cols.indexOf('rtol')
+    if (iName < 0 || iAtol < 0) continue
+    const name = cells[iName].replace(/`/g, '')
+    const atolCell = cells[iAtol] ?? ''
+    if (atolCell.toLowerCase() === 'exact') out.set(name, {atol: 0, rtol: 0, exact: true})
+    else if (atolCell !== '' && Number.isFinite(Number(atolCell))) {
+      const rtol = iRtol >= 0 && cells[iRtol] !== '' ? Number(cells[iRtol]) : 0
+      out.set(name, {atol: Number(atolCell), rtol: Number.isFinite(rtol) ? rtol : 0, exact: false})
+    }
+  }
+  return out
+}
+
+export const CHECK_STATUSES = ['pass', 'fail', 'missing', 'skipped'] as const
+export type CheckStatus = (typeof CHECK_STATUSES)[number]
+
+export interface TensorCheck {
+  name: string
+  status: CheckStatus
+  /** Largest |actual - expected| over the compared elements. */
+  worstAbs: number
+  /** Largest |actual - expected| / (atol + rtol·|expected|); <= 1 passes (Infinity for an exact mismatch). */
+  worstRatio: number
+  /** Elements compared (non-pad positions). */
+  compared: number
+  tolerance?: Tolerance
+  note?: string
+}
+
+export interface VerifyReport {
+  dir: string
+  backend: string
+  passed: boolean
+  checks: TensorCheck[]
+  notes: string[]
+}
+
+interface Fixture {
+  disc: DebertaConfig
+  gen: DebertaConfig
+  rtd: Record<string, unknown>
+  discWeights: Map<string, HostTensor>
+  genWeights: Map<string, HostTensor>
+  inputs: Map<string, HostTensor>
+  expected: Map<string, HostTensor>
+  tolerances: Map<string, Tolerance>
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+  } catch (e) {
+    throw new RuntimeFailure(`cannot read ${file}: ${(e as Error).message}`, {code: 'verify.fixture_unreadable', cause: e})
+  }
+}
+
+function loadFixture(dir: string): Fixture {
+  const need = ['config.json', 'generator_config.json', 'model.safetensors', 'generator.safetensors', 'inputs.safetensors', 'expected.safetensors', 'README.md']
+  const absent = need.filter((f) => !existsSync(path.join(dir, f)))
+  if (absent.length > 0) {
+    throw new RuntimeFailure(`${dir} is not a reference dump: missing ${absent.join(', ')}`, {
+      code: 'verify.fixture_incomplete',
+      suggestions: ['point rtd verify at a folder in the format of shared/fixtures/deberta-tiny (see its README.md)'],
+    })
+  }
+  const rtdFile = path.join(dir, 'rtd.json')
+  return {
+    disc: parseHfConfig({json: readJson(path.join(dir, 'config.json')), where: path.join(dir, 'config.json')}),
+    gen: parseHfConfig({json: readJson(path.join(dir, 'generator_config.json')), where: path.join(dir, 'generator_config.json')}),
+    rtd: existsSync(rtdFile) ? readJson(rtdFile) : {},
+    discWeights: readSafetensors(path.join(dir, 'model.safetensors')).tensors,
+    genWeights: readSafetensors(path.join(dir, 'generator.safetensors')).tensors,
+    inputs: readSafetensors(path.join(dir, 'inputs.safetensors')).tensors,
+    expected: readSafetensors(path.join(dir, 'expected.safetensors')).tensors,
+    tolerances: parseToleranceTable(readFileSync(path.join(dir, 'README.md'), 'utf8')),
+  }
+}
+
+interface Actual {
+  shape: number[]
+  data: Float32Array | Int32Array
+}
+
+function host(t: tf.Tensor, shape?: number[]): Actual {
+  return {shape: shape ?? [...t.shape], data: t.dataSync() as Float32Array}
+}
+
+/** Everything one sharing mode produces, by expected-tensor name. */
+function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly ModelFault[]; wanted: Set<string>; primary: boolean}): {actual: Map<string, Actual>; notes: string[]} {
+  const {fx, mode, wanted} = opts
+  const input = (name: string): HostTensor => {
+    const t = fx.inputs.get(name)
+    if (t === undefined) throw new RuntimeFailure(`inputs.safetensors has no ${name}`, {code: 'verify.fixture_incomplete'})
+    return t
+  }
+  const mask = input('attention_mask')
+  const [B, N] = mask.shape
+  const H = fx.disc.hiddenSize
+  const lambda = Number(fx.rtd.rtd_lambda ?? 1)
+  const pair = new RtdPair({discriminator: fx.disc, generator: fx.gen, sharing: mode, seed: 0, maskTokenId: Number(fx.rtd.mask_token_id ?? 0), faults: opts.faults})
+  const actual = new Map<string, Actual>()
+  const notes: string[] = []
+  try {
+    notes.push(...pair.loadTensors({generator: fx.genWeights, discriminator: fx.discWeights}).map((n) => `${mode}: ${n}`))
+    const lossOpts: RtdLossOptions = {
+      inputIds: input('input_ids').data as Int32Array,
+      maskedInputIds: fx.inputs.has('masked_input_ids') ? (input('masked_input_ids').data as Int32Array) : undefined,
+      attentionMask: mask.data as Int32Array,
+      mlmMask: input('mlm_mask').data as Int32Array,
+      samples: input('replacement_samples').data as Int32Array,
+      batch: B,
+      seqLen: N,
+      lambda,
+    }
+    const p = `${mode}.`
+    // Forward outputs and the total-loss gradients in one pass.
+    const gradsOf = (which: 'mlm' | 'rtd' | 'total'): Map<string, tf.Tensor> => {
+      const out = new Map<string, tf.Tensor>()
+      const {value, grads} = tf.variableGrads(() => {
+        const r = pair.lossFn(lossOpts) // outputs are read here, inside the tape's forward scope
+        if (which === 'total') {
+          const put = (name: string, a: Actual) => actual.set(name, a)
+          const bn = (t: tf.Tensor, last?: number) => host(t, last === undefined ? [B, N] : [B, N, last])
+          const dH = r.discriminator!.hiddenStates
+          put(`${p}disc.embeddings`, bn(dH[0], H))
+          put(`${p}disc.hidden_states`, {shape: [dH.length, B, N, H], data: concat(dH.map((t) => t.dataSync() as Float32Array))})
+          put(`${p}disc.last_hidden_state`, bn(dH[dH.length - 1], H))
+          put(`${p}disc.rtd_logits`, bn(r.rtdLogits!))
+          put(`${p}loss_rtd`, host(r.lossRtd!, [1]))
+          put(`${p}loss_mlm`, host(r.lossMlm!, [1]))
+          put(`${p}loss_total`, host(r.loss, [1]))
+          if (opts.primary) {
+            const gH = r.generator!.hiddenStates
+            const gHid = fx.gen.hiddenSize
+            put('gen.embeddings', host(gH[0], [B, N, gHid]))
+            put('gen.hidden_states', {shape: [gH.length, B, N, gHid], data: concat(gH.map((t) => t.dataSync() as Float32Array))})
+            put('gen.last_hidden_state', host(gH[gH.length - 1], [B, N, gHid]))
+            put('gen.mlm_logits', host(r.mlmLogits!))
+            put('loss_mlm', host(r.lossMlm!, [1]))
+            put('inputs.disc_input_ids', {shape: [B, N], data: r.discInputIds})
+            put('inputs.rtd_labels', {shape: [B, N], data: r.rtdLabels})
+          }
+          return r.loss
+        }
+        return which === 'mlm' ? r.lossMlm! : r.lossRtd!
+      }, pair.variables())
+      value.dispose()
+      for (const [k, g] of Object.entries(grads)) {
+        const id = pair.hfName(k)
+        if (id) out.set(`${id.role}:${id.name}`, g)
+      }
+      return out
+    }
+    const gradTargets = new Map<string, {role: 'generator' | 'discriminator'; name: string}>()
+    for (const name of wanted) {
+      const m = new RegExp(`^${mode}\\.grad_(mlm|rtd|total)\\.(.+)$`).exec(name)
+      if (!m) continue
+      const t = m[2]
+      const target =
+        t === 'E_G'
+          ? {role: 'generator' as const, name: 'deberta.embeddings.word_embeddings.weight'}
+          : t === 'E_delta'
+            ? {role: 'discriminator' as const, name: 'deberta.embeddings.word_embeddings._weight'}
+            : t.startsWith('disc.')
+              ? {role: 'discriminator' as const, name: t.slice(5)}
+              : t.startsWith('gen.')
+                ? {role: 'generator' as const, name: t.slice(4)}
+                : undefined
+      if (target) gradTargets.set(name, target)
+    }
+    for (const which of ['total', 'mlm', 'rtd'] as const) {
+      const names = [...gradTargets.keys()].filter((n) => n.startsWith(`${p}grad_${which}.`))
+      if (which !== 'total' && names.length === 0) continue
+      const grads = gradsOf(which)
+      for (const n of names) {
+        const t = gradTargets.get(n)!
+        const store = t.role === 'generator' ? pair.generator.params : pair.discriminator.params
+        const v = store.vars.get(t.name)
+        if (v === undefined) continue // not a parameter in this mode (reported as skipped)
+        const g = grads.get(`${t.role}:${t.name}`)
+        // No path from the loss to the variable: its gradient is exactly zero.
+        actual.set(n, g ? host(g) : {shape: [...v.shape], data: new Float32Array(v.size)})
+      }
+      for (const g of grads.values()) g.dispose()
+    }
+    if (opts.primary) {
+      const dRel = pair.discriminator.deberta.encoder.relTable()
+      if (dRel) actual.set('disc.rel_table', host(dRel)), dRel.dispose()
+      const gRel = pair.generator.deberta.encoder.relTable()
+      if (gRel) actual.set('gen.rel_table', host(gRel)), gRel.dispose()
+      const c = fx.disc
+      const bucketParams = {seqLen: N, bucketSize: c.positionBuckets, maxPosition: maxRelativePositions(c), offByOne: opts.faults?.includes('bucket-off-by-one')}
+      actual.set('log_bucket', {shape: [2 * N - 1], data: relativePositionBuckets(bucketParams)})
+      actual.set('rel_att_index', {shape: [N, N], data: relativeAttentionIndex({...bucketParams, span: relativeSpan(c)})})
+    }
+  } finally {
+    pair.dispose()
+  }
+  return {actual, notes}
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
+  let o = 0
+  for (const p of parts) out.set(p, o), (o += p.length)
+  return out
+}
+
+/** Which elements to compare: non-pad positions of [B, N, ...] and [L+1, B, N, ...] tensors, all others. */
+function selector(shape: number[], mask: HostTensor): (flat: number) => boolean {
+  const [B, N] = mask.shape
+  const m = mask.data
+  const size = shape.reduce((a, b) => a * b, 1)
+  if (shape.length >= 2 && shape[0] === B && shape[1] === N) {
+    const inner = size / (B * N)
+    return (k) => m[Math.floor(k / inner)] !== 0
+  }
+  if (shape.length >= 3 && shape[1] === B && shape[2] === N) {
+    const inner = size / (shape[0] * B * N)
+    return (k) => m[Math.floor(k / inner) % (B * N)] !== 0
+  }
+  return () => true
+}
+
+export function compareTensor(opts: {name: string; actual: Actual; expected: HostTensor; tolerance: Tolerance; mask: HostTensor}): TensorCheck {
+  const {name, actual, expected, tolerance: tol} = opts
+  const base = {name, tolerance: tol, worstAbs: 0, worstRatio: 0, compared: 0}
+  if (actual.shape.length !== expected.shape.length || actual.shape.some((d, i) => d !== expected.shape[i])) {
+    return {...base, status: 'fail', worstAbs: Infinity, worstRatio: Infinity, note: `shape ${JSON.stringify(actual.shape)} vs expected ${JSON.stringify(expected.shape)}`}
+  }
+  const use = selector(expected.shape, opts.mask)
+  let worstAbs = 0
+  let worstRatio = 0
+  let compared = 0
+  for (let k = 0; k < expected.data.length; k++) {
+    if (!use(k)) continue
+    compared++
+    const e = expected.data[k]
+    const a = actual.data[k]
+    const diff = Math.abs(a - e)
+    if (Number.isNaN(diff)) {
+      worstAbs = worstRatio = Infinity
+      continue
+    }
+    worstAbs = Math.max(worstAbs, diff)
+    const allowed = tol.exact ? 0 : tol.atol + tol.rtol * Math.abs(e)
+    worstRatio = Math.max(worstRatio, diff === 0 ? 0 : allowed === 0 ? Infinity : diff / allowed)
+  }
+  return {...base, status: worstRatio <= 1 ? 'pass' : 'fail', worstAbs, worstRatio, compared}
+}
+
+/**
+ * Verifies the dump in `dir` on the current tfjs backend.
+ * @param opts.faults test-only deliberate model bugs (each must make verification fail).
+ */
+export function verifyFixture(opts: {dir: string; faults?: readonly ModelFault[]}): VerifyReport {
+  const fx = loadFixture(opts.dir)
+  const mask = fx.inputs.get('attention_mask')
+  if (mask === undefined || mask.shape.length !== 2) throw new RuntimeFailure(`${opts.dir}/inputs.safetensors needs attention_mask [B, N]`, {code: 'verify.fixture_incomplete'})
+  const notes: string[] = []
+  const wanted = new Set(fx.expected.keys())
+  const primary = String(fx.rtd.embedding_sharing ?? 'gdes') as EmbeddingSharing
+  const covered = [primary, ...((fx.rtd.vectors_also_cover as string[] | undefined) ?? [])]
+  const modes = EMBEDDING_SHARING.filter((m) => covered.includes(m) || [...wanted].some((n) => n.startsWith(`${m}.`)))
+  const actual = new Map<string, Actual>()
+  for (const mode of modes) {
+    const r = runMode({fx, mode, faults: opts.faults, wanted, primary: mode === (modes.includes(primary) ? primary : modes[0])})
+    for (const [k, v] of r.actual) actual.set(k, v)
+    notes.push(...r.notes)
+  }
+  // Cross-check the host-side RTD bookkeeping against the stored inputs.
+  const extra = new Map<string, HostTensor>()
+  for (const k of ['disc_input_ids', 'rtd_labels']) {
+    const t = fx.inputs.get(k)
+    if (t) extra.set(`inputs.${k}`, t)
+  }
+  const checks: TensorCheck[] = []
+  for (const [name, expected] of [...fx.expected, ...extra]) {
+    const a = actual.get(name)
+    const listed = fx.tolerances.get(name)
+    const integer = expected.dtype.startsWith('I') || expected.dtype.startsWith('U') || expected.dtype === 'BOOL'
+    const tolerance = name.startsWith('inputs.') || integer ? {atol: 0, rtol: 0, exact: true} : (listed ?? DEFAULT_TOLERANCE)
+    if (a === undefined) {
+      checks.push({name, status: 'skipped', worstAbs: NaN, worstRatio: NaN, compared: 0, note: 'not a tensor rtd knows how to compute'})
+      continue
+    }
+    if (!listed && !name.startsWith('inputs.')) notes.push(`${name}: no tolerance row in README.md; used atol ${tolerance.atol}, rtol ${tolerance.rtol}`)
+    checks.push(compareTensor({name, actual: a, expected, tolerance, mask}))
+  }
+  for (const name of fx.tolerances.keys()) {
+    if (!fx.expected.has(name) && !fx.inputs.has(name)) {
+      checks.push({name, status: 'missing', worstAbs: NaN, worstRatio: NaN, compared: 0, note: 'listed in README.md but absent from expected.safetensors'})
+    }
+  }
+  const passed = checks.every((c) => c.status === 'pass' || c.status === 'skipped') && checks.some((c) => c.status === 'pass')
+  return {dir: opts.dir, backend: tf.getBackend(), passed, checks, notes}
+}
