@@ -31,6 +31,12 @@ export interface RunContext {
   readonly metrics: MetricsSink
   /** Aborted on Ctrl-C: check it at safe points, save, then throw Interrupted. */
   readonly signal: AbortSignal
+  /**
+   * Set when this run continues an interrupted or failed one (`rtd run --resume`): the run
+   * directory being continued (equal to runDir; logs and metrics are appended). Stages load
+   * their latest checkpoint from it.
+   */
+  readonly resumeDir?: string
   /** Resolve a path written in the pipeline (relative to the pipeline file's folder). */
   resolvePath(p: string): string
   progress(opts: {label: string; total?: number; unit?: string}): ProgressBar

@@ -1,0 +1,8 @@
+/**
+ * The built-in plugins. To add one: create plugins/<name>/ (schema.json, index.ts exporting
+ * the RtdPlugin, implementation) and add it to this list. Only real, working plugins belong
+ * here; `rtd plugins`, `rtd schema` and schemas/pipeline.schema.json are built from it.
+ */
+import type {RtdPlugin} from '../src/plugin/contract.js'
+
+export const builtinPlugins: readonly RtdPlugin<any>[] = []

@@ -1,0 +1,65 @@
+import {Flags} from '@oclif/core'
+
+import {RtdCommand} from '../cli/base-command.js'
+import {installInterruptHandler} from '../cli/interrupt.js'
+import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
+import {ConfigError} from '../errors.js'
+import {loadPipeline} from '../pipeline/load-pipeline.js'
+import {findResumableRun} from '../pipeline/run-dir.js'
+import {runPipeline, type RunResult} from '../pipeline/runner.js'
+import * as path from 'node:path'
+
+export default class Run extends RtdCommand<RunResult> {
+  static override summary = 'Run a pipeline.'
+
+  static override description = `Validates the pipeline (nothing is written when it is invalid), creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
+
+Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Continue with --resume <run-dir> or --auto-resume.
+
+Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interrupted.`
+
+  static override examples = [
+    '<%= config.bin %> run pipelines/tiny-gdes.yaml',
+    '<%= config.bin %> run pipelines/tiny-gdes.yaml schedule.max_steps=100 loss.lambda=10',
+    '<%= config.bin %> run pipelines/tiny-gdes.yaml ~evaluation output.dir=/tmp/runs --json',
+    '<%= config.bin %> run pipelines/tiny-gdes.yaml --resume runs/tiny-gdes-20250101-120000',
+  ]
+
+  static override strict = false
+
+  static override args = pipelineArgs
+
+  static override flags = {
+    resume: Flags.string({summary: 'Continue this interrupted or failed run directory (`latest`: the newest resumable run of this pipeline).', exclusive: ['auto-resume']}),
+    'auto-resume': Flags.boolean({summary: 'Continue the newest interrupted or failed run of this pipeline, if there is one.'}),
+  }
+
+  async run(): Promise<RunResult> {
+    const {argv, flags} = await this.parse(Run)
+    const {pipeline: file, overrides} = splitPipelineArgv(argv)
+    const pipeline = await loadPipeline({file, overrides})
+    let resumeDir = flags.resume === undefined || flags.resume === 'latest' ? undefined : flags.resume
+    if (flags['auto-resume'] || flags.resume === 'latest') {
+      resumeDir = findResumableRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
+      if (resumeDir === undefined && flags.resume === 'latest') {
+        throw new ConfigError(`no interrupted or failed run of ${pipeline.value.name} under ${pipeline.value.output.dir}`, {code: 'resume.none'})
+      }
+    }
+    const interrupt = installInterruptHandler({notify: (m) => process.stderr.write(`\n${m}\n`)})
+    try {
+      const result = await runPipeline({
+        pipeline,
+        signal: interrupt.signal,
+        resumeDir,
+        verbose: this.verbose,
+        console: this.jsonEnabled() ? undefined : {line: (t) => process.stderr.write(`${t}\n`), tty: process.stderr},
+        onStart: (dir) => this.log(`run directory: ${dir}`),
+      })
+      const m = Object.entries(result.metrics).map(([k, v]) => `${k}=${v}`)
+      this.log(`done${m.length > 0 ? `: ${m.join(' ')}` : ''}`)
+      return result
+    } finally {
+      interrupt.dispose()
+    }
+  }
+}

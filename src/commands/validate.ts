@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core'
+import {stringify} from 'yaml'
+
+import {RtdCommand} from '../cli/base-command.js'
+import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
+import {PLUGIN_KINDS} from '../plugin/contract.js'
+import {loadPipeline} from '../pipeline/load-pipeline.js'
+import {orderPipeline} from '../pipeline/order-pipeline.js'
+
+export interface ValidateResult {
+  valid: true
+  file: string
+  /** The resolved pipeline: extends merged, overrides applied, every default filled in. */
+  pipeline: Record<string, unknown>
+}
+
+export default class Validate extends RtdCommand<ValidateResult> {
+  static override summary = 'Check a pipeline without running it.'
+
+  static override description = `Resolves extends, \${env:VAR} and overrides, loads the pipeline's plugins and validates everything against the schema. Every issue is reported at once with file:line:col, the YAML path and, for unknown names, the closest valid one. Writes nothing.
+
+Exit status: 0 valid, 2 invalid.`
+
+  static override examples = [
+    '<%= config.bin %> validate pipelines/tiny-gdes.yaml',
+    '<%= config.bin %> validate pipelines/tiny-gdes.yaml schedule.batch_size=16 --print',
+    '<%= config.bin %> validate pipelines/tiny-gdes.yaml --json',
+  ]
+
+  static override strict = false
+
+  static override args = pipelineArgs
+
+  static override flags = {
+    print: Flags.boolean({summary: 'Print the resolved pipeline (defaults filled in, overrides applied) as YAML.'}),
+  }
+
+  async run(): Promise<ValidateResult> {
+    const {argv, flags} = await this.parse(Validate)
+    const {pipeline: file, overrides} = splitPipelineArgv(argv)
+    const resolved = await loadPipeline({file, overrides})
+    const pipeline = orderPipeline(resolved.value)
+    if (flags.print) {
+      this.log(stringify(pipeline).trimEnd())
+    } else {
+      const stages = PLUGIN_KINDS.filter((k) => resolved.value[k] !== undefined).map((k) => `${k}=${resolved.value[k].plugin}`)
+      this.log(`${file}: valid (${resolved.value.name}; ${stages.join(', ')})`)
+    }
+    return {valid: true, file: resolved.file, pipeline}
+  }
+}

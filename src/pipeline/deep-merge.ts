@@ -1,0 +1,25 @@
+import type {PathSegments} from './origins.js'
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * `extends` semantics: objects merge key by key, recursively; arrays and scalars from `top`
+ * replace those of `base`. Returns a new value; `replaced` collects the paths where `top`
+ * replaced (or added) a whole value, so origins under them can be taken from `top`.
+ */
+export function deepMerge(params: {base: unknown; top: unknown; path?: PathSegments; replaced?: PathSegments[]}): unknown {
+  const path = params.path ?? []
+  const {base, top} = params
+  if (isPlainObject(base) && isPlainObject(top)) {
+    const out: Record<string, unknown> = {...base}
+    for (const [k, v] of Object.entries(top)) {
+      out[k] = k in base ? deepMerge({base: base[k], top: v, path: [...path, k], replaced: params.replaced}) : v
+      if (!(k in base)) params.replaced?.push([...path, k])
+    }
+    return out
+  }
+  params.replaced?.push(path)
+  return top
+}

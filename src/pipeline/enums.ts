@@ -1,0 +1,41 @@
+/**
+ * Closed sets of pipeline values, declared once. The JSON Schema enums are built from these
+ * arrays (src/pipeline/pipeline-schema.ts) and the types are derived from them.
+ */
+
+/** TensorFlow.js backend: `auto` picks the fastest one that can train on this machine. */
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const
+export type Backend = (typeof BACKENDS)[number]
+
+/** Native kernels: `auto` uses them when built, `on` requires them, `off` never loads them. */
+export const NATIVE_MODES = ['auto', 'on', 'off'] as const
+export type NativeMode = (typeof NATIVE_MODES)[number]
+
+export const OPTIMIZERS = ['adamw'] as const
+export type OptimizerType = (typeof OPTIMIZERS)[number]
+
+/** SPEC A.7: exponential (gamma per epoch), linear warmup + linear decay, constant. */
+export const LR_SCHEDULES = ['exponential', 'warmup_linear', 'constant'] as const
+export type LrScheduleType = (typeof LR_SCHEDULES)[number]
+
+/** SPEC A.6: one optimizer and one backward (joint), or generator step first (decoupled). */
+export const TRAINING_MODES = ['joint', 'decoupled'] as const
+export type TrainingMode = (typeof TRAINING_MODES)[number]
+
+/** How a loss weight (lambda, mlm_weight) changes over training steps. */
+export const WEIGHT_SCHEDULES = ['constant', 'linear'] as const
+export type WeightSchedule = (typeof WEIGHT_SCHEDULES)[number]
+
+/** Top-level pipeline sections, in the order `validate --print` writes them. */
+export const PIPELINE_SECTIONS = [
+  'name',
+  'seed',
+  'runtime',
+  'data',
+  'model',
+  'loss',
+  'schedule',
+  'evaluation',
+  'output',
+  'plugins',
+] as const

@@ -1,0 +1,114 @@
+/**
+ * Load, resolve and validate a pipeline file (STYLE guideline 3): YAML with positions,
+ * `extends` merged, `${env:...}` substituted, plugins loaded, command line overrides applied
+ * (typed by the schema), then one validation pass that reports every issue at once.
+ * Nothing is written anywhere.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {ConfigError, RtdError} from '../errors.js'
+import {PluginRegistry} from '../plugin/registry.js'
+import {isPlainObject} from './deep-merge.js'
+import {locate, type Origin} from './origins.js'
+import {applyOverrides, parseOverride, typeValue, type Override} from './overrides.js'
+import {PipelineInvalid, type PipelineIssue} from './pipeline-issue.js'
+import {buildPipelineSchema} from './pipeline-schema.js'
+import {displayPath, resolveExtends} from './resolve-extends.js'
+import {schemasAtPath} from './schema-at-path.js'
+import {validatePipeline} from './validate-pipeline.js'
+
+export interface ResolvedPipeline {
+  /** Absolute path of the pipeline file. */
+  file: string
+  /** The resolved pipeline: extends merged, overrides applied, every default filled in. */
+  value: Record<string, any>
+  /** The command line overrides, as given. */
+  overrides: string[]
+  /** Files read: the pipeline first, then its `extends` bases (absolute paths, text as written). */
+  sources: {file: string; text: string}[]
+  /** Built-in plus the pipeline's external plugins. */
+  registry: PluginRegistry
+}
+
+export interface LoadPipelineParams {
+  /** Path of the pipeline YAML (relative to `cwd`). */
+  file: string
+  /** `a.b.c=value` and `~a.b` strings, applied in order. */
+  overrides?: string[]
+  /** Environment for `${env:VAR}`; default process.env. */
+  env?: Record<string, string | undefined>
+  /** Registry to add the pipeline's plugins to; default a new one with the built-ins. */
+  registry?: PluginRegistry
+  /** Default process.cwd(); issues name files relative to it. */
+  cwd?: string
+  /** Default for runtime.threads; default os.availableParallelism(). */
+  cpuCount?: number
+}
+
+/** Resolve and validate; throws PipelineInvalid (exit 2) listing every issue. */
+export async function loadPipeline(params: LoadPipelineParams): Promise<ResolvedPipeline> {
+  const cwd = params.cwd ?? process.cwd()
+  const file = path.resolve(cwd, params.file)
+  const display = displayPath(file, cwd)
+  const registry = params.registry ?? new PluginRegistry()
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new ConfigError(`pipeline file ${display} does not exist`, {code: 'pipeline.not_found', suggestions: ['Check the path; pipelines/ holds the example pipelines.']})
+  }
+  const merged = resolveExtends({file, env: params.env ?? process.env, cwd})
+  const issues: PipelineIssue[] = [...merged.issues]
+  const fail = () => new PipelineInvalid({file: display, issues})
+  if (issues.some((i) => i.code === 'yaml.syntax' || i.code.startsWith('extends.'))) throw fail()
+  if (!isPlainObject(merged.value)) {
+    issues.push({code: 'schema.type', path: '(root)', message: 'a pipeline must be a mapping of sections (name:, data:, model:, ...)', origin: locate(merged.origins, [])})
+    throw fail()
+  }
+  const value = merged.value
+  const origins = merged.origins
+
+  const overrides: Override[] = []
+  for (const text of params.overrides ?? []) {
+    const o = parseOverride(text)
+    if ('op' in o) overrides.push(o)
+    else issues.push(o)
+  }
+  // `plugins` overrides first: the plugins they name shape the schema the others are typed by.
+  const first = overrides.filter((o) => o.path[0] === 'plugins')
+  const rest = overrides.filter((o) => o.path[0] !== 'plugins')
+  issues.push(...applyOverrides({value, origins, overrides: first, schema: buildPipelineSchema({registry})}))
+
+  const fileOf = new Map(merged.files.map((f) => [displayPath(f.file, cwd), f.file]))
+  if (Array.isArray(value.plugins)) {
+    for (const [i, spec] of value.plugins.entries()) {
+      if (typeof spec !== 'string' || spec === '') continue // the schema reports it
+      const origin = locate(origins, ['plugins', i])
+      const baseDir = origin?.kind === 'file' && fileOf.has(origin.file) ? path.dirname(fileOf.get(origin.file)!) : path.dirname(file)
+      try {
+        await registry.load({specifier: spec, baseDir})
+      } catch (error) {
+        if (!(error instanceof RtdError)) throw error
+        issues.push(pluginIssue({error, index: i, origin}))
+      }
+    }
+  }
+  if (issues.some((i) => i.code === 'plugin.load')) throw fail()
+
+  const schema = buildPipelineSchema({registry})
+  for (const p of merged.envPaths) {
+    let parent: any = value
+    for (const seg of p.slice(0, -1)) parent = parent?.[seg as any]
+    const last = p[p.length - 1]
+    if (parent && typeof parent[last as any] === 'string') parent[last as any] = typeValue({raw: parent[last as any], schemas: schemasAtPath({schema, value, path: p})})
+  }
+  issues.push(...applyOverrides({value, origins, overrides: rest, schema}))
+
+  const result = validatePipeline({value, origins, registry, cpuCount: params.cpuCount})
+  issues.push(...result.issues)
+  if (issues.length > 0) throw fail()
+  return {file, value: result.value, overrides: params.overrides ?? [], sources: merged.files, registry}
+}
+
+function pluginIssue(p: {error: RtdError; index: number; origin: Origin | undefined}): PipelineIssue {
+  const hint = p.error.suggestions.length > 0 ? ` (${p.error.suggestions.join(' ')})` : ''
+  return {code: 'plugin.load', path: `plugins[${p.index}]`, message: `${p.error.message}${hint}`, origin: p.origin}
+}

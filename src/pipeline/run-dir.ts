@@ -1,0 +1,110 @@
+/**
+ * Run directories: `<output.dir>/<name>-<YYYYMMDD-HHMMSS>[-n]` (UTC), their status.json
+ * (written atomically), and finding the newest run of a pipeline that can be resumed.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {ConfigError} from '../errors.js'
+
+export const RUN_STATES = ['running', 'completed', 'failed', 'interrupted'] as const
+export type RunStateName = (typeof RUN_STATES)[number]
+
+export interface RunStatus {
+  state: RunStateName
+  pid: number
+  started: string
+  ended?: string
+  /** When the run was resumed, each time. */
+  resumed?: string[]
+  error?: {code: string; message: string}
+  metrics?: Record<string, number>
+}
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`
+}
+
+/** Create a fresh run directory (never reuses one: adds -1, -2... on a clash). */
+export function createRunDir(params: {outputDir: string; name: string; now?: Date}): string {
+  fs.mkdirSync(params.outputDir, {recursive: true})
+  const base = path.join(params.outputDir, `${params.name}-${stamp(params.now ?? new Date())}`)
+  for (let n = 0; ; n++) {
+    const dir = n === 0 ? base : `${base}-${n}`
+    try {
+      fs.mkdirSync(dir)
+      return dir
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
+}
+
+/** Write a file so readers never see it half-written: temp file, then rename. */
+export function writeFileAtomic(file: string, data: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, data)
+  fs.renameSync(tmp, file)
+}
+
+export function writeStatus(runDir: string, status: RunStatus): void {
+  writeFileAtomic(path.join(runDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`)
+}
+
+export function readStatus(runDir: string): RunStatus | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')) as RunStatus
+  } catch {
+    return undefined
+  }
+}
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Interrupted, failed, or "running" with a dead process (killed hard). */
+export function isResumable(status: RunStatus | undefined, isAlive: (pid: number) => boolean = isPidAlive): boolean {
+  if (status === undefined) return false
+  if (status.state === 'interrupted' || status.state === 'failed') return true
+  return status.state === 'running' && !isAlive(status.pid)
+}
+
+/** The newest resumable run directory of pipeline `pipelineName` under `outputDir`, if any. */
+export function findResumableRun(params: {outputDir: string; pipelineName: string; isAlive?: (pid: number) => boolean}): string | undefined {
+  if (!fs.existsSync(params.outputDir)) return undefined
+  const escaped = params.pipelineName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const re = new RegExp(`^${escaped}-(\\d{8}-\\d{6})(?:-(\\d+))?$`)
+  const candidates = fs
+    .readdirSync(params.outputDir)
+    .map((d) => ({d, m: d.match(re)}))
+    .filter((x) => x.m !== null)
+    .sort((a, b) => (a.m![1] === b.m![1] ? Number(a.m![2] ?? 0) - Number(b.m![2] ?? 0) : a.m![1] < b.m![1] ? -1 : 1))
+    .reverse()
+  for (const {d} of candidates) {
+    const dir = path.join(params.outputDir, d)
+    if (isResumable(readStatus(dir), params.isAlive)) return dir
+  }
+  return undefined
+}
+
+/** Check that `runDir` can be resumed; returns its status. Throws ConfigError (exit 2) otherwise. */
+export function checkResumable(params: {runDir: string; isAlive?: (pid: number) => boolean}): RunStatus {
+  const status = readStatus(params.runDir)
+  if (status === undefined) {
+    throw new ConfigError(`${params.runDir} is not a run directory (no readable status.json)`, {code: 'resume.not_a_run'})
+  }
+  if (status.state === 'completed') {
+    throw new ConfigError(`run ${params.runDir} already completed; nothing to resume`, {code: 'resume.completed', suggestions: ['Start a new run without --resume.']})
+  }
+  if (!isResumable(status, params.isAlive)) {
+    throw new ConfigError(`run ${params.runDir} is still running (pid ${status.pid})`, {code: 'resume.running', suggestions: ['Wait for it or stop it (Ctrl-C) first.']})
+  }
+  return status
+}

@@ -1,0 +1,157 @@
+/**
+ * Run a resolved pipeline: make (or reuse, on resume) the run directory, record what is being
+ * run, create every stage, then run them in PLUGIN_KINDS order with one RunState. Ctrl-C
+ * (the `signal`) lets the stage in progress save and stop; the run then ends Interrupted.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import {stringify} from 'yaml'
+
+import {Interrupted, RtdError, RuntimeFailure} from '../errors.js'
+import {PLUGIN_KINDS, type PluginKind, type RunState, type Stage} from '../plugin/contract.js'
+import type {RunContext} from '../plugin/run-context.js'
+import {environmentRecord} from './environment-record.js'
+import type {ResolvedPipeline} from './load-pipeline.js'
+import {orderPipeline} from './order-pipeline.js'
+import {displayPath} from './resolve-extends.js'
+import {checkResumable, createRunDir, writeStatus, type RunStatus} from './run-dir.js'
+import {createMetricsSink, createProgress, createRunLogger, type ConsoleSink} from './run-log.js'
+
+export interface RunPipelineParams {
+  pipeline: ResolvedPipeline
+  /** Aborted on Ctrl-C. */
+  signal?: AbortSignal
+  /** Continue this earlier run (its directory is reused; logs and metrics are appended). */
+  resumeDir?: string
+  /** Recorded in environment.json; default process.argv. */
+  argv?: string[]
+  /** Echo debug lines to the console too. */
+  verbose?: boolean
+  /** Human-readable output; none when omitted (the run log is always written). */
+  console?: ConsoleSink
+  /** Called once the run directory exists, before any stage runs. */
+  onStart?: (runDir: string) => void
+  /** Default RTD_CACHE or ~/.cache/rtd. */
+  cacheDir?: string
+  /** Injected clock (tests). */
+  now?: () => Date
+}
+
+export interface RunResult {
+  runDir: string
+  state: 'completed'
+  resumed: boolean
+  metrics: Record<string, number>
+  outputs: Record<string, string>
+}
+
+export async function runPipeline(params: RunPipelineParams): Promise<RunResult> {
+  const {pipeline} = params
+  const p = pipeline.value
+  const now = params.now ?? (() => new Date())
+  const signal = params.signal ?? new AbortController().signal
+  const resumed = params.resumeDir !== undefined
+  const previous = resumed ? checkResumable({runDir: params.resumeDir!}) : undefined
+  const runDir = resumed ? path.resolve(params.resumeDir!) : createRunDir({outputDir: path.resolve(p.output.dir), name: p.name, now: now()})
+
+  if (!resumed) writeRecords({runDir, pipeline, argv: params.argv ?? process.argv})
+  const status: RunStatus = {
+    state: 'running',
+    pid: process.pid,
+    started: previous?.started ?? now().toISOString(),
+    ...(resumed ? {resumed: [...(previous?.resumed ?? []), now().toISOString()]} : {}),
+  }
+  writeStatus(runDir, status)
+
+  const log = createRunLogger({runDir, console: params.console, verbose: params.verbose, now})
+  params.onStart?.(runDir)
+  log.info(`${resumed ? 'resuming' : 'run'} ${p.name} in ${runDir}`)
+  if (resumed && pipeline.overrides.length > 0) log.info(`overrides for this resume: ${pipeline.overrides.join(' ')}`)
+
+  const pipelineDir = path.dirname(pipeline.file)
+  const ctx: RunContext = {
+    pipeline: p,
+    pipelineFile: pipeline.file,
+    runDir,
+    cacheDir: params.cacheDir ?? process.env.RTD_CACHE ?? path.join(os.homedir(), '.cache', 'rtd'),
+    seed: p.seed,
+    log,
+    metrics: createMetricsSink({runDir, now}),
+    signal,
+    ...(resumed ? {resumeDir: runDir} : {}),
+    resolvePath: (x: string) => path.resolve(pipelineDir, x),
+    progress: (o) => createProgress({...o, tty: params.console?.tty, log}),
+  }
+
+  const state: RunState = {}
+  let current: PluginKind | undefined
+  try {
+    const stages: {kind: PluginKind; name: string; stage: Stage}[] = []
+    for (const kind of PLUGIN_KINDS) {
+      if (p[kind] === undefined) continue
+      current = kind
+      const {plugin: name, ...options} = p[kind] as Record<string, unknown>
+      const plugin = pipeline.registry.get(kind, name as string)!
+      stages.push({kind, name: name as string, stage: await plugin.create(options, ctx)})
+    }
+    const evaluation = stages.find((s) => s.kind === 'evaluation')?.stage
+    if (evaluation?.evaluate) state.evaluate = evaluation.evaluate.bind(evaluation)
+    for (const s of stages) {
+      if (signal.aborted) throw new Interrupted()
+      current = s.kind
+      log.debug(`${s.kind} stage (${s.name}) starting`)
+      await s.stage.run(state)
+    }
+    if (signal.aborted) throw new Interrupted()
+  } catch (error) {
+    const failure = classify({error, aborted: signal.aborted, stage: current, plugin: current && (p[current] as {plugin?: string})?.plugin, runDir, pipeline})
+    const interrupted = failure instanceof Interrupted
+    log[interrupted ? 'info' : 'warn'](interrupted ? `interrupted during the ${current ?? ''} stage; run directory kept` : failure.message)
+    if (error instanceof Error && error.stack) log.debug(error.stack)
+    writeStatus(runDir, {...status, state: interrupted ? 'interrupted' : 'failed', ended: now().toISOString(), error: {code: failure.code, message: failure.message}})
+    throw failure
+  }
+  const metrics = state.metrics ?? {}
+  writeStatus(runDir, {...status, state: 'completed', ended: now().toISOString(), metrics})
+  log.info(`completed ${p.name}; run directory ${runDir}`)
+  return {runDir, state: 'completed', resumed, metrics, outputs: state.outputs ?? {}}
+}
+
+/**
+ * Interrupted when the signal fired (whatever the stage threw), else an RtdError naming the
+ * stage. The error gets a `runDir` property (shown by --json).
+ */
+function classify(p: {error: unknown; aborted: boolean; stage?: PluginKind; plugin?: string; runDir: string; pipeline: ResolvedPipeline}): RtdError {
+  const rel = displayPath(p.runDir, process.cwd())
+  if (p.aborted || p.error instanceof Interrupted) {
+    const e = new Interrupted(`interrupted; the run directory ${rel} was kept`)
+    e.suggestions.push(`Resume with: rtd run ${displayPath(p.pipeline.file, process.cwd())} --resume ${rel}`)
+    return Object.assign(e, {runDir: p.runDir})
+  }
+  if (p.error instanceof RtdError) return Object.assign(p.error, {runDir: p.runDir})
+  const where = p.stage === undefined ? 'the run' : `the ${p.stage} stage (${p.plugin})`
+  const message = p.error instanceof Error ? p.error.message : String(p.error)
+  const failure = new RuntimeFailure(`${where} failed: ${message}`, {
+    code: 'stage.failed',
+    cause: p.error,
+    suggestions: [`See ${path.join(rel, 'run.log')}; run with --verbose for the stack trace.`],
+  })
+  return Object.assign(failure, {runDir: p.runDir})
+}
+
+/** pipeline.yaml (as written), its extends bases, resolved.yaml, overrides.json, environment.json. */
+function writeRecords(p: {runDir: string; pipeline: ResolvedPipeline; argv: string[]}): void {
+  const [top, ...bases] = p.pipeline.sources
+  fs.writeFileSync(path.join(p.runDir, 'pipeline.yaml'), top.text)
+  if (bases.length > 0) {
+    const dir = path.join(p.runDir, 'extends')
+    fs.mkdirSync(dir)
+    for (const [i, b] of bases.entries()) fs.writeFileSync(path.join(dir, `${i + 1}-${path.basename(b.file)}`), `# copy of ${b.file}\n${b.text}`)
+  }
+  fs.writeFileSync(path.join(p.runDir, 'resolved.yaml'), `# ${p.pipeline.file} resolved: extends merged, overrides applied, defaults filled in\n${stringify(orderPipeline(p.pipeline.value))}`)
+  fs.writeFileSync(path.join(p.runDir, 'overrides.json'), `${JSON.stringify(p.pipeline.overrides, null, 2)}\n`)
+  const env = environmentRecord({pipelineFile: p.pipeline.file, backend: String(p.pipeline.value.runtime?.backend ?? 'auto'), argv: p.argv})
+  fs.writeFileSync(path.join(p.runDir, 'environment.json'), `${JSON.stringify(env, null, 2)}\n`)
+}

@@ -1,0 +1,183 @@
+/**
+ * One validation pass over a merged, overridden pipeline: plugin names, then the JSON Schema
+ * (ajv, 2020-12, every error, defaults filled in), then cross-field rules. Every issue is
+ * located in the source (see origins.ts) and unknown names get a "did you mean".
+ */
+import * as os from 'node:os'
+
+import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+
+import {PLUGIN_KINDS} from '../plugin/contract.js'
+import type {PluginRegistry} from '../plugin/registry.js'
+import {isPlainObject} from './deep-merge.js'
+import {didYouMean} from './did-you-mean.js'
+import {dotPath, locate, type OriginMap, type PathSegments} from './origins.js'
+import {buildPipelineSchema, MESSAGE_KEYWORD} from './pipeline-schema.js'
+import type {IssueCode, PipelineIssue} from './pipeline-issue.js'
+
+const compiled = new WeakMap<PluginRegistry, {validate: ValidateFunction; size: number}>()
+
+/** The ajv validator for this registry's schema (recompiled when plugins were added). */
+export function pipelineValidator(registry: PluginRegistry): ValidateFunction {
+  const size = registry.list().length
+  const hit = compiled.get(registry)
+  if (hit !== undefined && hit.size === size) return hit.validate
+  const ajv = new Ajv2020({allErrors: true, useDefaults: true, verbose: true, strict: false})
+  ajv.addKeyword({keyword: MESSAGE_KEYWORD, schemaType: 'string'})
+  const validate = ajv.compile(buildPipelineSchema({registry}))
+  compiled.set(registry, {validate, size})
+  return validate
+}
+
+export interface ValidationResult {
+  /** A copy of the input with every default filled in. */
+  value: Record<string, any>
+  issues: PipelineIssue[]
+}
+
+export function validatePipeline(params: {
+  value: unknown
+  origins: OriginMap
+  registry: PluginRegistry
+  /** Default for runtime.threads; os.availableParallelism() when omitted. */
+  cpuCount?: number
+}): ValidationResult {
+  const {origins, registry} = params
+  const value = structuredClone(params.value) as Record<string, any>
+  const issues: PipelineIssue[] = []
+  const badPluginPaths = new Set<string>()
+
+  if (isPlainObject(value)) {
+    for (const kind of PLUGIN_KINDS) {
+      const stage = value[kind]
+      if (!isPlainObject(stage) || typeof stage.plugin !== 'string') continue
+      if (registry.get(kind, stage.plugin) !== undefined) continue
+      badPluginPaths.add(`/${kind}/plugin`)
+      const names = registry.names(kind)
+      const otherKind = PLUGIN_KINDS.find((k) => k !== kind && registry.get(k, stage.plugin as string) !== undefined)
+      const available = names.length > 0 ? `available ${kind} plugins: ${names.join(', ')}` : `no ${kind} plugin is available (add one under \`plugins:\`)`
+      issues.push({
+        code: 'plugin.unknown',
+        path: `${kind}.plugin`,
+        message: `unknown ${kind} plugin \`${stage.plugin}\`${otherKind ? ` (\`${stage.plugin}\` is a ${otherKind} plugin)` : ''}; ${available}`,
+        origin: locate(origins, [kind, 'plugin']),
+        didYouMean: didYouMean({input: stage.plugin, candidates: names}),
+      })
+    }
+  }
+
+  const validate = pipelineValidator(registry)
+  if (!validate(value)) {
+    const seen = new Set<string>()
+    for (const err of validate.errors ?? []) {
+      if (badPluginPaths.has(err.instancePath)) continue
+      const issue = toIssue({err, origins, root: value})
+      if (issue === undefined) continue
+      const key = `${issue.path}\u0000${issue.message}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      issues.push(issue)
+    }
+  }
+
+  if (isPlainObject(value) && !PLUGIN_KINDS.some((k) => k in value)) {
+    issues.push({
+      code: 'schema.required',
+      path: '(root)',
+      message: `a pipeline needs at least one stage (${PLUGIN_KINDS.join(', ')})`,
+      origin: locate(origins, []),
+    })
+  }
+  if (isPlainObject(value) && isPlainObject(value.runtime) && value.runtime.threads === undefined) {
+    value.runtime.threads = params.cpuCount ?? os.availableParallelism()
+  }
+  return {value, issues}
+}
+
+/** JSON pointer → path segments (array indices as numbers). */
+export function pointerToPath(pointer: string, root: unknown): PathSegments {
+  if (pointer === '') return []
+  const out: PathSegments = []
+  let cur: unknown = root
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (Array.isArray(cur) && /^\d+$/.test(seg)) {
+      out.push(Number(seg))
+      cur = cur[Number(seg)]
+    } else {
+      out.push(seg)
+      cur = isPlainObject(cur) ? cur[seg] : undefined
+    }
+  }
+  return out
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list ${JSON.stringify(v)}`
+  if (typeof v === 'object') return 'a mapping'
+  return String(v)
+}
+
+function typeName(t: unknown): string {
+  const name = (x: string) => ({object: 'a mapping', array: 'a list', integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null'})[x] ?? x
+  return Array.isArray(t) ? t.map((x) => name(String(x))).join(' or ') : name(String(t))
+}
+
+function toIssue(p: {err: ErrorObject; origins: OriginMap; root: unknown}): PipelineIssue | undefined {
+  const {err, origins} = p
+  const path = pointerToPath(err.instancePath, p.root)
+  const mk = (code: IssueCode, message: string, at: PathSegments = path, prefer: 'key' | 'value' = 'value', hint?: string): PipelineIssue => ({
+    code,
+    path: dotPath(at),
+    message,
+    origin: locate(origins, at, prefer),
+    ...(hint === undefined ? {} : {didYouMean: hint}),
+  })
+  const params = err.params as Record<string, any>
+  switch (err.keyword) {
+    case 'if':
+    case 'then':
+    case 'else':
+    case 'allOf':
+      return undefined
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty)
+      const known = Object.keys((err.parentSchema as any)?.properties ?? {})
+      const where = path.length === 0 ? 'at the top level' : `in ${dotPath(path)}`
+      return mk('schema.unknown_key', `unknown key \`${key}\` ${where} (allowed: ${known.join(', ')})`, [...path, key], 'key', didYouMean({input: key, candidates: known}))
+    }
+    case 'required':
+      return mk('schema.required', `missing required key \`${params.missingProperty}\``, [...path, String(params.missingProperty)], 'value')
+    case 'type':
+      return mk('schema.type', `expected ${typeName(params.type)}, got ${show(err.data)}`)
+    case 'enum':
+    case 'const': {
+      const allowed = (err.keyword === 'enum' ? params.allowedValues : [params.allowedValue]) as unknown[]
+      const hint = typeof err.data === 'string' ? didYouMean({input: err.data, candidates: allowed.filter((a): a is string => typeof a === 'string')}) : undefined
+      return mk('schema.enum', `expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${show(err.data)}`, path, 'value', hint)
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return mk('schema.range', `must be ${params.comparison} ${params.limit}, got ${show(err.data)}`)
+    case 'minItems':
+    case 'maxItems':
+      return mk('schema.range', `${err.keyword === 'minItems' ? 'needs at least' : 'allows at most'} ${params.limit} item${params.limit === 1 ? '' : 's'}, got ${show(err.data)}`)
+    case 'minLength':
+      return mk('schema.range', `must not be empty`)
+    case 'pattern':
+      return mk('schema.format', `${show(err.data)} does not match ${params.pattern}`)
+    case 'not': {
+      const msg = (err.parentSchema as any)?.[MESSAGE_KEYWORD]
+      return mk('schema.constraint', typeof msg === 'string' ? msg : (err.message ?? 'is not allowed'))
+    }
+    case 'anyOf':
+    case 'oneOf':
+      return mk('schema.type', `${show(err.data)} does not match ${(err.parentSchema as any)?.description ?? 'any allowed form'}`)
+    default:
+      return mk('schema.constraint', `${err.message ?? 'is invalid'} (got ${show(err.data)})`)
+  }
+}

@@ -1,0 +1,34 @@
+import {ConfigError} from '../errors.js'
+import {PLUGIN_KINDS, type RtdPlugin} from './contract.js'
+
+/**
+ * Check that a value a module exported really is an RtdPlugin, so a broken plugin fails at
+ * load time with its source named, not in the middle of a run.
+ */
+export function validatePlugin(params: {value: unknown; source: string}): RtdPlugin {
+  const {value, source} = params
+  const problems: string[] = []
+  if (typeof value !== 'object' || value === null) {
+    throw new ConfigError(`${source} exports ${value === null ? 'null' : typeof value} where a plugin object was expected`, {
+      code: 'plugin.invalid',
+      suggestions: ['Export `default` (or `plugin`, or a `plugins` array) as {name, kind, summary, schema, create}.'],
+    })
+  }
+  const p = value as Record<string, unknown>
+  if (typeof p.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(p.name)) problems.push(`name must be a non-empty identifier, got ${JSON.stringify(p.name)}`)
+  if (!PLUGIN_KINDS.includes(p.kind as never)) problems.push(`kind must be one of ${PLUGIN_KINDS.join(', ')}, got ${JSON.stringify(p.kind)}`)
+  if (p.summary !== undefined && typeof p.summary !== 'string') problems.push(`summary must be a string, got ${typeof p.summary}`)
+  const schema = p.schema as Record<string, unknown> | undefined
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) problems.push(`schema must be a JSON Schema object, got ${JSON.stringify(schema)}`)
+  else {
+    if (schema.type !== undefined && schema.type !== 'object') problems.push(`schema.type must be "object", got ${JSON.stringify(schema.type)}`)
+    if (schema.properties !== undefined && (typeof schema.properties !== 'object' || schema.properties === null)) problems.push('schema.properties must be an object')
+    if (typeof schema.properties === 'object' && schema.properties !== null && 'plugin' in schema.properties) problems.push('schema.properties must not declare `plugin` (the runner adds it)')
+  }
+  if (typeof p.create !== 'function') problems.push(`create must be a function, got ${typeof p.create}`)
+  if (problems.length > 0) {
+    const label = typeof p.name === 'string' ? `plugin \`${p.name}\` from ${source}` : `plugin from ${source}`
+    throw new ConfigError(`${label} is invalid:\n${problems.map((x) => `  - ${x}`).join('\n')}`, {code: 'plugin.invalid'})
+  }
+  return {summary: '', ...(p as object)} as RtdPlugin
+}

@@ -1,0 +1,26 @@
+/**
+ * Runs after `tsc` (npm run build): writes schemas/pipeline.schema.json (with the built-in
+ * plugins' options) and oclif.manifest.json (so the CLI starts without scanning commands).
+ */
+import {execFileSync} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {PluginRegistry} from '../plugin/registry.js'
+import {packageRoot} from '../pipeline/environment-record.js'
+import {buildPipelineSchema} from '../pipeline/pipeline-schema.js'
+
+const root = packageRoot()
+const schemaFile = path.join(root, 'schemas', 'pipeline.schema.json')
+fs.mkdirSync(path.dirname(schemaFile), {recursive: true})
+fs.writeFileSync(schemaFile, `${JSON.stringify(buildPipelineSchema({registry: new PluginRegistry()}), null, 2)}\n`)
+console.log(`postbuild: wrote ${path.relative(root, schemaFile)}`)
+
+// The oclif dev package is absent in production installs; the manifest is then optional.
+const oclifBin = path.join(root, 'node_modules', 'oclif', 'bin', 'run.js')
+if (fs.existsSync(oclifBin)) {
+  execFileSync(process.execPath, [oclifBin, 'manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  console.log('postbuild: wrote oclif.manifest.json')
+} else {
+  console.log('postbuild: oclif (dev dependency) not installed; skipped oclif.manifest.json')
+}
