@@ -121,6 +121,11 @@ export class AdamW {
     }
   }
 
+  /** Updates received, per parameter. */
+  stepCounts(): Record<string, number> {
+    return Object.fromEntries(this.steps)
+  }
+
   /** Host copy of m, v and the step counts. */
   exportState(): AdamWState {
     const state: AdamWState = {steps: {}, m: new Map(), v: new Map()}

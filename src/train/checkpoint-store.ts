@@ -31,8 +31,11 @@ interface Manifest {
 export interface SaveCheckpointParams {
   runDir: string
   step: number
-  /** Tensor files: file name (e.g. `model.safetensors`) -> tensors. */
-  tensors: Record<string, Map<string, TensorToWrite>>
+  /**
+   * Tensor files: file name (e.g. `model.safetensors`) -> tensors, or a function producing
+   * them, called when that file is written (so only one file's host copy exists at a time).
+   */
+  tensors: Record<string, Map<string, TensorToWrite> | (() => Map<string, TensorToWrite>)>
   /** Written as state.json. Must be JSON-serialisable. */
   state: Record<string, unknown>
   /** How many complete checkpoints to keep (newest first). Default 2; at least 1. */
@@ -109,6 +112,27 @@ function stepDirs(dir: string): {name: string; step: number}[] {
   return out.sort((a, b) => b.step - a.step)
 }
 
+/** Tensor files, state.json, then manifest.json (last: its presence marks the dir complete). */
+function writeContents(params: {dir: string; step: number; tensors: SaveCheckpointParams['tensors']; state: Record<string, unknown>}): void {
+  const {dir: tmp, step, tensors, state} = params
+  const manifest: Manifest = {format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, step, files: {}}
+  const record = (file: string): void => {
+    const path = join(tmp, file)
+    fsyncPath(path)
+    manifest.files[file] = {bytes: statSync(path).size, sha256: sha256File(path)}
+  }
+  for (const [file, source] of Object.entries(tensors)) {
+    if (file === 'state.json' || file === 'manifest.json' || file.includes('/')) throw new RuntimeFailure(`invalid checkpoint tensor file name ${file}`, {code: 'checkpoint.file_name'})
+    writeSafetensors(join(tmp, file), typeof source === 'function' ? source() : source, {format: 'pt', rtd: CHECKPOINT_FORMAT})
+    record(file)
+  }
+  writeFileSync(join(tmp, 'state.json'), JSON.stringify({...state, step}, null, 1))
+  record('state.json')
+  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1))
+  fsyncPath(join(tmp, 'manifest.json'))
+  fsyncPath(tmp)
+}
+
 /** Write a checkpoint atomically; returns its directory. */
 export function saveCheckpoint(params: SaveCheckpointParams): string {
   const {runDir, step, tensors, state} = params
@@ -120,23 +144,12 @@ export function saveCheckpoint(params: SaveCheckpointParams): string {
   const tmp = join(dir, `${finalName}.tmp-${process.pid}`)
   rmSync(tmp, {recursive: true, force: true})
   mkdirSync(tmp)
-
-  const manifest: Manifest = {format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, step, files: {}}
-  const record = (file: string): void => {
-    const path = join(tmp, file)
-    fsyncPath(path)
-    manifest.files[file] = {bytes: statSync(path).size, sha256: sha256File(path)}
+  try {
+    writeContents({dir: tmp, step, tensors, state})
+  } catch (e) {
+    rmSync(tmp, {recursive: true, force: true})
+    throw e
   }
-  for (const [file, map] of Object.entries(tensors)) {
-    if (file === 'state.json' || file === 'manifest.json' || file.includes('/')) throw new RuntimeFailure(`invalid checkpoint tensor file name ${file}`, {code: 'checkpoint.file_name'})
-    writeSafetensors(join(tmp, file), map, {format: 'pt', rtd: CHECKPOINT_FORMAT})
-    record(file)
-  }
-  writeFileSync(join(tmp, 'state.json'), JSON.stringify({...state, step}, null, 1))
-  record('state.json')
-  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1))
-  fsyncPath(join(tmp, 'manifest.json'))
-  fsyncPath(tmp)
 
   const final = join(dir, finalName)
   if (existsSync(final)) {

@@ -62,7 +62,7 @@ export interface Trainable<B> {
 
 /** Batches of one epoch, in order, from a resumable position. */
 export interface BatchIterator<B> {
-  /** The next micro-batch, or null at the end of the epoch. */
+  /** The next micro-batch, or null at the end of the epoch (and on every call after it). */
   next(): B | null | Promise<B | null>
   /** Opaque JSON saying where the iterator is (after the last batch returned). */
   position(): unknown

@@ -5,6 +5,10 @@
  * Ctrl-C (save, then Interrupted), exact resume from the newest checkpoint, and a stop with
  * a RuntimeFailure on a non-finite loss or gradient (no update applied, no checkpoint written).
  *
+ * A step gathers k micro-batches; at the end of an epoch it takes what is left (fewer), and
+ * the next epoch starts with a fresh step. Metrics lines count `step` from 1 (updates done)
+ * and `epoch` from 1.
+ *
  * Exact resume relies on: variables and optimizer moments saved bit-exactly (float32), the data
  * iterator's position, and the model deriving its randomness from (seed, step, microBatch).
  */
@@ -348,17 +352,23 @@ function toHost(v: tf.Tensor, name: string): TensorToWrite {
 
 function writeCheckpoint(params: {runDir: string; keep?: number; groups: ParameterGroup[]; phases: Phase[]; model: Trainable<unknown>; meta?: Record<string, unknown>; state: Omit<TrainerState, 'optimizerSteps' | 'modelState'>}): string {
   const {groups, phases, model, state} = params
-  const modelTensors = new Map<string, TensorToWrite>()
-  for (const g of groups) for (const [n, v] of g.variables) modelTensors.set(key(g.name, n), toHost(v, key(g.name, n)))
-  const tensors: Record<string, Map<string, TensorToWrite>> = {[MODEL_FILE]: modelTensors}
+  // host copies are made file by file, when each file is written (memory: one file at a time)
+  const modelTensors = (): Map<string, TensorToWrite> => {
+    const out = new Map<string, TensorToWrite>()
+    for (const g of groups) for (const [n, v] of g.variables) out.set(key(g.name, n), toHost(v, key(g.name, n)))
+    return out
+  }
+  const tensors: Record<string, () => Map<string, TensorToWrite>> = {[MODEL_FILE]: modelTensors}
   const optimizerSteps: Record<string, Record<string, number>> = {}
   for (const p of phases) {
-    const s = p.optimizer.exportState()
-    const t = new Map<string, TensorToWrite>()
-    for (const [n, h] of s.m) t.set(`m/${n}`, h)
-    for (const [n, h] of s.v) t.set(`v/${n}`, h)
-    tensors[optimizerFile(p.name)] = t
-    optimizerSteps[p.name] = s.steps
+    optimizerSteps[p.name] = p.optimizer.stepCounts()
+    tensors[optimizerFile(p.name)] = () => {
+      const s = p.optimizer.exportState()
+      const t = new Map<string, TensorToWrite>()
+      for (const [n, h] of s.m) t.set(`m/${n}`, h)
+      for (const [n, h] of s.v) t.set(`v/${n}`, h)
+      return t
+    }
   }
   const full: TrainerState & Record<string, unknown> = {...params.meta, ...state, optimizerSteps, modelState: model.getState?.()}
   return saveCheckpoint({runDir: params.runDir, step: state.step, tensors, state: full, keep: params.keep})

@@ -189,6 +189,22 @@ describe('train', () => {
     m.dispose()
   })
 
+  it('never writes a checkpoint holding non-finite weights, and leaves no temp dir behind', async () => {
+    const m = new ToyModel()
+    await train(options(m, runDir, undefined, {maxSteps: 1}))
+    m.disc.get('disc.dense.bias')!.assign(tf.tensor1d([NaN]))
+    const ctx = fakeCtx(runDir)
+    ctx.controller.abort() // Ctrl-C before the next step: the trainer tries to save
+    let err: unknown
+    // resume: false, or the good weights of step-1 would be loaded over the NaN
+    await train(options(m, runDir, ctx, {maxSteps: 2, resume: false})).catch((e) => (err = e))
+    expect((err as RuntimeFailure).code).to.equal('checkpoint.non_finite')
+    expect((err as Error).message).to.match(/discriminator\/disc.dense.bias has a non-finite value/)
+    expect(loadLatestCheckpoint({runDir})!.step).to.equal(1)
+    expect(readdirSync(checkpointsDir(runDir)).sort()).to.deep.equal(['latest', 'step-1'])
+    m.dispose()
+  })
+
   it('evaluates at its cadence and at the end, and writes eval lines', async () => {
     const m = new ToyModel()
     const ctx = fakeCtx(runDir)
