@@ -86,4 +86,30 @@ describe('text data plugin', () => {
     expect((again.data as PreparedData).cacheHit).to.equal(true)
     expect((again.data as PreparedData).shardDir).to.equal(data.shardDir)
   })
+
+  it('trains a tokenizer on the train split and keeps it in the cache for the next run', async () => {
+    const lines = Array.from({length: 60}, (_, i) => `document ${i} talks about ${['cats', 'dogs', 'birds'][i % 3]} and their owners in town`)
+    fs.writeFileSync(path.join(dir, 'docs.jsonl'), lines.map((text) => JSON.stringify({text})).join('\n'))
+    const options = {
+      source: {files: 'docs.jsonl'},
+      tokenizer: {train: {type: 'wordpiece', vocab_size: 120, min_frequency: 1}},
+      max_length: 16,
+      packing: 'truncate',
+      eval_fraction: 0.1,
+      shard_rows: 16384,
+    } as const
+    const ctx = context({dir, cacheDir: path.join(dir, 'cache'), records: []})
+    const state: RunState = {}
+    await (await plugin.create(options as any, ctx)).run(state)
+    const data = state.data as PreparedData
+    expect(data.tokenizer.kind).to.equal('wordpiece')
+    expect(data.tokenizer.vocabSize).to.be.at.most(120)
+    expect(data.tokenizer.special).to.include({pad: 0, cls: 1, sep: 2, unk: 3})
+    expect(data.train.rows).to.equal(54)
+    expect(fs.readdirSync(path.join(dir, 'cache', 'tokenizers'))).to.have.length(1)
+    const again: RunState = {}
+    await (await plugin.create(options as any, ctx)).run(again)
+    expect((again.data as PreparedData).cacheHit).to.equal(true)
+    expect((again.data as PreparedData).tokenizer.fingerprint()).to.equal(data.tokenizer.fingerprint())
+  })
 })
