@@ -7,6 +7,8 @@
  *   v ← β2·v + (1 − β2)·g²
  *   p ← p − lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps)
  *
+ * (Microsoft's XAdam, DeBERTa/optims/xadam.py, applies the same decoupled decay but without
+ * bias correction; ELECTRA's AdamWeightDecay likewise. We follow torch, as SPEC A.7 asks.)
  * t counts the updates a parameter has received (torch keeps it per parameter, so a parameter
  * without a gradient in some step is skipped entirely: no decay, no moment update).
  * m and v live in non-trainable tf.Variables updated with `assign`, so a step allocates only

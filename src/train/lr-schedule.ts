@@ -1,16 +1,17 @@
 /**
  * Learning-rate schedules (SPEC A.7, B.7.4), as pure functions of the optimizer position.
  *
- * `step` is the number of updates already applied; the update being computed is number
- * s = step + 1 (1-based, as Microsoft's XAdam increments its counter before scheduling, so
- * the first warmup update has a non-zero rate).
+ * `step` is the number of updates already applied (0 for the first update). Microsoft's
+ * XAdam evaluates its schedule with that count before incrementing it, and HF's LambdaLR
+ * schedules do the same, so with warmup the first update has learning rate 0.
  *
  * - `exponential`: lr = base · gamma^epoch (epoch 0-based), i.e. torch ExponentialLR stepped
- *   once per epoch, the seed project's schedule. Optional linear warmup factor min(1, s/W).
- * - `warmup_linear`: Microsoft DeBERTa's schedule: factor = s/W while s < W, then 1 − s/T,
- *   clamped at 0 past T. Not re-based at the end of warmup (so the factor drops from ~1 to
- *   1 − W/T there, as in the official code); with W=0 it is plain linear decay to 0 at T.
- * - `constant`: lr = base, with the optional warmup factor min(1, s/W).
+ *   once per epoch, the seed project's schedule. Optional linear warmup factor min(1, step/W).
+ * - `warmup_linear`: Microsoft DeBERTa's `warmup_linear` (DeBERTa/optims/lr_schedulers.py):
+ *   factor = step/W while step < W, then 1 − step/T (clamped at 0 past T, where the original
+ *   wraps around). Not re-based at the end of warmup: the factor drops from ~1 to 1 − W/T
+ *   there, as in the official code. With W = 0 it is plain linear decay, 1 at the first update.
+ * - `constant`: lr = base, with the optional warmup factor min(1, step/W).
  */
 import {ConfigError} from '../errors.js'
 
@@ -35,7 +36,7 @@ export interface LearningRateParams {
 
 export function learningRate(params: LearningRateParams): number {
   const {schedule, step, epoch, totalSteps, baseLr} = params
-  const s = step + 1
+  const s = step
   const warm = (w: number | undefined): number => (w && w > 0 ? Math.min(1, s / w) : 1)
   switch (schedule.type) {
     case 'exponential':

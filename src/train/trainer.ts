@@ -5,6 +5,8 @@
  * Ctrl-C (save, then Interrupted), exact resume from the newest checkpoint, and a stop with
  * a RuntimeFailure on a non-finite loss or gradient (no update applied, no checkpoint written).
  *
+ * Clipping: joint clips the norm over all groups together; decoupled clips each group's
+ * gradients on their own (each official trainer has its own max_grad_norm).
  * A step gathers k micro-batches; at the end of an epoch it takes what is left (fewer), and
  * the next epoch starts with a fresh step. Metrics lines count `step` from 1 (updates done)
  * and `epoch` from 1.

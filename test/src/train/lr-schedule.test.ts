@@ -10,27 +10,29 @@ describe('learningRate', () => {
     expect(learningRate({schedule: s, step: 400, epoch: 4, totalSteps: 0, baseLr: 2e-5})).to.be.closeTo(2e-5 * 0.6561, 1e-20)
   })
 
-  it('exponential with warmup ramps by (step+1)/warmup first', () => {
+  it('exponential with warmup ramps by step/warmup first', () => {
     const s = {type: 'exponential', gamma: 0.5, warmupSteps: 4} as const
-    expect(learningRate({schedule: s, step: 0, epoch: 0, totalSteps: 0, baseLr: 1})).to.equal(0.25)
+    expect(learningRate({schedule: s, step: 0, epoch: 0, totalSteps: 0, baseLr: 1})).to.equal(0)
+    expect(learningRate({schedule: s, step: 1, epoch: 0, totalSteps: 0, baseLr: 1})).to.equal(0.25)
     expect(learningRate({schedule: s, step: 9, epoch: 1, totalSteps: 0, baseLr: 1})).to.equal(0.5)
   })
 
-  it('warmup_linear: (step+1)/W during warmup, then 1 − (step+1)/T, not re-based, 0 past T', () => {
+  it('warmup_linear: step/W during warmup, then 1 − step/T, not re-based, 0 from T on (Microsoft warmup_linear)', () => {
     const s = {type: 'warmup_linear', warmupSteps: 10} as const
     const lr = (step: number): number => learningRate({schedule: s, step, epoch: 0, totalSteps: 100, baseLr: 1e-3})
-    expect(lr(0)).to.be.closeTo(1e-4, 1e-15) // first update: 1/10
-    expect(lr(4)).to.be.closeTo(5e-4, 1e-15)
-    expect(lr(8)).to.be.closeTo(9e-4, 1e-15)
-    expect(lr(9)).to.be.closeTo(1e-3 * 0.9, 1e-15) // s = 10 = W: decay branch, 1 − 10/100
-    expect(lr(49)).to.be.closeTo(5e-4, 1e-15)
-    expect(lr(99)).to.equal(0) // s = T
+    expect(lr(0)).to.equal(0) // XAdam schedules with the count before the update
+    expect(lr(5)).to.be.closeTo(5e-4, 1e-15)
+    expect(lr(9)).to.be.closeTo(9e-4, 1e-15)
+    expect(lr(10)).to.be.closeTo(1e-3 * 0.9, 1e-15) // step = W: decay branch, 1 − 10/100
+    expect(lr(50)).to.be.closeTo(5e-4, 1e-15)
+    expect(lr(99)).to.be.closeTo(1e-5, 1e-15) // the last update of the run
+    expect(lr(100)).to.equal(0)
     expect(lr(150)).to.equal(0)
   })
 
-  it('warmup_linear without warmup decays linearly from the first step', () => {
+  it('warmup_linear without warmup decays linearly from 1 at the first step', () => {
     const s = {type: 'warmup_linear', warmupSteps: 0} as const
-    expect(learningRate({schedule: s, step: 0, epoch: 0, totalSteps: 4, baseLr: 1})).to.equal(0.75)
+    expect([0, 1, 2, 3].map((step) => learningRate({schedule: s, step, epoch: 0, totalSteps: 4, baseLr: 1}))).to.deep.equal([1, 0.75, 0.5, 0.25])
   })
 
   it('warmup_linear refuses to run without a total step count', () => {
@@ -40,8 +42,8 @@ describe('learningRate', () => {
   it('constant, with and without warmup', () => {
     expect(learningRate({schedule: {type: 'constant'}, step: 3, epoch: 2, totalSteps: 0, baseLr: 0.1})).to.equal(0.1)
     const s = {type: 'constant', warmupSteps: 5} as const
-    expect(learningRate({schedule: s, step: 1, epoch: 0, totalSteps: 0, baseLr: 0.1})).to.be.closeTo(0.04, 1e-15)
-    expect(learningRate({schedule: s, step: 4, epoch: 0, totalSteps: 0, baseLr: 0.1})).to.equal(0.1)
+    expect(learningRate({schedule: s, step: 2, epoch: 0, totalSteps: 0, baseLr: 0.1})).to.be.closeTo(0.04, 1e-15)
+    expect(learningRate({schedule: s, step: 5, epoch: 0, totalSteps: 0, baseLr: 0.1})).to.equal(0.1)
     expect(learningRate({schedule: s, step: 40, epoch: 0, totalSteps: 0, baseLr: 0.1})).to.equal(0.1)
   })
 

@@ -78,6 +78,24 @@ describe('train', () => {
     model.dispose()
   })
 
+  it('derives the total steps of warmup_linear from the epoch length, and reports progress per epoch', async () => {
+    const model = new ToyModel()
+    const ctx = fakeCtx(runDir)
+    const bars: {label: string; total?: number; updates: Record<string, string | number>[]}[] = []
+    ctx.progress = ({label, total}) => {
+      const bar = {label, total, updates: [] as Record<string, string | number>[]}
+      bars.push(bar)
+      return {update: (_done, fields) => void bar.updates.push(fields ?? {}), stop() {}}
+    }
+    await train(options(model, runDir, ctx, {maxSteps: undefined, epochs: 2, lrSchedule: {type: 'warmup_linear', warmupSteps: 2}}))
+    const lrs = ctx.records.filter((r) => r.type === 'train').map((r) => r.lr as number)
+    const expected = [0, 0.5, 1 - 2 / 6, 1 - 3 / 6, 1 - 4 / 6, 1 - 5 / 6].map((f) => 0.05 * f)
+    lrs.forEach((lr, i) => expect(lr).to.be.closeTo(expected[i], 1e-12))
+    expect(bars.map((b) => [b.label, b.total, b.updates.length])).to.deep.equal([['epoch 1/2', 3, 3], ['epoch 2/2', 3, 3]])
+    expect(bars[0].updates[0]).to.include.keys('step', 'loss', 'mlm', 'rtd', 'lambda', 'lr', 'tok/s', 'eta')
+    model.dispose()
+  })
+
   it('joint and decoupled orders update the generator alike and the discriminator differently', async () => {
     const joint = new ToyModel()
     const dec = new ToyModel()
