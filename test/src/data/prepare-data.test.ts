@@ -2,7 +2,10 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
 import {Interrupted} from '../../../src/errors.js'
+import {buildOptions} from './crash-options.js'
 import {prepareData, type DataOptions, type PrepareDataParams} from '../../../src/data/prepare-data.js'
 import {wordTokenizers} from './word-tokenizer.js'
 
@@ -133,5 +136,29 @@ describe('prepareData', () => {
     const d = await prepareData(params({options: options({packing: 'truncate', max_length: 6})}))
     expect(d.train.rows).to.equal(48)
     expect(d.train.lengths().every((n) => n === 6)).to.equal(true)
+  })
+
+  it('does not trust the half-written build of a killed process', async function () {
+    this.timeout(30_000)
+    const lines = Array.from({length: 3000}, (_, i) => `line ${i} with words ${i % 13} and ${i % 17}`)
+    fs.writeFileSync(path.join(dir, 'corpus.txt'), lines.join('\n'))
+    const marker = path.join(dir, 'marker')
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-child.ts', import.meta.url)), dir, cacheDir, marker], {stdio: 'ignore'})
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    while (!fs.existsSync(marker)) {
+      if (child.exitCode !== null) throw new Error(`child exited early with ${child.exitCode}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const shardsRoot = path.join(cacheDir, 'shards')
+    const tmp = fs.readdirSync(shardsRoot).filter((n) => n.endsWith(`.tmp-${child.pid}`))
+    expect(tmp).to.have.length(1)
+    expect(fs.readdirSync(path.join(shardsRoot, tmp[0])).some((f) => f.endsWith('.arrow'))).to.equal(true)
+    child.kill('SIGKILL')
+    await exited
+    const d = await prepareData({options: buildOptions(), cacheDir, seed: 9, resolvePath: (p) => path.resolve(dir, p), tokenizers: wordTokenizers()})
+    expect(d.cacheHit).to.equal(false)
+    expect(fs.readdirSync(shardsRoot)).to.deep.equal([path.basename(d.shardDir)])
+    expect(d.manifest.train.documents + d.manifest.eval!.documents).to.equal(3000)
+    expect(d.train.lengths().reduce((a, b) => a + b, 0)).to.equal(d.manifest.train.tokens)
   })
 })
