@@ -1,5 +1,6 @@
 import {expect} from 'chai'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {readPytorchBin} from '../../../src/checkpoint/pytorch-bin.js'
@@ -103,5 +104,32 @@ describe('checkpoint/pytorch-bin', () => {
     const file = join(dir, 'w.bin')
     writeTorchBin(file, {t: {dtype: 'F32', shape: [4], storage: [1, 2], offset: 0}})
     expect(() => readPytorchBin({file})).to.throw(/reaches past its storage/)
+  })
+})
+
+/** Files written by real PyTorch (test/fixtures/checkpoint/make_fixtures.py, torch 1.13). */
+describe('checkpoint/pytorch-bin on files written by torch.save', () => {
+  const fixtures = join(fileURLToPath(import.meta.url), '../../../fixtures/checkpoint')
+  const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as Record<string, {dtype: string; shape: number[]; values: number[]}>
+  const DTYPE: Record<string, string> = {float16: 'F16', float32: 'F32', float64: 'F64', bfloat16: 'BF16', int64: 'I64'}
+
+  it('reads every tensor with its dtype, shape and values (views, offsets, transposes, Parameters, module state dict)', () => {
+    const {tensors} = readPytorchBin({file: join(fixtures, 'state_dict.bin')})
+    expect([...tensors.keys()]).to.deep.equal(Object.keys(expected))
+    for (const [name, e] of Object.entries(expected)) {
+      const t = tensors.get(name)!
+      expect(t.dtype, name).to.equal(DTYPE[e.dtype])
+      expect(t.shape, name).to.deep.equal(e.shape)
+      // fp16/bf16/int values are exact in float32; float64 is rounded to float32
+      expect([...t.data], name).to.deep.equal([...Float32Array.from(e.values)])
+    }
+  })
+
+  it('rejects the legacy format written with _use_new_zipfile_serialization=False', () => {
+    expect(() => readPytorchBin({file: join(fixtures, 'legacy.bin')})).to.throw(/legacy \(pre-1\.6, non-zip\)/)
+  })
+
+  it('rejects a real pickle whose __reduce__ calls os.system, naming posix.system', () => {
+    expect(() => readPytorchBin({file: join(fixtures, 'evil.bin')})).to.throw(/posix\.system.*not on the allow-list/)
   })
 })
