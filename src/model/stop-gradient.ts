@@ -18,6 +18,8 @@ function anchorScalar(): tf.Scalar {
 
 /** The value of `f()` (one tensor), cut off from the gradient tape. */
 export function withoutGradient<T extends tf.Tensor>(f: () => T): T {
+  // Outside a gradient scope nothing is recorded, so there is nothing to cut.
+  if (!tf.engine().isTapeOn()) return tf.tidy(f)
   const op = tf.customGrad(((a: tf.Tensor) => ({
     value: tf.tidy(f),
     gradFunc: () => [tf.zerosLike(a)],
