@@ -12,7 +12,7 @@
  * t counts the updates a parameter has received (torch keeps it per parameter, so a parameter
  * without a gradient in some step is skipped entirely: no decay, no moment update).
  * m and v live in non-trainable tf.Variables updated with `assign`, so a step allocates only
- * temporaries inside `tidy` and the tensor count stays constant.
+ * short-lived temporaries and the tensor count stays constant.
  */
 import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
@@ -21,6 +21,26 @@ import type {TensorToWrite} from '../checkpoint/safetensors.js'
 /** Names that get no weight decay: biases and LayerNorm parameters (Hugging Face naming). */
 export function isNoDecayName(name: string): boolean {
   return name.endsWith('.bias') || name.includes('LayerNorm')
+}
+
+/**
+ * Apply single-op steps in turn, disposing each intermediate as soon as the next exists.
+ * Returns a new tensor (never `x0`); the caller assigns it to a variable and disposes it.
+ */
+function chain(x0: tf.Tensor, ...ops: ((x: tf.Tensor) => tf.Tensor)[]): tf.Tensor {
+  let x = x0
+  for (const op of ops) {
+    const y = tf.tidy(() => op(x))
+    if (x !== x0) x.dispose()
+    x = y
+  }
+  return x
+}
+
+/** `variable := value`, then drop our handle on `value` (the variable keeps the data). */
+function assignOwned(variable: tf.Variable, value: tf.Tensor): void {
+  variable.assign(value)
+  value.dispose()
 }
 
 /** An unnamed (tfjs variable names are global) non-trainable zero variable, without a dangling initial tensor. */
@@ -109,17 +129,24 @@ export class AdamW {
       const stepSize = lr / (1 - Math.pow(b1, t))
       const sqrtBc2 = Math.sqrt(1 - Math.pow(b2, t))
       const decay = this.decays.get(name) ? 1 - lr * wd : 1
-      tf.tidy(() => {
-        const g32 = g.dtype === 'float32' ? g : g.toFloat()
-        const mNew = m.mul(b1).add(g32.mul(1 - b1))
-        const vNew = v.mul(b2).add(g32.square().mul(1 - b2))
-        const denom = vNew.sqrt().div(sqrtBc2).add(eps)
-        const pDecayed = decay === 1 ? p : p.mul(decay)
-        const pNew = pDecayed.sub(mNew.div(denom).mul(stepSize))
-        m.assign(mNew)
-        v.assign(vNew)
-        p.assign(pNew)
-      })
+      // one op at a time, freeing each intermediate: at most two temporaries of the
+      // parameter's size are alive (the word embeddings of base are 394 MB each)
+      const g32 = g.dtype === 'float32' ? g : tf.cast(g, 'float32')
+      assignOwned(m, chain(g32, (x) => x.mul(1 - b1), (x) => x.add(tf.mul(m, b1))))
+      assignOwned(v, chain(g32, (x) => x.square(), (x) => x.mul(1 - b2), (x) => x.add(tf.mul(v, b2))))
+      if (g32 !== g) g32.dispose()
+      assignOwned(
+        p,
+        chain(
+          v,
+          (x) => x.sqrt(),
+          (x) => x.div(sqrtBc2),
+          (x) => x.add(eps),
+          (x) => m.div(x),
+          (x) => x.mul(stepSize),
+          (x) => (decay === 1 ? p.sub(x) : p.mul(decay).sub(x)),
+        ),
+      )
     }
   }
 
