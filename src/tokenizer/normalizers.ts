@@ -13,9 +13,13 @@ export const NORMALIZER_TYPES = [
   'BertNormalizer',
 ] as const
 
-// Rust char::is_whitespace (Unicode White_Space)
-const WS_LEFT = /^[\s\u0085]+/u
-const WS_RIGHT = /[\s\u0085]+$/u
+/** Rust char::is_whitespace (Unicode White_Space), which HF's Strip uses. */
+export function isWhitespace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d)
+  if (c < 0x85) return false
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000
+}
 const COMBINING_MARK = /\p{Mn}/gu
 
 export function buildNormalizer(json: JsonComponent | null, source: string): Normalize | undefined {
@@ -29,10 +33,13 @@ export function buildNormalizer(json: JsonComponent | null, source: string): Nor
     case 'Strip': {
       const left = json.strip_left !== false
       const right = json.strip_right !== false
+      // a loop, not /\s+$/: a trailing-anchor regex rescans from every position
       return (text) => {
-        if (left) text = text.replace(WS_LEFT, '')
-        if (right) text = text.replace(WS_RIGHT, '')
-        return text
+        let a = 0
+        let b = text.length
+        if (left) while (a < b && isWhitespace(text.charCodeAt(a))) a++
+        if (right) while (b > a && isWhitespace(text.charCodeAt(b - 1))) b--
+        return a === 0 && b === text.length ? text : text.slice(a, b)
       }
     }
     case 'StripAccents': return (text) => text.replace(COMBINING_MARK, '')
