@@ -34,7 +34,7 @@ export default class DataInspect extends RtdCommand<InspectResult> {
     this.log(`\n${name}: ${s.documents} documents, ${s.sequences} sequences, ${s.tokens} tokens, ${s.shards} shards, mean length ${s.meanLength.toFixed(1)}`)
     const most = Math.max(1, ...s.histogram.map((b) => b.count))
     for (const b of s.histogram) {
-      this.log(`  ${`${b.from}-${b.to}`.padStart(9)} ${String(b.count).padStart(8)} ${'#'.repeat(Math.round((40 * b.count) / most))}`)
+      this.log(`  ${`${b.from}-${b.to}`.padStart(9)} ${String(b.count).padStart(8)} ${'#'.repeat(Math.round((40 * b.count) / most))}`.trimEnd())
     }
   }
 }
