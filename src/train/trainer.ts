@@ -270,7 +270,6 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     }
     bar?.stop()
 
-    // a trailing empty iterator read is not needed: `done()` checks epochs before reading
     const checkpoint = step !== lastSaved ? save() : lastSavedDir
     let evalMetrics: Record<string, number> | undefined
     if (opts.evaluate) {
