@@ -40,8 +40,14 @@ interface StorageRef {
   numel: number
 }
 
+/** A tensor view as the pickle describes it; materialised after unpickling. */
 class TensorValue {
-  constructor(readonly tensor: HostTensor) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly size: number[],
+    readonly stride: number[],
+  ) {}
 }
 
 /** Read every tensor of a PyTorch zip-format state dict. */
@@ -56,25 +62,11 @@ export function readPytorchBin(opts: {file: string}): {tensors: Map<string, Host
     const bo = zip.entries.has(`${prefix}byteorder`) ? zip.read(`${prefix}byteorder`).toString('utf8').trim() : 'little'
     if (bo !== 'little') throw new RuntimeFailure(`${file}: storages are ${bo}-endian; only little-endian checkpoints are supported`, {code: 'checkpoint.bin_format'})
 
-    const decoded = new Map<string, Float32Array | Int32Array>()
-    const storageData = (s: StorageRef): Float32Array | Int32Array => {
-      let d = decoded.get(s.key)
-      if (!d) {
-        const raw = zip.read(`${prefix}data/${s.key}`)
-        const want = s.numel * BYTES[s.dtype]
-        if (raw.length < want) throw new RuntimeFailure(`${file}: storage ${s.key} has ${raw.length} bytes, expected ${want} (${s.numel} × ${s.dtype})`, {code: 'checkpoint.bin_corrupt'})
-        d = decodeTensorBytes({dtype: s.dtype, shape: [s.numel], bytes: raw.subarray(0, want), name: `storage ${s.key}`, file})
-        decoded.set(s.key, d)
-      }
-      return d
-    }
-
     const rebuildTensor = (args: PyValue[]): TensorValue => {
       const [storage, offset, size, stride] = args as [StorageRef, number, number[], number[]]
       if (!storage || (storage as StorageRef).kind !== 'storage') throw new RuntimeFailure(`${file}: _rebuild_tensor_v2 without a storage`, {code: 'checkpoint.bin_corrupt'})
-      if (!Array.isArray(size) || !Array.isArray(stride) || typeof offset !== 'number') throw new RuntimeFailure(`${file}: _rebuild_tensor_v2 with malformed size/stride/offset`, {code: 'checkpoint.bin_corrupt'})
-      const data = gatherStrided({data: storageData(storage), offset, size, stride, file})
-      return new TensorValue({dtype: storage.dtype, shape: [...size], data})
+      if (!Array.isArray(size) || !Array.isArray(stride) || typeof offset !== 'number' || size.length !== stride.length) throw new RuntimeFailure(`${file}: _rebuild_tensor_v2 with malformed size/stride/offset`, {code: 'checkpoint.bin_corrupt'})
+      return new TensorValue(storage, offset, size.map(Number), stride.map(Number))
     }
 
     const allowed: Record<string, AllowedGlobal> = {
@@ -97,29 +89,61 @@ export function readPytorchBin(opts: {file: string}): {tensors: Map<string, Host
     }
 
     const root = unpickle({data: zip.read(pkl), file, allowed, persistentLoad})
-    return {tensors: collectTensors(root, file)}
+    const views = collectTensors(root, file)
+
+    // Decode each storage once, when first needed, and drop it after its last view, so peak
+    // memory stays near one copy of the weights. A view that is its whole storage takes the
+    // decoded array itself.
+    const remaining = new Map<string, number>()
+    for (const v of views.values()) remaining.set(v.storage.key, (remaining.get(v.storage.key) ?? 0) + 1)
+    const decoded = new Map<string, Float32Array | Int32Array>()
+    const tensors = new Map<string, HostTensor>()
+    for (const [name, v] of views) {
+      const s = v.storage
+      let data = decoded.get(s.key)
+      if (!data) {
+        const raw = zip.read(`${prefix}data/${s.key}`)
+        const want = s.numel * BYTES[s.dtype]
+        if (raw.length < want) throw new RuntimeFailure(`${file}: storage ${s.key} has ${raw.length} bytes, expected ${want} (${s.numel} × ${s.dtype})`, {code: 'checkpoint.bin_corrupt'})
+        data = decodeTensorBytes({dtype: s.dtype, shape: [s.numel], bytes: raw.subarray(0, want), name: `storage ${s.key}`, file})
+        decoded.set(s.key, data)
+      }
+      const left = remaining.get(s.key)! - 1
+      remaining.set(s.key, left)
+      if (left === 0) decoded.delete(s.key)
+      tensors.set(name, {dtype: s.dtype, shape: [...v.size], data: gatherStrided({data, offset: v.offset, size: v.size, stride: v.stride, file, mayAlias: left === 0})})
+    }
+    return {tensors}
   } finally {
     zip.close()
   }
 }
 
 /** The state dict's tensors; also accepts the common {state_dict: {...}} / {model: {...}} wrappers. */
-function collectTensors(root: PyValue, file: string): Map<string, HostTensor> {
+function collectTensors(root: PyValue, file: string): Map<string, TensorValue> {
   if (!(root instanceof Map)) throw new RuntimeFailure(`${file}: the pickle holds a ${Array.isArray(root) ? 'list' : typeof root}, not a state dict (a dict of tensors)`, {code: 'checkpoint.bin_format'})
   const hasTensors = [...root.values()].some((v) => v instanceof TensorValue)
   if (!hasTensors) {
     for (const k of ['state_dict', 'model']) if (root.get(k) instanceof Map) return collectTensors(root.get(k), file)
   }
-  const out = new Map<string, HostTensor>()
+  const out = new Map<string, TensorValue>()
   for (const [k, v] of root) {
     if (!(v instanceof TensorValue)) throw new RuntimeFailure(`${file}: entry ${String(k)} of the state dict is not a tensor`, {code: 'checkpoint.bin_format'})
-    out.set(String(k), v.tensor)
+    out.set(String(k), v)
   }
   return out
 }
 
 /** Copy a (possibly non-contiguous) view of a storage into a fresh row-major array. */
-function gatherStrided(opts: {data: Float32Array | Int32Array; offset: number; size: number[]; stride: number[]; file: string}): Float32Array | Int32Array {
+function gatherStrided(opts: {
+  data: Float32Array | Int32Array
+  offset: number
+  size: number[]
+  stride: number[]
+  file: string
+  /** No other view needs `data`: return it as is when the view is all of it. */
+  mayAlias: boolean
+}): Float32Array | Int32Array {
   const {data, offset, size, stride, file} = opts
   const n = size.reduce((a, b) => a * b, 1)
   const Ctor = data instanceof Float32Array ? Float32Array : Int32Array
@@ -132,7 +156,7 @@ function gatherStrided(opts: {data: Float32Array | Int32Array; offset: number; s
     if (size[i] !== 1 && stride[i] !== expect) contiguous = false
     expect *= size[i]
   }
-  if (contiguous) return data.slice(offset, offset + n)
+  if (contiguous) return opts.mayAlias && offset === 0 && n === data.length ? data : data.slice(offset, offset + n)
   const out = new Ctor(n)
   const idx = new Array<number>(size.length).fill(0)
   for (let o = 0; o < n; o++) {

@@ -56,18 +56,26 @@ export async function downloadFileToCache(opts: {
   // ETag/size that name the blob are on that first answer. The token goes to the hub only.
   // identity encoding: sizes and hashes are of the stored bytes (as huggingface_hub asks too)
   const plain = {'accept-encoding': 'identity'}
-  let res = await doFetch(url, {headers: {...plain, ...authHeaders(opts.token)}, redirect: 'manual'})
-  if (!res.ok && !(res.status >= 300 && res.status < 400)) throw await httpError(res, url, `downloading ${path} from ${opts.repo}@${sha}`)
-  const etag = normalizeEtag(res.headers.get('x-linked-etag') ?? res.headers.get('etag'))
-  const linkedSize = res.headers.get('x-linked-size')
-  if (res.status >= 300 && res.status < 400) {
+  // Same-origin redirects (a renamed repo) are followed by hand, with the token; the first
+  // answer that names the blob (X-Linked-Etag / ETag) wins. A redirect to another origin (the
+  // CDN) is followed without the token.
+  const origin = new URL(url).origin
+  let target = new URL(url)
+  let etag: string | undefined
+  let linkedSize: string | null = null
+  let res: Response | undefined
+  for (let hop = 0; ; hop++) {
+    const same = target.origin === origin
+    res = await doFetch(target, {headers: {...plain, ...(same ? authHeaders(opts.token) : {})}, redirect: same ? 'manual' : 'follow'})
+    const redirect = res.status >= 300 && res.status < 400
+    if (!res.ok && !redirect) throw await httpError(res, target.toString(), `downloading ${path} from ${opts.repo}@${sha}`)
+    etag ??= normalizeEtag(res.headers.get('x-linked-etag') ?? res.headers.get('etag'))
+    linkedSize ??= res.headers.get('x-linked-size')
+    if (!redirect) break
     const location = res.headers.get('location')
-    if (!location) throw new RuntimeFailure(`${url}: redirect without a Location header`, {code: 'hub.bad_answer'})
-    const target = new URL(location, url)
+    if (!location || hop >= 5) throw new RuntimeFailure(`${target}: ${location ? 'too many redirects' : 'redirect without a Location header'}`, {code: 'hub.bad_answer'})
     await res.body?.cancel()
-    const sameOrigin = target.origin === new URL(url).origin
-    res = await doFetch(target, {headers: {...plain, ...(sameOrigin ? authHeaders(opts.token) : {})}})
-    if (!res.ok) throw await httpError(res, target.toString(), `downloading ${path} from ${opts.repo}@${sha}`)
+    target = new URL(location, target)
   }
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity'
   const lengthHeader = linkedSize ?? (encoded ? null : res.headers.get('content-length'))
