@@ -18,6 +18,7 @@
  *       regular files: 200 with ETag "<git blob sha1>", X-Repo-Commit, Content-Length
  *       LFS files (see `lfs`): 302 to /cdn/<sha256> with X-Linked-Etag "<sha256>", X-Linked-Size,
  *       X-Repo-Commit (set `redirectLfs: false` to answer 200 with ETag "<sha256>" instead)
+ *   renamed repos (`renamed`): 307 with a relative Location under the new name (API and resolve)
  *   404 with X-Error-Code RepoNotFound / RevisionNotFound / EntryNotFound; 401 when `token` is set
  *   and the request lacks `Authorization: Bearer <token>` (the CDN path needs no token).
  * Fault injection: `hub.failNext(path, 'truncate' | 'corrupt' | 'status500')` makes the next
@@ -48,6 +49,8 @@ export interface HubServerOptions {
   token?: string
   /** Answer LFS files with a 302 to a CDN path, like the real hub. Default true. */
   redirectLfs?: boolean
+  /** Renamed repos, old "org/name" -> new: requests under the old name get a 307 to a relative URL under the new one. */
+  renamed?: Record<string, string>
 }
 
 export type FaultMode = 'truncate' | 'corrupt' | 'status500'
@@ -104,6 +107,18 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
       res.writeHead(401, {'content-type': 'application/json', 'x-error-code': 'RepoNotFound'})
       return void res.end(JSON.stringify({error: 'Invalid credentials in Authorization header'}))
+    }
+    // a renamed repo: same path under the new name, as a relative redirect
+    const isApi = parts[0] === 'api'
+    const nameAt = isApi ? 2 : parts[0] === 'datasets' ? 1 : 0
+    const oldName = `${parts[nameAt]}/${parts[nameAt + 1]}`
+    const newName = opts.renamed?.[oldName]
+    if (newName !== undefined) {
+      const raw = (req.url ?? '/').split('/')
+      const at = raw.indexOf(parts[nameAt])
+      raw.splice(at, 2, ...newName.split('/'))
+      res.writeHead(307, {location: raw.join('/')})
+      return void res.end()
     }
     // /api/{models|datasets}/{org}/{name}/revision/{revision...}
     if (parts[0] === 'api' && (parts[1] === 'models' || parts[1] === 'datasets') && parts[4] === 'revision') {

@@ -147,3 +147,25 @@ describe('hub/download-repo-files', () => {
     expect(events).to.deep.equal([{file: 'pytorch_model.bin', bytes: 0, done: true, cached: true}])
   })
 })
+
+describe('hub/download-repo-files with a renamed repository', () => {
+  let cacheDir: string
+  let hub: HubServer
+  beforeEach(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'rtd-hub-'))
+    hub = await startHubServer({token: 't', renamed: {'old/name': 'new/name'}, repos: [{repo: 'new/name', sha: SHA, files: {'config.json': CONFIG, 'model.safetensors': WEIGHTS}}]})
+  })
+  afterEach(async () => {
+    await hub.close()
+    rmSync(cacheDir, {recursive: true, force: true})
+  })
+
+  it('follows the relative redirects with the token and caches under the requested name', async () => {
+    const r = await downloadRepoFiles({repo: 'old/name', endpoint: hub.url, cacheDir, env: {}, token: 't'})
+    expect(r.snapshotDir).to.equal(join(cacheDir, 'models--old--name', 'snapshots', SHA))
+    expect(readFileSync(join(r.snapshotDir, 'model.safetensors')).equals(WEIGHTS)).to.equal(true)
+    expect(readFileSync(join(r.snapshotDir, 'config.json'), 'utf8')).to.equal(CONFIG)
+    expect(hub.requests).to.include(`GET /new/name/resolve/${SHA}/model.safetensors`)
+    expect(hub.authorizations.every((a) => a === 'Bearer t')).to.equal(true)
+  })
+})
