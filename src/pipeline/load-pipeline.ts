@@ -103,7 +103,9 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   issues.push(...applyOverrides({value, origins, overrides: rest, schema}))
 
   const result = validatePipeline({value, origins, registry, cpuCount: params.cpuCount})
-  issues.push(...result.issues)
+  // A value whose environment variable is missing is already reported; its type error is noise.
+  const envMissing = new Set(issues.filter((i) => i.code === 'env.missing').map((i) => i.path))
+  issues.push(...result.issues.filter((i) => !(envMissing.has(i.path) && i.code.startsWith('schema.'))))
   if (issues.length > 0) throw fail()
   return {file, value: result.value, overrides: params.overrides ?? [], sources: merged.files, registry}
 }

@@ -1,0 +1,74 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import {expect} from 'chai'
+
+import {finished, repoRoot, runCli, spawnCli} from '../helpers/run-cli.js'
+
+const fx = path.join(repoRoot, 'test/fixtures/pipelines')
+
+describe('rtd run', () => {
+  let tmp: string
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-cli-run-'))
+  })
+  afterEach(() => fs.rmSync(tmp, {recursive: true, force: true}))
+
+  it('exits 0 and returns the run directory and metrics with --json', async () => {
+    const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), `output.dir=${tmp}`, '--json']})
+    expect(r.code, r.stderr).to.equal(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).to.deep.include({state: 'completed', resumed: false, metrics: {lines: 3, steps: 3}})
+    expect(path.dirname(result.runDir)).to.equal(tmp)
+    expect(JSON.parse(fs.readFileSync(path.join(result.runDir, 'status.json'), 'utf8')).state).to.equal('completed')
+  })
+
+  it('exits 2 and creates no files at all for an invalid pipeline', async () => {
+    const out = path.join(tmp, 'runs')
+    const r = await runCli({args: ['run', 'test/fixtures/pipelines/valid.yaml', `output.dir=${out}`, 'schedule.optimizer.lr=-1', 'model.stepz=2']})
+    expect(r.code).to.equal(2)
+    expect(r.stdout).to.equal('')
+    expect(r.stderr).to.contain('command line override `model.stepz=2`: model.stepz: unknown key `stepz` in model (allowed: plugin, steps, delay_ms, fail_at); did you mean `steps`?')
+    expect(r.stderr).to.contain('command line override `schedule.optimizer.lr=-1`: schedule.optimizer.lr: must be > 0, got -1')
+    expect(fs.existsSync(out)).to.equal(false)
+    expect(fs.readdirSync(tmp)).to.deep.equal([])
+  })
+
+  it('exits 1 for a runtime failure and marks the run failed', async () => {
+    const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), `output.dir=${tmp}`, 'model.fail_at=1']})
+    expect(r.code).to.equal(1)
+    expect(r.stderr).to.contain('Error (stage.failed): the model stage (counter) failed: counter failed at step 1 on purpose')
+    const [dir] = fs.readdirSync(tmp)
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, dir, 'status.json'), 'utf8')).state).to.equal('failed')
+  })
+
+  it('stops at a safe point on Ctrl-C, saves, and exits 130', async () => {
+    const child = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`]})
+    const done = finished(child)
+    // wait until the model stage has counted a step
+    const metricsFile = () => {
+      const [dir] = fs.existsSync(tmp) ? fs.readdirSync(tmp) : []
+      return dir === undefined ? undefined : path.join(tmp, dir, 'metrics.jsonl')
+    }
+    for (let i = 0; i < 600; i++) {
+      const f = metricsFile()
+      if (f !== undefined && fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('"step"')) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.code, r.stderr).to.equal(130)
+    const dir = path.dirname(metricsFile()!)
+    expect(r.stdout).to.contain(`run directory: ${dir}`)
+    expect(r.stderr).to.contain('Error (interrupted)')
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')).state).to.equal('interrupted')
+    expect(fs.existsSync(path.join(dir, 'checkpoint.json'))).to.equal(true)
+  })
+
+  it('exits 2 on a usage error', async () => {
+    const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), '--no-such-flag', '--json']})
+    expect(r.code).to.equal(2)
+    expect(JSON.parse(r.stdout).error).to.include({code: 'usage', exitCode: 2})
+  })
+})
