@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
+import {registerBatchMatMulGradient} from './kernels/batch-mat-mul-grad.js'
 import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
 import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from './kernels/wasm-fused-mat-mul.js'
@@ -90,12 +91,13 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   }
   const log = opts.log ?? (() => {})
   checkVersion()
+  registerBatchMatMulGradient() // backend-independent fix, see the file
 
   if (choice === 'tensorflow' || choice === 'auto') {
     const loaded = await tryLoadTfjsNode()
     if (loaded.ok) {
       await setBackendOrThrow('tensorflow')
-      return {backend: 'tensorflow', native: false, nativeReason: 'tensorflow backend', threads, kernels: [], tfjsVersion: tf.version.tfjs}
+      return {backend: 'tensorflow', native: false, nativeReason: 'tensorflow backend', threads, kernels: ['BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
     }
     if (choice === 'tensorflow') {
       throw new ConfigError(`runtime.backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which could not be loaded: ${loaded.why}`, {
@@ -111,7 +113,7 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   if (choice === 'cpu') {
     await setBackendOrThrow('cpu')
     registerUnsortedSegmentSum('cpu')
-    return {backend: 'cpu', native: false, nativeReason: 'cpu backend', threads: 1, kernels: ['UnsortedSegmentSum'], tfjsVersion: tf.version.tfjs}
+    return {backend: 'cpu', native: false, nativeReason: 'cpu backend', threads: 1, kernels: ['UnsortedSegmentSum', 'BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
   }
 
   // wasm (explicit, or auto without tfjs-node)
@@ -135,7 +137,7 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
       suggestions: ['install a C compiler and libopenblas-dev, then run `node native/build.mjs`', "or set runtime.native to 'auto' or 'off'"],
     })
   }
-  const kernels = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul']
+  const kernels = ['UnsortedSegmentSum', 'BatchMatMul gradient', 'BatchMatMul', '_FusedMatMul']
   if (nativeKernels !== undefined) {
     nativeKernels.setThreads(threads)
     const names = registerNativeKernels({kernels: nativeKernels})

@@ -25,7 +25,7 @@ interface WasmInternals {
 
 /**
  * Operands as row-major 3-D matrices: a [batchA, M, K] (stored [batchA, K, M] when transposeA),
- * b [batchB, K, N] (stored [batchB, N, K] when transposeB).
+ * b [batchB, K, N] (stored [batchB, N, K] when transposeB); output [batch, M, N].
  */
 export interface MatMulPlan {
   transposeA: boolean
@@ -37,6 +37,63 @@ export interface MatMulPlan {
   n: number
   /** Broadcast batch shape of the output, without [M, N]. */
   outBatchShape: number[]
+  /**
+   * The output batch as runs of consecutive matrices: output matrices [start, start+count) use
+   * a matrices aStart + i*aStep and b matrices bStart + i*bStep (steps 0 = broadcast, or 1).
+   */
+  runs: BatchRun[]
+}
+
+export interface BatchRun {
+  start: number
+  count: number
+  aStart: number
+  aStep: number
+  bStart: number
+  bStep: number
+}
+
+/** Index of the operand matrix (batch shape `shape`, right-aligned) used by output matrix i. */
+function operandIndex(i: number, outBatch: number[], shape: number[]): number {
+  let rest = i
+  let idx = 0
+  let stride = 1
+  const offset = outBatch.length - shape.length
+  for (let d = outBatch.length - 1; d >= offset; d--) {
+    const coord = rest % outBatch[d]!
+    rest = Math.floor(rest / outBatch[d]!)
+    const size = shape[d - offset]!
+    idx += (size === 1 ? 0 : coord) * stride
+    stride *= size
+  }
+  return idx
+}
+
+/** Groups the broadcast batch into runs with constant steps (one run when batches match or one side is 1). */
+export function batchRuns(aBatch: number[], bBatch: number[], outBatch: number[]): BatchRun[] {
+  const batch = tf.util.sizeFromShape(outBatch)
+  const runs: BatchRun[] = []
+  let run: BatchRun | undefined
+  for (let i = 0; i < batch; i++) {
+    const ai = operandIndex(i, outBatch, aBatch)
+    const bi = operandIndex(i, outBatch, bBatch)
+    if (run !== undefined) {
+      const aStep = ai - (run.aStart + (run.count - 1) * run.aStep)
+      const bStep = bi - (run.bStart + (run.count - 1) * run.bStep)
+      const fits = run.count === 1 ? (aStep === 0 || aStep === 1) && (bStep === 0 || bStep === 1) : aStep === run.aStep && bStep === run.bStep
+      if (fits) {
+        if (run.count === 1) {
+          run.aStep = aStep
+          run.bStep = bStep
+        }
+        run.count++
+        continue
+      }
+    }
+    run = {start: i, count: 1, aStart: ai, aStep: 0, bStart: bi, bStep: 0}
+    runs.push(run)
+  }
+  return runs
 }
 
 export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): MatMulPlan {
@@ -50,15 +107,12 @@ export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boole
     throw new Error(`matMul: inner dimensions ${k} and ${kb} of shapes [${a.shape}] and [${b.shape}] ` +
       `(transposeA=${transposeA}, transposeB=${transposeB}) must match`)
   }
-  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2))
-  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2))
-  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2))
-  const batch = tf.util.sizeFromShape(outBatchShape)
-  // Flattened batches broadcast only when one side is a single matrix (what tfjs supports too).
-  if (!((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1))) {
-    throw new Error(`matMul: batch dimensions of [${a.shape}] and [${b.shape}] broadcast only when one side has a batch of 1`)
-  }
-  return {transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape}
+  const aBatch = a.shape.slice(0, -2)
+  const bBatch = b.shape.slice(0, -2)
+  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch)
+  const batchA = tf.util.sizeFromShape(aBatch)
+  const batchB = tf.util.sizeFromShape(bBatch)
+  return {transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape, runs: batchRuns(aBatch, bBatch, outBatchShape)}
 }
 
 const setups = new WeakMap<BackendWasm, {matMul: WasmMatMulFn; transpose: WasmTransposeFn}>()
@@ -123,20 +177,23 @@ function xnnMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, out
     matMul(aId, shapeBytes([1, rows, k]), 3, bId, shapeBytes([1, k, n]), 3, false, false, outId)
     return
   }
-  const batch = Math.max(batchA, batchB)
   const aOff = backend.getMemoryOffset(a.dataId)
   const bOff = backend.getMemoryOffset(b.dataId)
   const outOff = backend.getMemoryOffset(out.dataId)
   const aShape = shapeBytes([1, m, k])
   const bShape = shapeBytes([1, k, n])
-  for (let i = 0; i < batch; i++) {
-    const av = batchA === 1 ? aId : makeView(backend, aOff + 4 * i * m * k, m * k)
-    const bv = makeView(backend, bOff + 4 * i * k * n, k * n)
-    const ov = makeView(backend, outOff + 4 * i * m * n, m * n)
-    matMul(av, aShape, 3, bv, bShape, 3, false, false, ov)
-    if (av !== aId) dropView(backend, av)
-    dropView(backend, bv)
-    dropView(backend, ov)
+  for (const run of plan.runs) {
+    for (let j = 0; j < run.count; j++) {
+      const ai = run.aStart + j * run.aStep
+      const bi = run.bStart + j * run.bStep
+      const av = batchA === 1 ? aId : makeView(backend, aOff + 4 * ai * m * k, m * k)
+      const bv = makeView(backend, bOff + 4 * bi * k * n, k * n)
+      const ov = makeView(backend, outOff + 4 * (run.start + j) * m * n, m * n)
+      matMul(av, aShape, 3, bv, bShape, 3, false, false, ov)
+      if (av !== aId) dropView(backend, av)
+      dropView(backend, bv)
+      dropView(backend, ov)
+    }
   }
 }
 
@@ -166,7 +223,7 @@ export function wasmMatMul({a, b, transposeA, transposeB, backend, engine = xnnp
   }
   const plan = planMatMul(a, b, transposeA, transposeB)
   const {batchA, batchB, m, k, n, outBatchShape} = plan
-  const batch = Math.max(batchA, batchB)
+  const batch = tf.util.sizeFromShape(outBatchShape)
   // A transposed vector ([.., 1, c] or [.., r, 1]) already has the untransposed layout.
   const explicitA = transposeA && k > 1 && m > 1 && !engine.transposes
   const explicitB = transposeB && k > 1 && n > 1 && !engine.transposes

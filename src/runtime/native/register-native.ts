@@ -22,17 +22,20 @@ export function nativeMatMulEngine(kernels: NativeKernels): MatMulEngine {
     transposes: true,
     compute(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, plan: MatMulPlan): void {
       const {batchA, batchB, m, k, n} = plan
-      const batch = Math.max(batchA, batchB)
       const aOff = backend.getMemoryOffset(a.dataId)
       const bOff = backend.getMemoryOffset(b.dataId)
       const cOff = backend.getMemoryOffset(out.dataId)
+      const ta = plan.transposeA ? 1 : 0
+      const tb = plan.transposeB ? 1 : 0
       if (batchB === 1 && !plan.transposeA) {
         // Shared right operand: fold A's batch into M for one large sgemm.
-        kernels.sgemm(heapOf(backend), 1, batch * m, n, k, 0, plan.transposeB ? 1 : 0, aOff, 0, bOff, 0, cOff)
+        kernels.sgemm(heapOf(backend), 1, batchA * m, n, k, 0, tb, aOff, 0, bOff, 0, cOff)
         return
       }
-      kernels.sgemm(heapOf(backend), batch, m, n, k, plan.transposeA ? 1 : 0, plan.transposeB ? 1 : 0,
-        aOff, batchA === 1 ? 0 : m * k, bOff, batchB === 1 ? 0 : k * n, cOff)
+      for (const run of plan.runs) {
+        kernels.sgemm(heapOf(backend), run.count, m, n, k, ta, tb,
+          aOff + 4 * run.aStart * m * k, run.aStep * m * k, bOff + 4 * run.bStart * k * n, run.bStep * k * n, cOff + 4 * run.start * m * n)
+      }
     },
   }
 }

@@ -1,0 +1,170 @@
+/**
+ * Rough training-memory estimate for a generator/discriminator pair, and the check that it fits
+ * the chosen backend (SPEC A.11: the wasm heap ends at 4 GB; past it, "memory access out of
+ * bounds" in the middle of a step). Weights, gradients and AdamW state are exact float32 counts
+ * (DebertaV2Model parameter counts match SPEC B.1.2); activations are a per-layer model of what
+ * tfjs keeps for backprop, calibrated on measured wasm runs (bench/memory-calibration.ts).
+ */
+import {ConfigError} from '../errors.js'
+
+export const EMBEDDING_SHARINGS = ['gdes', 'es', 'nes'] as const
+export type EmbeddingSharing = (typeof EMBEDDING_SHARINGS)[number]
+export const OPTIMIZERS = ['adamw'] as const
+export type Optimizer = (typeof OPTIMIZERS)[number]
+
+/** The shape of one DeBERTa-v2/v3 encoder (HF config names in comments). */
+export interface EncoderShape {
+  /** vocab_size */
+  vocab: number
+  /** hidden_size */
+  hidden: number
+  /** num_hidden_layers */
+  layers: number
+  /** num_attention_heads */
+  heads: number
+  /** intermediate_size */
+  intermediate: number
+  /** embedding_size; default = hidden (no projection). */
+  embeddingSize?: number
+  /** position_buckets; default 256 (DeBERTa-v3). The relative table has 2x rows. */
+  positionBuckets?: number
+  /** max_position_embeddings when position_biased_input; default 0 (v3 has none). */
+  absolutePositions?: number
+}
+
+export interface TrainingMemoryOptions {
+  discriminator: EncoderShape
+  generator: EncoderShape
+  batch: number
+  seqLen: number
+  sharing: EmbeddingSharing
+  optimizer: Optimizer
+  /** Positions that get MLM logits: 'masked' (default; maskRate of the tokens) or 'all'. */
+  mlmLogits?: 'masked' | 'all'
+  /** Fraction of tokens masked; default 0.15. */
+  maskRate?: number
+}
+
+export interface TrainingMemoryEstimate {
+  bytes: {weights: number; gradients: number; optimizer: number; activations: number; total: number}
+  params: {generator: number; discriminator: number; trainable: number}
+  /** One line per part, for messages and `--dry-run` output. */
+  breakdown: string[]
+}
+
+const F32 = 4
+// Activation model, fitted on bench/memory-calibration.ts (a tfjs DeBERTa-like layer on wasm, four
+// shapes, peak tensor bytes of forward + backward): tfjs keeps every forward intermediate and the
+// gradients of the backward pass until the step ends, hence the large counts.
+/** float32 values per token per layer, in units of (hidden + intermediate). */
+const ACT_PER_TOKEN = 26
+/** Copies of [B, nh, N, N] per layer (c2c, gathered c2p and p2c, sum, softmax, and their gradients). */
+const ACT_PER_SCORE = 21
+/** Copies of [B, nh, N, 2S] per layer (c2p and p2c before the gather, and their gradients). */
+const ACT_PER_REL_SCORE = 11
+/** Copies of a layer's parameters in flight besides the weights and gradients counted apart. */
+const PARAM_TRANSIENTS = 3.5
+/** Copies of the [tokens, V] MLM logits alive at the loss (logits, log-softmax, softmax, gradients). */
+const ACT_PER_LOGIT = 4
+/** Heap slack: allocator fragmentation and step-to-step temporaries. */
+const HEAP_OVERHEAD = 1.1
+
+/** DebertaV2Model parameters (no heads): matches SPEC B.1.2 counts. */
+export function encoderParams(s: EncoderShape): {total: number; wordEmbeddings: number} {
+  const e = s.embeddingSize ?? s.hidden
+  const h = s.hidden
+  const buckets = s.positionBuckets ?? 256
+  const wordEmbeddings = s.vocab * e
+  const embeddings = wordEmbeddings + (s.absolutePositions ?? 0) * e + 2 * h + (e !== h ? e * h : 0)
+  const rel = 2 * buckets * h + 2 * h
+  return {total: embeddings + rel + s.layers * layerParams(s), wordEmbeddings}
+}
+
+function layerParams(s: EncoderShape): number {
+  const h = s.hidden
+  return 4 * (h * h + h) + 2 * h + (h * s.intermediate + s.intermediate) + (s.intermediate * h + h) + 2 * h
+}
+
+/** float32 values kept for one training step of an encoder (both passes, all layers). */
+function activationValues(s: EncoderShape, batch: number, seqLen: number): number {
+  const tokens = batch * seqLen
+  const scores = batch * s.heads * seqLen * seqLen
+  const relScores = batch * s.heads * seqLen * 2 * (s.positionBuckets ?? 256)
+  const perLayer = ACT_PER_TOKEN * tokens * (s.hidden + s.intermediate) + ACT_PER_SCORE * scores +
+    ACT_PER_REL_SCORE * relScores + PARAM_TRANSIENTS * (layerParams(s) + 2 * (s.positionBuckets ?? 256) * s.hidden)
+  return s.layers * perLayer + 4 * tokens * (s.embeddingSize ?? s.hidden)
+}
+
+function checkShape(name: string, s: EncoderShape): void {
+  for (const key of ['vocab', 'hidden', 'layers', 'heads', 'intermediate'] as const) {
+    if (!Number.isInteger(s[key]) || s[key] < 1) {
+      throw new ConfigError(`${name}.${key} must be a positive integer, got ${s[key]}`, {code: 'memory.bad_shape'})
+    }
+  }
+}
+
+export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMemoryEstimate {
+  const {discriminator: d, generator: g, batch, seqLen, sharing} = opts
+  checkShape('discriminator', d)
+  checkShape('generator', g)
+  if (!EMBEDDING_SHARINGS.includes(sharing)) {
+    throw new ConfigError(`sharing '${String(sharing)}' is not one of ${EMBEDDING_SHARINGS.join(', ')}`, {code: 'memory.bad_sharing'})
+  }
+  const dp = encoderParams(d)
+  const gp = encoderParams(g)
+  // Heads: generator MLM head (dense, LayerNorm, vocab bias; decoder tied to E_G); RTD head (dense, LayerNorm, classifier).
+  const generator = gp.total + g.hidden * g.hidden + g.hidden + 2 * g.hidden + g.vocab
+  // ES: the discriminator reads E_G and owns no word embeddings. GDES: it owns E_delta [V, E] instead. NES: its own E_D.
+  const discriminator = dp.total - (sharing === 'es' ? dp.wordEmbeddings : 0) + d.hidden * d.hidden + d.hidden + 2 * d.hidden + d.hidden + 1
+  const trainable = generator + discriminator
+  const weights = F32 * trainable
+  const gradients = F32 * trainable
+  const optimizer = 2 * F32 * trainable // AdamW m and v
+  const tokens = batch * seqLen
+  const mlmRows = opts.mlmLogits === 'all' ? tokens : Math.ceil(tokens * (opts.maskRate ?? 0.15))
+  // Gather gradients are dense [V, E] (UnsortedSegmentSum) plus one add where a table is used twice (tied decoder, GDES).
+  const embeddingTransients = 2 * (gp.wordEmbeddings + (sharing === 'es' ? 0 : dp.wordEmbeddings))
+  const kept = activationValues(g, batch, seqLen) + activationValues(d, batch, seqLen) + ACT_PER_LOGIT * mlmRows * g.vocab
+  const activations = F32 * (kept + embeddingTransients)
+  const total = HEAP_OVERHEAD * (weights + gradients + optimizer + activations)
+  const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`
+  return {
+    bytes: {weights, gradients, optimizer, activations, total},
+    params: {generator, discriminator, trainable},
+    breakdown: [
+      `weights ${mb(weights)} (${(trainable / 1e6).toFixed(1)}M float32 parameters: generator ${(generator / 1e6).toFixed(1)}M, discriminator ${(discriminator / 1e6).toFixed(1)}M, ${sharing})`,
+      `gradients ${mb(gradients)}`,
+      `optimizer ${mb(optimizer)} (AdamW m and v)`,
+      `activations ${mb(activations)} (batch ${batch} x seq ${seqLen}, MLM logits for ${mlmRows} positions x vocab ${g.vocab})`,
+      `total ${mb(total)} including ${Math.round((HEAP_OVERHEAD - 1) * 100)}% allocator slack`,
+    ],
+  }
+}
+
+/** Usable wasm heap: 4 GiB addressable, minus room for the module, stacks and tfjs's own buffers. */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30 - 256 * 2 ** 20
+
+/**
+ * Throws a ConfigError (code `memory.exceeds_backend`) when the estimate does not fit the backend,
+ * with the numbers and what to change. Only wasm has a hard limit; other backends pass.
+ */
+export function checkFitsBackend(opts: {estimate: TrainingMemoryEstimate; backend: string}): void {
+  const {estimate, backend} = opts
+  if (backend !== 'wasm') return
+  const need = estimate.bytes.total
+  if (need <= WASM_HEAP_LIMIT_BYTES) return
+  const gib = (x: number) => `${(x / 2 ** 30).toFixed(2)} GiB`
+  throw new ConfigError(
+    `training needs about ${gib(need)} but the wasm backend's heap holds at most ${gib(WASM_HEAP_LIMIT_BYTES)} (4 GiB address space): ` +
+      estimate.breakdown.join('; '),
+    {
+      code: 'memory.exceeds_backend',
+      suggestions: [
+        'use a smaller model (fewer layers, smaller hidden size or vocabulary)',
+        'lower the batch size or the sequence length (activations scale with batch x seq)',
+        "use runtime.backend 'cpu' (no 4 GiB limit, much slower)",
+        "install @tensorflow/tfjs-node and use runtime.backend 'tensorflow' (no 4 GiB limit)",
+      ],
+    },
+  )
+}
