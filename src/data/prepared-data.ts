@@ -38,7 +38,7 @@ export type TxtMode = (typeof TXT_MODES)[number]
 export const FILE_FORMATS = ['auto', 'txt', 'jsonl', 'json', 'parquet', 'arrow'] as const
 export type FileFormat = (typeof FILE_FORMATS)[number]
 
-/** Tokenizer types the trainer supports (src/tokenizer: unigram is loaded from spm.model, not trained). */
+/** Tokenizer types src/tokenizer can train (schema.json lists the same; a test keeps them in sync). */
 export {TRAINABLE_KINDS as TOKENIZER_TYPES} from '../tokenizer/train-tokenizer.js'
 export type TokenizerType = (typeof import('../tokenizer/train-tokenizer.js').TRAINABLE_KINDS)[number]
 
