@@ -171,8 +171,11 @@ function crc32(b: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0
 }
 
-/** A plain zip archive (stored entries, or deflated with `deflate`). */
-export function buildZip(entries: [string, Uint8Array][], opts: {deflate?: boolean} = {}): Buffer {
+/**
+ * A plain zip archive (stored entries, or deflated with `deflate`). `zip64` writes every size and
+ * offset through zip64 extra fields and a zip64 end record, as archives over 4 GiB need.
+ */
+export function buildZip(entries: [string, Uint8Array][], opts: {deflate?: boolean; zip64?: boolean} = {}): Buffer {
   const locals: Buffer[] = []
   const centrals: Buffer[] = []
   let offset = 0
@@ -194,30 +197,54 @@ export function buildZip(entries: [string, Uint8Array][], opts: {deflate?: boole
     ch.writeUInt16LE(20, 6)
     ch.writeUInt16LE(opts.deflate ? 8 : 0, 10)
     ch.writeUInt32LE(crc, 16)
-    ch.writeUInt32LE(body.length, 20)
-    ch.writeUInt32LE(data.length, 24)
+    ch.writeUInt32LE(opts.zip64 ? 0xffffffff : body.length, 20)
+    ch.writeUInt32LE(opts.zip64 ? 0xffffffff : data.length, 24)
     ch.writeUInt16LE(nameBuf.length, 28)
-    ch.writeUInt32LE(offset, 42)
+    ch.writeUInt32LE(opts.zip64 ? 0xffffffff : offset, 42)
     locals.push(lh, nameBuf, body)
-    centrals.push(ch, nameBuf)
+    if (opts.zip64) {
+      // zip64 extra: uncompressed size, compressed size, local header offset (APPNOTE 4.5.3)
+      const x = Buffer.alloc(28)
+      x.writeUInt16LE(0x0001, 0)
+      x.writeUInt16LE(24, 2)
+      x.writeBigUInt64LE(BigInt(data.length), 4)
+      x.writeBigUInt64LE(BigInt(body.length), 12)
+      x.writeBigUInt64LE(BigInt(offset), 20)
+      ch.writeUInt16LE(x.length, 30)
+      centrals.push(ch, nameBuf, x)
+    } else {
+      centrals.push(ch, nameBuf)
+    }
     offset += 30 + nameBuf.length + body.length
   }
   const cd = Buffer.concat(centrals)
   const eocd = Buffer.alloc(22)
   eocd.writeUInt32LE(0x06054b50, 0)
-  eocd.writeUInt16LE(entries.length, 8)
-  eocd.writeUInt16LE(entries.length, 10)
-  eocd.writeUInt32LE(cd.length, 12)
-  eocd.writeUInt32LE(offset, 16)
-  return Buffer.concat([...locals, cd, eocd])
+  eocd.writeUInt16LE(opts.zip64 ? 0xffff : entries.length, 8)
+  eocd.writeUInt16LE(opts.zip64 ? 0xffff : entries.length, 10)
+  eocd.writeUInt32LE(opts.zip64 ? 0xffffffff : cd.length, 12)
+  eocd.writeUInt32LE(opts.zip64 ? 0xffffffff : offset, 16)
+  if (!opts.zip64) return Buffer.concat([...locals, cd, eocd])
+  const e64 = Buffer.alloc(56)
+  e64.writeUInt32LE(0x06064b50, 0)
+  e64.writeBigUInt64LE(44n, 4)
+  e64.writeBigUInt64LE(BigInt(entries.length), 24)
+  e64.writeBigUInt64LE(BigInt(entries.length), 32)
+  e64.writeBigUInt64LE(BigInt(cd.length), 40)
+  e64.writeBigUInt64LE(BigInt(offset), 48)
+  const loc = Buffer.alloc(20)
+  loc.writeUInt32LE(0x07064b50, 0)
+  loc.writeBigUInt64LE(BigInt(offset + cd.length), 8)
+  loc.writeUInt32LE(1, 16)
+  return Buffer.concat([...locals, cd, e64, loc, eocd])
 }
 
 /** Write a torch.save-style zip checkpoint (prefix `archive` like torch >= 1.6 default for file objects). */
-export function writeTorchBin(file: string, tensors: Record<string, BinTensor>, opts: {prefix?: string; deflate?: boolean; pickle?: Uint8Array} = {}): void {
+export function writeTorchBin(file: string, tensors: Record<string, BinTensor>, opts: {prefix?: string; deflate?: boolean; zip64?: boolean; pickle?: Uint8Array} = {}): void {
   const prefix = opts.prefix ?? 'archive'
   const {pickle, storages} = stateDictPickle(tensors)
   const entries: [string, Uint8Array][] = [[`${prefix}/data.pkl`, opts.pickle ?? pickle]]
   for (const [k, b] of storages) entries.push([`${prefix}/data/${k}`, b])
   entries.push([`${prefix}/version`, Buffer.from('3\n')], [`${prefix}/byteorder`, Buffer.from('little')])
-  writeFileSync(file, buildZip(entries, {deflate: opts.deflate}))
+  writeFileSync(file, buildZip(entries, {deflate: opts.deflate, zip64: opts.zip64}))
 }
