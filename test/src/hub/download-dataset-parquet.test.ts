@@ -11,7 +11,7 @@ const PQ = (tag: string) => Buffer.from(`PAR1${tag}PAR1`) // content is opaque t
 describe('hub/download-dataset-parquet', () => {
   let cacheDir: string
   let hub: HubServer
-  const env = {}
+  const env = {HF_TOKEN_PATH: join(tmpdir(), 'rtd-no-such-token')}
   beforeEach(async () => {
     cacheDir = mkdtempSync(join(tmpdir(), 'rtd-pq-'))
     hub = await startHubServer({

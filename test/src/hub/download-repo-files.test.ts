@@ -14,7 +14,7 @@ const SHA = 'a'.repeat(40)
 describe('hub/download-repo-files', () => {
   let cacheDir: string
   let hub: HubServer
-  const env = {} // never read the developer's HF_* variables
+  const env = {HF_TOKEN_PATH: join(tmpdir(), 'rtd-no-such-token')} // never read the developer's HF_* variables or token
   beforeEach(async () => {
     cacheDir = mkdtempSync(join(tmpdir(), 'rtd-hub-'))
     hub = await startHubServer({
@@ -161,7 +161,7 @@ describe('hub/download-repo-files with a renamed repository', () => {
   })
 
   it('follows the relative redirects with the token and caches under the requested name', async () => {
-    const r = await downloadRepoFiles({repo: 'old/name', endpoint: hub.url, cacheDir, env: {}, token: 't'})
+    const r = await downloadRepoFiles({repo: 'old/name', endpoint: hub.url, cacheDir, env: {HF_TOKEN_PATH: join(tmpdir(), 'rtd-no-such-token')}, token: 't'})
     expect(r.snapshotDir).to.equal(join(cacheDir, 'models--old--name', 'snapshots', SHA))
     expect(readFileSync(join(r.snapshotDir, 'model.safetensors')).equals(WEIGHTS)).to.equal(true)
     expect(readFileSync(join(r.snapshotDir, 'config.json'), 'utf8')).to.equal(CONFIG)
