@@ -244,5 +244,8 @@ export function v3Config(overrides: Partial<DebertaConfig> = {}): DebertaConfig 
       vocab_size: 128100,
     },
   })
-  return {...base, ...overrides}
+  const c = {...base, ...overrides}
+  // embedding_size follows hidden_size unless set, as when it is absent from config.json.
+  if (overrides.embeddingSize === undefined) c.embeddingSize = c.hiddenSize
+  return c
 }
