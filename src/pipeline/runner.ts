@@ -7,9 +7,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {stringify} from 'yaml'
+import {parse, stringify} from 'yaml'
 
-import {Interrupted, RtdError, RuntimeFailure} from '../errors.js'
+import {ConfigError, Interrupted, RtdError, RuntimeFailure} from '../errors.js'
 import {PLUGIN_KINDS, type PluginKind, type RunState, type Stage} from '../plugin/contract.js'
 import type {RunContext} from '../plugin/run-context.js'
 import {environmentRecord} from './environment-record.js'
@@ -54,6 +54,7 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   const signal = params.signal ?? new AbortController().signal
   const resumed = params.resumeDir !== undefined
   const previous = resumed ? checkResumable({runDir: params.resumeDir!}) : undefined
+  if (resumed) checkSamePipeline({runDir: params.resumeDir!, name: p.name})
   const runDir = resumed ? path.resolve(params.resumeDir!) : createRunDir({outputDir: path.resolve(p.output.dir), name: p.name, now: now()})
 
   if (!resumed) writeRecords({runDir, pipeline, argv: params.argv ?? process.argv})
@@ -139,6 +140,22 @@ function classify(p: {error: unknown; aborted: boolean; stage?: PluginKind; plug
     suggestions: [`See ${path.join(rel, 'run.log')}; run with --verbose for the stack trace.`],
   })
   return Object.assign(failure, {runDir: p.runDir})
+}
+
+/** A run directory is only resumed by the pipeline that started it (same `name`). */
+function checkSamePipeline(p: {runDir: string; name: string}): void {
+  let name: unknown
+  try {
+    name = (parse(fs.readFileSync(path.join(p.runDir, 'resolved.yaml'), 'utf8')) as {name?: unknown})?.name
+  } catch {
+    return // an older or partial run directory: nothing to compare
+  }
+  if (name !== p.name) {
+    throw new ConfigError(`run ${p.runDir} belongs to pipeline \`${String(name)}\`, not \`${p.name}\``, {
+      code: 'resume.mismatch',
+      suggestions: ['Resume with the pipeline that started the run, or start a new run without --resume.'],
+    })
+  }
 }
 
 /** pipeline.yaml (as written), its extends bases, resolved.yaml, overrides.json, environment.json. */

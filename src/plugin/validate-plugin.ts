@@ -1,5 +1,10 @@
+import {Ajv2020} from 'ajv/dist/2020.js'
+
 import {ConfigError} from '../errors.js'
 import {PLUGIN_KINDS, type RtdPlugin} from './contract.js'
+
+// Only checks fragments against the 2020-12 meta-schema; pipelines compile their own validator.
+const metaValidator = new Ajv2020({strict: false})
 
 /**
  * Check that a value a module exported really is an RtdPlugin, so a broken plugin fails at
@@ -24,6 +29,7 @@ export function validatePlugin(params: {value: unknown; source: string}): RtdPlu
     if (schema.type !== undefined && schema.type !== 'object') problems.push(`schema.type must be "object", got ${JSON.stringify(schema.type)}`)
     if (schema.properties !== undefined && (typeof schema.properties !== 'object' || schema.properties === null)) problems.push('schema.properties must be an object')
     if (typeof schema.properties === 'object' && schema.properties !== null && 'plugin' in schema.properties) problems.push('schema.properties must not declare `plugin` (the runner adds it)')
+    if (!metaValidator.validateSchema(schema)) problems.push(`schema is not valid JSON Schema 2020-12: ${metaValidator.errorsText(metaValidator.errors)}`)
   }
   if (typeof p.create !== 'function') problems.push(`create must be a function, got ${typeof p.create}`)
   if (problems.length > 0) {

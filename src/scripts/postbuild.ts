@@ -19,7 +19,9 @@ console.log(`postbuild: wrote ${path.relative(root, schemaFile)}`)
 // The oclif dev package is absent in production installs; the manifest is then optional.
 const oclifBin = path.join(root, 'node_modules', 'oclif', 'bin', 'run.js')
 if (fs.existsSync(oclifBin)) {
-  execFileSync(process.execPath, [oclifBin, 'manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  // No version check: builds run offline.
+  const env = {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}
+  execFileSync(process.execPath, [oclifBin, 'manifest'], {cwd: root, env, stdio: ['ignore', 'ignore', 'inherit']})
   console.log('postbuild: wrote oclif.manifest.json')
 } else {
   console.log('postbuild: oclif (dev dependency) not installed; skipped oclif.manifest.json')

@@ -96,6 +96,13 @@ describe('runPipeline', () => {
     expect(readStatus(dir)?.resumed).to.have.length(1)
     expect(() => checkResumable({runDir: dir})).to.throw(/already completed/)
   })
+
+  it('refuses to resume a run directory of another pipeline', async () => {
+    const first = await runPipeline({pipeline: await load('valid.yaml', ['model.fail_at=1']), now: clock}).catch((error) => error)
+    let caught: unknown
+    await runPipeline({pipeline: await load('slow.yaml'), resumeDir: first.runDir, now: clock}).catch((error) => (caught = error))
+    expect(caught).to.have.property('code', 'resume.mismatch')
+  })
 })
 
 describe('findResumableRun', () => {

@@ -96,3 +96,11 @@ describe('PluginRegistry', () => {
     expect(registry.list().map((r) => `${r.plugin.kind}/${r.source}`)).to.deep.equal(['data/a', 'model/b'])
   })
 })
+
+describe('validatePlugin', () => {
+  it('rejects an options schema that is not valid JSON Schema', async () => {
+    const {validatePlugin} = await import('../../../src/plugin/validate-plugin.js')
+    const bad = {name: 'x', kind: 'data', summary: '', schema: {type: 'object', properties: {n: {type: 'integr'}}}, create: () => ({})}
+    expect(() => validatePlugin({value: bad, source: 'x.js'})).to.throw(/schema is not valid JSON Schema 2020-12: .*properties\/n\/type/)
+  })
+})
