@@ -1,10 +1,10 @@
 /**
  * End-to-end data stage throughput: raw text -> tokenizer -> Arrow shards (tokens/s), and the
  * time of a cache hit. Corpus: the nlp-corpus package (100k English sentences), written to a
- * .txt file and repeated until it is at least --mb megabytes. Tokenizer: a 30k WordPiece
- * trained on a sample of the corpus (timed separately), or --tokenizer <folder> to load one.
+ * .txt file and repeated until it is at least --mb megabytes. Tokenizer: a 30k WordPiece (or
+ * --type unigram|bpe) trained on the corpus (timed separately), or --tokenizer <folder> to load one.
  *
- *   npx tsx bench/data-throughput.ts [--mb 5] [--vocab 30000] [--tokenizer dir] [--max-length 128]
+ *   npx tsx bench/data-throughput.ts [--mb 5] [--vocab 30000] [--type wordpiece] [--tokenizer dir] [--max-length 128]
  * Prints one JSON object per line. Target (issue 4): >= 200k tokens/s, cache hit < 1 s.
  */
 import * as fs from 'node:fs'
@@ -20,6 +20,7 @@ const {values} = parseArgs({
   options: {
     mb: {type: 'string', default: '5'},
     vocab: {type: 'string', default: '30000'},
+    type: {type: 'string', default: 'wordpiece'},
     tokenizer: {type: 'string'},
     'max-length': {type: 'string', default: '128'},
     'train-docs': {type: 'string', default: '100000'},
@@ -41,10 +42,10 @@ try {
   let tokDir = values.tokenizer ? path.resolve(values.tokenizer) : ''
   if (!tokDir) {
     const t0 = performance.now()
-    const tok = await trainTokenizer({texts: sentences.slice(0, Number(values['train-docs'])), type: 'wordpiece', vocabSize: Number(values.vocab)})
+    const tok = await trainTokenizer({texts: sentences.slice(0, Number(values['train-docs'])), type: values.type as 'wordpiece' | 'bpe' | 'unigram', vocabSize: Number(values.vocab)})
     tokDir = path.join(root, 'tokenizer')
     tok.save(tokDir)
-    out({tokenizer: 'wordpiece', vocab: tok.vocabSize, train_s: +((performance.now() - t0) / 1000).toFixed(2)})
+    out({tokenizer: values.type, vocab: tok.vocabSize, train_s: +((performance.now() - t0) / 1000).toFixed(2)})
   }
 
   const params = {

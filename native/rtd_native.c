@@ -6,6 +6,7 @@
  */
 #include <node_api.h>
 #include <cblas.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -141,6 +142,62 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads (heap, off1, off2, ...int64) into data/len and v[]; 0 on failure (exception pending). */
+static int heap_args(napi_env env, napi_callback_info info, size_t want, void** data, size_t* len, int64_t* v) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
+    napi_throw_range_error(env, NULL, "rtd_native: wrong number of arguments");
+    return 0;
+  }
+  bool is_ab = false;
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], data, len) != napi_ok) {
+    napi_throw_range_error(env, NULL, "rtd_native: heap must be an ArrayBuffer");
+    return 0;
+  }
+  for (size_t i = 1; i < want; i++) {
+    if (!get_i64(env, argv[i], &v[i - 1]) || v[i - 1] < 0) {
+      napi_throw_range_error(env, NULL, "rtd_native: offsets and sizes must be non-negative numbers");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* exp(heap, xOff, outOff, n): out[i] = expf(x[i]); glibc's expf matches the wasm build's bit for bit
+ * (the JS side re-checks this on probe values before registering). */
+static napi_value exp_f32(napi_env env, napi_callback_info info) {
+  void* data;
+  size_t len;
+  int64_t v[3];
+  if (!heap_args(env, info, 4, &data, &len, v)) return NULL;
+  int64_t xOff = v[0], outOff = v[1], n = v[2];
+  if (!fits((uint64_t)xOff, 1, 0, n, len) || !fits((uint64_t)outOff, 1, 0, n, len)) return throw_range(env, "rtd_native.exp: operand outside the heap");
+  const float* x = (const float*)((char*)data + xOff);
+  float* out = (float*)((char*)data + outOff);
+  for (int64_t i = 0; i < n; i++) out[i] = expf(x[i]);
+  return NULL;
+}
+
+/* colsum(heap, xOff, outOff, rows, cols): out[j] = x[0][j] + x[1][j] + ... in row order, float32
+ * accumulation from 0 -- the order the wasm Sum kernel uses after moving the axis innermost. */
+static napi_value colsum_f32(napi_env env, napi_callback_info info) {
+  void* data;
+  size_t len;
+  int64_t v[4];
+  if (!heap_args(env, info, 5, &data, &len, v)) return NULL;
+  int64_t xOff = v[0], outOff = v[1], rows = v[2], cols = v[3];
+  if (!fits((uint64_t)xOff, 1, 0, rows * cols, len) || !fits((uint64_t)outOff, 1, 0, cols, len)) return throw_range(env, "rtd_native.colsum: operand outside the heap");
+  const float* x = (const float*)((char*)data + xOff);
+  float* out = (float*)((char*)data + outOff);
+  for (int64_t j = 0; j < cols; j++) out[j] = 0.0f;
+  for (int64_t i = 0; i < rows; i++) {
+    const float* row = x + i * cols;
+    for (int64_t j = 0; j < cols; j++) out[j] += row[j];
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -161,6 +218,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"exp", NULL, exp_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"colsum", NULL, colsum_f32, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"blasConfig", NULL, blas_config, NULL, NULL, NULL, napi_default, NULL},
   };

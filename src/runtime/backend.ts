@@ -140,7 +140,7 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   const kernels = ['UnsortedSegmentSum', 'BatchMatMul gradient', 'BatchMatMul', '_FusedMatMul']
   if (nativeKernels !== undefined) {
     nativeKernels.setThreads(threads)
-    const names = registerNativeKernels({kernels: nativeKernels})
+    const names = registerNativeKernels({kernels: nativeKernels, log})
     kernels.push(...names.map((n) => `native:${n}`))
   } else {
     unregisterNativeKernels()

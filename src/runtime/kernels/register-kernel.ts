@@ -25,3 +25,8 @@ export function restoreKernel(kernelName: string, backendName: string): void {
   if (tf.getKernel(kernelName, backendName) !== undefined) tf.unregisterKernel(kernelName, backendName)
   tf.registerKernel(original)
 }
+
+/** The stock kernel a replaceKernel call displaced (or the current one if never replaced). */
+export function stockKernel(kernelName: string, backendName: string): tf.KernelConfig | undefined {
+  return stock.get(`${backendName}_${kernelName}`) ?? tf.getKernel(kernelName, backendName)
+}

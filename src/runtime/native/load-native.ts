@@ -12,6 +12,10 @@ export interface NativeKernels {
   sgemm(heap: ArrayBuffer, batch: number, m: number, n: number, k: number, transA: number, transB: number,
     aOff: number, aStride: number, bOff: number, bStride: number, cOff: number): void
   transpose(heap: ArrayBuffer, xOff: number, outOff: number, shape: number[], perm: number[], bytesPerElement: number): void
+  /** out[i] = expf(x[i]) over n float32 values. */
+  exp(heap: ArrayBuffer, xOff: number, outOff: number, n: number): void
+  /** out[j] = sum over rows of x[i][j], float32, in row order. */
+  colsum(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void
   setThreads(n: number): void
   blasConfig(): string
 }
@@ -55,7 +59,7 @@ function load(file: string): LoadNativeResult {
   try {
     const require = createRequire(import.meta.url)
     const kernels = require(file) as NativeKernels
-    if (typeof kernels.sgemm !== 'function' || typeof kernels.transpose !== 'function') {
+    if (typeof kernels.sgemm !== 'function' || typeof kernels.transpose !== 'function' || typeof kernels.exp !== 'function' || typeof kernels.colsum !== 'function') {
       return {ok: false, why: `${file} is not the rtd native addon (rebuild with \`node native/build.mjs\`)`}
     }
     return {ok: true, kernels, path: file}

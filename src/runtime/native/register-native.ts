@@ -1,12 +1,13 @@
 /**
  * Registers native kernels over the wasm backend's (issue 6): BatchMatMul and _FusedMatMul via
- * OpenBLAS sgemm, and Transpose, all working zero-copy on the wasm heap. They use wasm-backend
- * internals (memory offsets, the heap buffer), so backend.ts enables them only on the pinned
- * tfjs version.
+ * OpenBLAS sgemm; Transpose; Exp and leading-axes Sum, which must be bit-identical to wasm's
+ * and are registered only after a probe shows they are. All work zero-copy on the wasm heap
+ * through wasm-backend internals (memory offsets, the heap buffer), so backend.ts enables them
+ * only on the pinned tfjs version.
  */
 import * as tf from '@tensorflow/tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
-import {replaceKernel, restoreKernel} from '../kernels/register-kernel.js'
+import {replaceKernel, restoreKernel, stockKernel} from '../kernels/register-kernel.js'
 import {type MatMulEngine, type MatMulPlan, registerWasmBatchMatMul} from '../kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from '../kernels/wasm-fused-mat-mul.js'
 import type {NativeKernels} from './load-native.js'
@@ -55,16 +56,112 @@ function transposeKernel(kernels: NativeKernels) {
   }
 }
 
-/** Registers the native kernels on 'wasm'; returns their kernel names. */
-export function registerNativeKernels(opts: {kernels: NativeKernels}): string[] {
-  const engine = nativeMatMulEngine(opts.kernels)
-  registerWasmBatchMatMul({engine})
-  registerWasmFusedMatMul({engine})
-  replaceKernel({kernelName: tf.Transpose, backendName: 'wasm', kernelFunc: transposeKernel(opts.kernels) as unknown as tf.KernelFunc})
-  return [tf.BatchMatMul, tf._FusedMatMul, tf.Transpose]
+type KernelArgs = {inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap}
+
+function runStock(name: string, args: KernelArgs): tf.TensorInfo {
+  const kernel = stockKernel(name, 'wasm')
+  if (kernel === undefined) throw new Error(`no stock wasm kernel ${name}`)
+  return kernel.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
 }
 
-/** Puts the stock wasm Transpose back (the matmul kernels are re-registered by the caller). */
+function expKernel(kernels: NativeKernels) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    if (x.dtype !== 'float32') return runStock(tf.Exp, args)
+    const {backend} = args
+    const out = backend.makeOutput(x.shape, 'float32')
+    const size = tf.util.sizeFromShape(x.shape)
+    if (size > 0) kernels.exp(heapOf(backend), backend.getMemoryOffset(x.dataId), backend.getMemoryOffset(out.dataId), size)
+    return out
+  }
+}
+
+/** Sum over leading axes ([0], [0, 1], ... or all) of float32: a column sum; else the stock kernel. */
+function sumKernel(kernels: NativeKernels) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {axis, keepDims} = args.attrs as unknown as tf.SumAttrs
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
+    const leading = axes.length > 0 && axes.every((a, i) => a === i)
+    if (x.dtype !== 'float32' || !leading) return runStock(tf.Sum, args)
+    const {backend} = args
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length))
+    const rest = x.shape.slice(axes.length)
+    const outShape = keepDims ? [...axes.map(() => 1), ...rest] : rest
+    const out = backend.makeOutput(outShape, 'float32')
+    const cols = tf.util.sizeFromShape(rest)
+    if (cols > 0) kernels.colsum(heapOf(backend), backend.getMemoryOffset(x.dataId), backend.getMemoryOffset(out.dataId), rows, cols)
+    return out
+  }
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length)
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length)
+  return ua.every((v, i) => v === ub[i])
+}
+
+/** Whether `kernel` reproduces the stock wasm kernel bit for bit on the probe inputs. */
+function matchesStock(name: string, kernel: (args: KernelArgs) => tf.TensorInfo, probes: Array<{x: tf.Tensor; attrs: tf.NamedAttrMap}>): boolean {
+  const backend = tf.backend() as unknown as BackendWasm
+  return probes.every(({x, attrs}) => {
+    const args: KernelArgs = {inputs: {x}, backend, attrs}
+    const mine = kernel(args)
+    const theirs = runStock(name, args)
+    const same = sameBits(backend.readSync(mine.dataId) as Float32Array, backend.readSync(theirs.dataId) as Float32Array)
+    backend.disposeData(mine.dataId)
+    backend.disposeData(theirs.dataId)
+    return same
+  })
+}
+
+/** Deterministic [n/64, 64] values in [-scale/2, scale/2): exp over- and underflows included. */
+function probeValues(n: number, scale: number): tf.Tensor {
+  const v = new Float32Array(n)
+  let s = 12345
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0
+    v[i] = (s / 2 ** 32 - 0.5) * scale
+  }
+  return tf.tensor(v, [n / 64, 64])
+}
+
+/** Registers the native kernels on 'wasm' (must be the active backend); returns their names. */
+export function registerNativeKernels(opts: {kernels: NativeKernels; log?: (msg: string) => void}): string[] {
+  const {kernels} = opts
+  const engine = nativeMatMulEngine(kernels)
+  registerWasmBatchMatMul({engine})
+  registerWasmFusedMatMul({engine})
+  replaceKernel({kernelName: tf.Transpose, backendName: 'wasm', kernelFunc: transposeKernel(kernels) as unknown as tf.KernelFunc})
+  const names: string[] = [tf.BatchMatMul, tf._FusedMatMul, tf.Transpose]
+  // Exp and Sum feed the losses: use them only where they match wasm exactly.
+  restoreKernel(tf.Exp, 'wasm')
+  restoreKernel(tf.Sum, 'wasm')
+  const probes = [probeValues(4096, 40), probeValues(65536, 200)]
+  try {
+    const exp = expKernel(kernels)
+    if (matchesStock(tf.Exp, exp, probes.map((x) => ({x, attrs: {}})))) {
+      replaceKernel({kernelName: tf.Exp, backendName: 'wasm', kernelFunc: exp as unknown as tf.KernelFunc})
+      names.push(tf.Exp)
+    } else {
+      opts.log?.('native Exp off: not bit-identical to wasm on this system')
+    }
+    const sum = sumKernel(kernels)
+    const sumProbes = probes.flatMap((x) => [{x, attrs: {axis: [0], keepDims: false}}, {x, attrs: {axis: [0, 1], keepDims: true}}])
+    if (matchesStock(tf.Sum, sum, sumProbes)) {
+      replaceKernel({kernelName: tf.Sum, backendName: 'wasm', kernelFunc: sum as unknown as tf.KernelFunc})
+      names.push(tf.Sum)
+    } else {
+      opts.log?.('native Sum off: not bit-identical to wasm on this system')
+    }
+  } finally {
+    tf.dispose(probes)
+  }
+  return names
+}
+
+/** Puts the stock wasm kernels back (the matmul kernels are re-registered by the caller). */
 export function unregisterNativeKernels(): void {
-  restoreKernel(tf.Transpose, 'wasm')
+  for (const name of [tf.Transpose, tf.Exp, tf.Sum]) restoreKernel(name, 'wasm')
 }

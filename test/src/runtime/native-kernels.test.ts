@@ -50,6 +50,51 @@ describe('native kernels on the wasm heap', function () {
     }
   })
 
+  describe('Exp and Sum', () => {
+    async function onBoth(f: () => tf.Tensor): Promise<[Uint32Array, Uint32Array, number[]]> {
+      const run = () => {
+        const t = f()
+        const bits = new Uint32Array(Float32Array.from(t.dataSync()).buffer)
+        const shape = t.shape
+        t.dispose()
+        return {bits, shape}
+      }
+      const native = run()
+      await initBackend({backend: 'wasm', native: 'off'})
+      const stock = run()
+      await initBackend({backend: 'wasm', native: 'on'})
+      expect(native.shape).to.deep.equal(stock.shape)
+      return [native.bits, stock.bits, native.shape]
+    }
+
+    it('registers Exp and Sum after the bit-identity probe on this system', async () => {
+      const info = await initBackend({backend: 'wasm', native: 'on'})
+      expect(info.kernels).to.include.members(['native:Exp', 'native:Sum'])
+    })
+
+    it('computes exp bit-identical to wasm, overflow and underflow included', async () => {
+      const x = Float32Array.from(values(5000, 21), (v, i) => (i % 50 === 0 ? v * 200 : v * 30))
+      const [mine, stock] = await onBoth(() => tf.tidy(() => tf.exp(tf.tensor(x, [50, 100]))))
+      expect(Array.from(mine)).to.deep.equal(Array.from(stock))
+    })
+
+    for (const [shape, axis, keepDims] of [[[300, 7], 0, false], [[4, 30, 5], [0, 1], true], [[6, 5], [0, 1], false], [[3, 4, 5], 1, false], [[3, 4, 5], -1, true]] as const) {
+      it(`sums [${shape}] over axis ${JSON.stringify(axis)} (keepDims ${keepDims}) bit-identical to wasm`, async () => {
+        const size = shape.reduce((p, q) => p * q, 1)
+        const x = values(size, 31)
+        const [mine, stock] = await onBoth(() => tf.tidy(() => tf.sum(tf.tensor(x, [...shape]), axis as number | number[], keepDims)))
+        expect(Array.from(mine)).to.deep.equal(Array.from(stock))
+      })
+    }
+
+    it('leaves int32 sums to the stock kernel', () => {
+      const got = tf.tidy(() => tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0))
+      expect(got.dtype).to.equal('int32')
+      expect(Array.from(got.dataSync())).to.deep.equal([4, 6])
+      got.dispose()
+    })
+  })
+
   it('rejects an operand outside the heap instead of touching memory', () => {
     const loaded = loadNativeKernels()
     if (!loaded.ok) throw new Error('unreachable: skipped above')
