@@ -6,6 +6,8 @@ import {createHash} from 'node:crypto'
 import {downloadRepoFiles} from '../../../src/hub/download-repo-files.js'
 import {RuntimeFailure} from '../../../src/errors.js'
 import {type HubServer, startHubServer} from '../../helpers/hub-server.js'
+import {writeTorchBin} from '../../helpers/torch-bin-writer.js'
+import {loadModelFolder} from '../../../src/checkpoint/model-folder.js'
 
 const CONFIG = '{"model_type": "deberta-v2"}'
 const WEIGHTS = Buffer.alloc(50_000, 7)
@@ -137,6 +139,18 @@ describe('hub/download-repo-files', () => {
       expect(readFileSync(join(r.snapshotDir, 'pytorch_model.bin')).equals(WEIGHTS)).to.equal(true)
     })
   }
+
+  it('gives a snapshot folder that loadModelFolder reads through the symlinks', async () => {
+    await hub.close()
+    const bin = join(cacheDir, 'src.bin')
+    writeTorchBin(bin, {'deberta.embeddings.LayerNorm.weight': {dtype: 'F16', shape: [2], storage: [0.5, 2]}})
+    hub = await startHubServer({repos: [{repo: 'microsoft/deberta-v3-tiny', files: {'config.json': CONFIG, 'pytorch_model.bin': readFileSync(bin), 'tf_model.h5': 'x'}}]})
+    const r = await downloadRepoFiles({repo: 'microsoft/deberta-v3-tiny', endpoint: hub.url, cacheDir, env, include: (p) => !p.endsWith('.h5')})
+    const m = loadModelFolder({dir: r.snapshotDir})
+    expect(m.format).to.equal('pytorch')
+    expect(m.config).to.deep.equal({model_type: 'deberta-v2'})
+    expect([...m.tensors.get('deberta.embeddings.LayerNorm.weight')!.data]).to.deep.equal([0.5, 2])
+  })
 
   it('reports progress per file, marking cache hits', async () => {
     const events: {file: string; done: boolean; cached?: boolean}[] = []
