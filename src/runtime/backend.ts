@@ -90,7 +90,6 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
     throw new ConfigError(`runtime.threads must be a positive integer, got ${threads}`, {code: 'runtime.threads_invalid'})
   }
   const log = opts.log ?? (() => {})
-  checkVersion()
   registerBatchMatMulGradient() // backend-independent fix, see the file
 
   if (choice === 'tensorflow' || choice === 'auto') {
@@ -117,11 +116,22 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   }
 
   // wasm (explicit, or auto without tfjs-node)
-  await import('@tensorflow/tfjs-backend-wasm')
+  const {version_wasm: wasmVersion} = await import('@tensorflow/tfjs-backend-wasm')
   // Initialise first: kernels are replaced only after the stock setupFuncs have run.
   await setBackendOrThrow('wasm')
   registerUnsortedSegmentSum('wasm')
   registerUnsortedSegmentSum('cpu') // tfjs may fall back to cpu for small host-side work
+  // The matmul and native kernels reach into wasm-backend internals laid out for exactly the pinned version.
+  const versionOk = wasmVersion === PINNED_TFJS_VERSION && tf.version.tfjs === PINNED_TFJS_VERSION
+  if (!versionOk) {
+    const why = `rtd's fast wasm kernels need @tensorflow/tfjs and -backend-wasm ${PINNED_TFJS_VERSION}, found ${tf.version.tfjs} and ${wasmVersion}`
+    if (native === 'on') {
+      throw new ConfigError(`runtime.native 'on' but ${why}`, {code: 'runtime.native_unavailable',
+        suggestions: [`npm install --save-exact @tensorflow/tfjs@${PINNED_TFJS_VERSION} @tensorflow/tfjs-backend-wasm@${PINNED_TFJS_VERSION}`]})
+    }
+    logOnce(log, `native kernels off: ${why}; using the stock matmul kernels`)
+    return {backend: 'wasm', native: false, nativeReason: why, threads: 1, kernels: ['UnsortedSegmentSum', 'BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
+  }
   let nativeKernels: NativeKernels | undefined
   let nativeReason: string | undefined
   if (native !== 'off') {
@@ -158,16 +168,6 @@ function logOnce(log: (msg: string) => void, msg: string): void {
   if (logged.has(msg)) return
   logged.add(msg)
   log(msg)
-}
-
-function checkVersion(): void {
-  if (tf.version.tfjs !== PINNED_TFJS_VERSION) {
-    // The kernels reach into wasm-backend internals laid out for exactly this version.
-    throw new ConfigError(`@tensorflow/tfjs is ${tf.version.tfjs} but rtd's kernels require exactly ${PINNED_TFJS_VERSION}`, {
-      code: 'runtime.tfjs_version',
-      suggestions: [`npm install --save-exact @tensorflow/tfjs@${PINNED_TFJS_VERSION} @tensorflow/tfjs-backend-wasm@${PINNED_TFJS_VERSION}`],
-    })
-  }
 }
 
 async function tryLoadTfjsNode(): Promise<{ok: true} | {ok: false; why: string}> {

@@ -53,12 +53,14 @@ export function defineMatMulCases(): void {
             const a = values(aShape.reduce((x, y) => x * y, 1), 7 * m + k)
             const b = values(bShape.reduce((x, y) => x * y, 1), 11 * n + k)
             const before = tf.memory().numTensors
+            const dataIdsBefore = tf.engine().backend.numDataIds() // catches kernel-internal buffers too
             const got = tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb))
             const want = reference(a, b, aBatch, bBatch, m, k, n, ta, tb)
             expect(got.shape).to.deep.equal(want.shape)
             expect(maxAbsDiff(got.dataSync(), want.values)).to.be.below(1e-5)
             got.dispose()
             expect(tf.memory().numTensors).to.equal(before)
+            expect(tf.engine().backend.numDataIds()).to.equal(dataIdsBefore)
           })
         }
       }
