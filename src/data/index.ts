@@ -20,4 +20,5 @@ export {prepareData, prepared, readManifest, type DataOptions, type PrepareDataP
 export {defaultTokenizers} from './default-tokenizers.js'
 export {buildData, type BuildDataResult} from './build-data.js'
 export {inspectShards, type InspectResult} from './inspect-shards.js'
+export {checkTokenizerFitsModel} from './check-tokenizer-fit.js'
 export type {SourceOptions} from './read-source.js'
