@@ -20,7 +20,7 @@ function makePair(sharing: EmbeddingSharing, over: Partial<DebertaConfig> = {}):
     // A non-zero E_Δ, as in a checkpoint mid-training (it starts at zero).
     const d = pair.discriminator.params
     const shape = d.get(E_DELTA).shape
-    d.assign(E_DELTA, {shape, data: Float32Array.from({length: shape[0] * shape[1]}, (_, k) => 0.05 * Math.sin(k))})
+    d.assign(E_DELTA, {shape, data: Float32Array.from({length: shape[0] * shape[1]!}, (_, k) => 0.05 * Math.sin(k))})
   }
   return pair
 }
