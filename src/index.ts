@@ -1,6 +1,6 @@
 /** rtd's public API: the pipeline loader, validator and runner, the plugin contract. */
 export * from './errors.js'
-export type {JsonSchema, PluginKind, RtdPlugin, RunState, Stage} from './plugin/contract.js'
+export type {JsonSchema, PluginKind, PluginProblem, RtdPlugin, RunState, Stage} from './plugin/contract.js'
 export {PLUGIN_KINDS} from './plugin/contract.js'
 export type {Logger, MetricsSink, ProgressBar, RunContext} from './plugin/run-context.js'
 export {PluginRegistry, type RegisteredPlugin} from './plugin/registry.js'

@@ -8,9 +8,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {ConfigError, RtdError} from '../errors.js'
+import {PLUGIN_KINDS} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
-import {locate, type Origin} from './origins.js'
+import {locate, type Origin, type OriginMap} from './origins.js'
 import {applyOverrides, parseOverride, typeValue, type Override} from './overrides.js'
 import {PipelineInvalid, type PipelineIssue} from './pipeline-issue.js'
 import {buildPipelineSchema} from './pipeline-schema.js'
@@ -107,7 +108,33 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   const envMissing = new Set(issues.filter((i) => i.code === 'env.missing').map((i) => i.path))
   issues.push(...result.issues.filter((i) => !(envMissing.has(i.path) && i.code.startsWith('schema.'))))
   if (issues.length > 0) throw fail()
+  issues.push(...(await runPluginChecks({value: result.value, registry, origins})))
+  if (issues.length > 0) throw fail()
   return {file, value: result.value, overrides: params.overrides ?? [], sources: merged.files, registry}
+}
+
+/** Each stage plugin's cross-field `check`, its problems located like schema issues. */
+async function runPluginChecks(p: {value: Record<string, any>; registry: PluginRegistry; origins: OriginMap}): Promise<PipelineIssue[]> {
+  const issues: PipelineIssue[] = []
+  for (const kind of PLUGIN_KINDS) {
+    const stage = p.value[kind] as Record<string, unknown> | undefined
+    if (stage === undefined) continue
+    const plugin = p.registry.get(kind, stage.plugin as string)
+    if (plugin?.check === undefined) continue
+    const {plugin: _name, ...options} = stage
+    let problems
+    try {
+      problems = await plugin.check(options, p.value)
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      problems = [{path: kind, message: error.message}]
+    }
+    for (const problem of problems) {
+      const segments = problem.path.split('.').filter((s) => s !== '')
+      issues.push({code: 'plugin.check', path: problem.path, message: problem.message, origin: locate(p.origins, segments)})
+    }
+  }
+  return issues
 }
 
 function pluginIssue(p: {error: RtdError; index: number; origin: Origin | undefined}): PipelineIssue {

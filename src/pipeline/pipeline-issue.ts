@@ -12,6 +12,7 @@ export const ISSUE_CODES = [
   'override.path',
   'plugin.load',
   'plugin.unknown',
+  'plugin.check',
   'schema.unknown_key',
   'schema.required',
   'schema.type',

@@ -27,6 +27,21 @@ export interface RtdPlugin<Options = Record<string, unknown>> {
   readonly schema: JsonSchema
   /** Build the stage. `options` are validated and have defaults filled in. No heavy work here. */
   create(options: Options, ctx: RunContext): Stage | Promise<Stage>
+  /**
+   * Optional cross-field checks, run by `rtd validate` and before `rtd run` writes anything
+   * (e.g. SPEC A.10: tokenizer vocab and special ids against the model config). Called only
+   * when the whole pipeline passed the schema, with defaults filled in. Cheap checks only:
+   * no tensors, no downloads, no files written.
+   */
+  check?(options: Options, pipeline: Record<string, any>): PluginProblem[] | Promise<PluginProblem[]>
+}
+
+/** One problem found by RtdPlugin.check. */
+export interface PluginProblem {
+  /** Dotted path from the pipeline root, e.g. `model.vocab_size` or `data.tokenizer`. */
+  path: string
+  /** What is wrong: the value given and what is expected. */
+  message: string
 }
 
 export interface Stage {

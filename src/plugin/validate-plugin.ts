@@ -32,6 +32,7 @@ export function validatePlugin(params: {value: unknown; source: string}): RtdPlu
     if (!metaValidator.validateSchema(schema)) problems.push(`schema is not valid JSON Schema 2020-12: ${metaValidator.errorsText(metaValidator.errors)}`)
   }
   if (typeof p.create !== 'function') problems.push(`create must be a function, got ${typeof p.create}`)
+  if (p.check !== undefined && typeof p.check !== 'function') problems.push(`check must be a function when given, got ${typeof p.check}`)
   if (problems.length > 0) {
     const label = typeof p.name === 'string' ? `plugin \`${p.name}\` from ${source}` : `plugin from ${source}`
     throw new ConfigError(`${label} is invalid:\n${problems.map((x) => `  - ${x}`).join('\n')}`, {code: 'plugin.invalid'})

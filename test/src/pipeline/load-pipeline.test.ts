@@ -75,6 +75,12 @@ describe('loadPipeline', () => {
     ])
   })
 
+  it('runs plugin cross-field checks after the schema passes, located like schema issues', async () => {
+    expect(await issuesOf(`${fx}/valid.yaml`, {overrides: ['model.fail_at=9']})).to.deep.equal([
+      'command line override `model.fail_at=9`: model.fail_at: fail_at (9) is beyond steps (3): it would never fail',
+    ])
+  })
+
   it('reports YAML syntax errors with file:line:col', async () => {
     expect(await issuesOf(`${fx}/syntax-error.yaml`)).to.deep.equal([
       `${fx}/syntax-error.yaml:3:11: (yaml): YAML syntax: Nested mappings are not allowed in compact mappings`,
