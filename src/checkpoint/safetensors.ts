@@ -26,33 +26,39 @@ interface HeaderEntry {
 
 const BYTES: Record<SafetensorsDtype, number> = {F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1}
 
+/** IEEE half bits -> float32 bits, exact (subnormals, inf and NaN payloads included). */
+function halfToFloatBits(h: number): number {
+  const sign = (h & 0x8000) << 16
+  const exp = (h >> 10) & 0x1f
+  let mant = h & 0x3ff
+  if (exp === 0) {
+    if (mant === 0) return sign >>> 0
+    // subnormal: normalise the mantissa
+    let e = -1
+    do {
+      e++
+      mant <<= 1
+    } while ((mant & 0x400) === 0)
+    return (sign | ((127 - 15 - e) << 23) | ((mant & 0x3ff) << 13)) >>> 0
+  }
+  if (exp === 0x1f) return (sign | 0x7f800000 | (mant << 13)) >>> 0
+  return (sign | ((exp - 15 + 127) << 23) | (mant << 13)) >>> 0
+}
+
+// all 65536 halves, built on first use (256 KiB): a table lookup per element is several times
+// faster than branching on the exponent, which matters for fp16 checkpoints of 100M+ weights
+let HALF_TABLE: Uint32Array | undefined
+
 /** IEEE half -> float32, exact (subnormals, inf and NaN included). */
 export function float16ToFloat32(bits: Uint16Array): Float32Array {
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Uint32Array(65536)
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfToFloatBits(h)
+  }
+  const table = HALF_TABLE
   const out = new Float32Array(bits.length)
   const u32 = new Uint32Array(out.buffer)
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i]
-    const sign = (h & 0x8000) << 16
-    const exp = (h >> 10) & 0x1f
-    let mant = h & 0x3ff
-    if (exp === 0) {
-      if (mant === 0) {
-        u32[i] = sign
-      } else {
-        // subnormal: normalise the mantissa
-        let e = -1
-        do {
-          e++
-          mant <<= 1
-        } while ((mant & 0x400) === 0)
-        u32[i] = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ff) << 13)
-      }
-    } else if (exp === 0x1f) {
-      u32[i] = sign | 0x7f800000 | (mant << 13)
-    } else {
-      u32[i] = sign | ((exp - 15 + 127) << 23) | (mant << 13)
-    }
-  }
+  for (let i = 0; i < bits.length; i++) u32[i] = table[bits[i]]
   return out
 }
 

@@ -58,7 +58,7 @@ export class ZipReader {
     readExact(this.fd, lh, e.localHeaderOffset, this.file)
     if (lh.readUInt32LE(0) !== SIG_LOCAL) throw corrupt(this.file, `bad local header for ${name}`)
     const dataStart = e.localHeaderOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28)
-    const raw = Buffer.alloc(e.compressedSize)
+    const raw = Buffer.allocUnsafe(e.compressedSize) // filled completely by readExact
     readExact(this.fd, raw, dataStart, this.file)
     if (e.method === 0) return raw
     if (e.method === 8) {

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {toHalfBits} from '../../helpers/torch-bin-writer.js'
 import {bfloat16ToFloat32, float16ToFloat32, readSafetensors, readSafetensorsHeader, type TensorToWrite, writeSafetensors} from '../../../src/checkpoint/safetensors.js'
 
 /** A safetensors file with raw 16-bit payloads, as Python would write F16/BF16. */
@@ -63,6 +64,17 @@ describe('checkpoint/safetensors', () => {
     expect(f[7]).to.equal(Infinity)
     expect(f[8]).to.equal(-Infinity)
     expect(Number.isNaN(f[9])).to.equal(true)
+  })
+
+  it('decodes every one of the 65536 halves so that re-encoding gives the same bits (NaNs stay NaN)', () => {
+    const all = new Uint16Array(65536).map((_, i) => i)
+    const f = float16ToFloat32(all)
+    const bad: number[] = []
+    for (let h = 0; h < 65536; h++) {
+      const isNaN = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0
+      if (isNaN ? !Number.isNaN(f[h]) : toHalfBits(f[h]) !== h) bad.push(h)
+    }
+    expect(bad).to.deep.equal([])
   })
 
   it('decodes BF16 as the upper half of float32', () => {
