@@ -5,7 +5,8 @@
  * - wordpiece: BERT pipeline (BertNormalizer, BertPreTokenizer), vocab learned with BPE over
  *   "##"-continuation symbols, as HF's WordPieceTrainer does.
  * - bpe: RoBERTa-style byte-level BPE (all 256 byte symbols in the vocab, so no unknowns).
- * Unigram training (sentencepiece EM) is not implemented: load a trained spm.model instead.
+ * - unigram: SentencePiece-style EM + pruning (train-unigram.ts) with a DeBERTa-like pipeline
+ *   (NFKC instead of the spm charsmap, Strip, collapse spaces, Metaspace).
  */
 import {ConfigError} from '../errors.js'
 import {BYTES_TO_UNICODE} from './byte-level.js'
@@ -15,11 +16,14 @@ import {buildPreTokenizer} from './pre-tokenizers.js'
 import {PipelineTokenizer, type Tokenizer} from './tokenizer.js'
 import {type JsonComponent, type TokenizerJson, addedToken} from './tokenizer-json.js'
 import {trainBpe} from './train-bpe.js'
+import {trainUnigram} from './train-unigram.js'
 
-export const TRAINABLE_KINDS = ['wordpiece', 'bpe'] as const
+export const TRAINABLE_KINDS = ['unigram', 'wordpiece', 'bpe'] as const
 export const DEBERTA_SPECIAL_TOKENS = ['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]'] as const
 
-export interface TrainProgress { phase: 'count' | 'merge'; texts?: number; words?: number; merges?: number; vocab?: number; target?: number }
+export interface TrainProgress {
+  phase: 'count' | 'merge' | 'prune'; texts?: number; words?: number; merges?: number; vocab?: number; round?: number; pieces?: number; target?: number
+}
 
 export interface TrainTokenizerParams {
   texts: Iterable<string> | AsyncIterable<string>
@@ -38,7 +42,6 @@ export async function trainTokenizer(params: TrainTokenizerParams): Promise<Toke
   if (!(TRAINABLE_KINDS as readonly string[]).includes(type)) {
     throw new ConfigError(`cannot train a "${type}" tokenizer; trainable types are ${TRAINABLE_KINDS.join(', ')}`, {
       code: 'tokenizer.train_options',
-      suggestions: type === 'unigram' ? ['Train a unigram model with SentencePiece (spm_train) and load its spm.model, or choose wordpiece/bpe.'] : [],
     })
   }
   const minAlphabet = type === 'bpe' ? 256 : 1
@@ -47,11 +50,17 @@ export async function trainTokenizer(params: TrainTokenizerParams): Promise<Toke
       code: 'tokenizer.train_options',
     })
   }
+  const metaspace = {type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true}
+  const byteLevel = {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true}
   const normalizer: JsonComponent | null = type === 'wordpiece'
     ? {type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase}
-    : lowercase ? {type: 'Lowercase'} : null
-  const byteLevel = {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true}
-  const preTokenizer: JsonComponent = type === 'wordpiece' ? {type: 'BertPreTokenizer'} : byteLevel
+    : type === 'unigram'
+      ? {type: 'Sequence', normalizers: [
+          ...(lowercase ? [{type: 'Lowercase'}] : []), {type: 'NFKC'}, {type: 'Strip', strip_left: true, strip_right: true},
+          {type: 'Replace', pattern: {Regex: ' {2,}'}, content: ' '},
+        ]}
+      : lowercase ? {type: 'Lowercase'} : null
+  const preTokenizer: JsonComponent = type === 'wordpiece' ? {type: 'BertPreTokenizer'} : type === 'unigram' ? metaspace : byteLevel
   const normalize = buildNormalizer(normalizer, 'trainer')
   const preTokenize = buildPreTokenizer(preTokenizer, 'trainer')!
 
@@ -65,6 +74,17 @@ export async function trainTokenizer(params: TrainTokenizerParams): Promise<Toke
   onProgress?.({phase: 'count', texts, words: words.size})
 
   const specials = [...DEBERTA_SPECIAL_TOKENS]
+  const added = specials.map((t, i) => addedToken(i, t))
+  const post = templateProcessing({cls: '[CLS]', clsId: 1, sep: '[SEP]', sepId: 2})
+  const special = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
+  if (type === 'unigram') {
+    const pieces = trainUnigram({words, pieceCount: vocabSize - specials.length, onProgress: (p) => onProgress?.({phase: 'prune', ...p})})
+    const json: TokenizerJson = {
+      version: '1.0', truncation: null, padding: null, added_tokens: added, normalizer, pre_tokenizer: preTokenizer, post_processor: post,
+      decoder: metaspace, model: {type: 'Unigram', unk_id: special.unk, vocab: [...specials.map((t): [string, number] => [t, 0]), ...pieces], byte_fallback: false},
+    }
+    return new PipelineTokenizer(json, {source: 'trained unigram tokenizer', special, configExtras: {do_lower_case: lowercase}})
+  }
   const prefix = type === 'wordpiece' ? '##' : undefined
   const result = trainBpe({
     words, vocabSize, minFrequency: params.minFrequency, specialTokens: specials,
@@ -74,9 +94,7 @@ export async function trainTokenizer(params: TrainTokenizerParams): Promise<Toke
   const vocab = Object.fromEntries(result.vocab.map((t, i) => [t, i]))
   const json: TokenizerJson = {
     version: '1.0', truncation: null, padding: null,
-    added_tokens: specials.map((t, i) => addedToken(i, t)),
-    normalizer, pre_tokenizer: preTokenizer,
-    post_processor: templateProcessing({cls: '[CLS]', clsId: 1, sep: '[SEP]', sepId: 2}),
+    added_tokens: added, normalizer, pre_tokenizer: preTokenizer, post_processor: post,
     decoder: type === 'wordpiece' ? {type: 'WordPiece', prefix: '##', cleanup: true} : byteLevel,
     model: type === 'wordpiece'
       ? {type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab}
@@ -86,6 +104,6 @@ export async function trainTokenizer(params: TrainTokenizerParams): Promise<Toke
         },
   }
   return new PipelineTokenizer(json, {
-    source: `trained ${type} tokenizer`, special: {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}, configExtras: {do_lower_case: lowercase},
+    source: `trained ${type} tokenizer`, special, configExtras: {do_lower_case: lowercase},
   })
 }
