@@ -187,6 +187,9 @@ async function tryLoadTfjsNode(): Promise<{ok: true} | {ok: false; why: string}>
 async function setBackendOrThrow(name: string): Promise<void> {
   const ok = await tf.setBackend(name)
   await tf.ready()
+  // The cpu backend prints a "install tfjs-node" banner on first use; runtime.backend covers that choice.
+  const cpu = tf.findBackend('cpu') as unknown as {firstUse?: boolean} | null
+  if (cpu != null && 'firstUse' in cpu) cpu.firstUse = false
   if (!ok || tf.getBackend() !== name) {
     throw new ConfigError(`could not initialise the TensorFlow.js '${name}' backend`, {code: 'runtime.backend_init_failed'})
   }

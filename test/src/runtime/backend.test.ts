@@ -4,11 +4,17 @@ import {ConfigError} from '../../../src/errors.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 
 describe('initBackend', () => {
-  const savedAddon = process.env['RTD_NATIVE_ADDON']
+  const saved = {RTD_NATIVE_ADDON: process.env['RTD_NATIVE_ADDON'], RTD_NATIVE: process.env['RTD_NATIVE']}
+
+  beforeEach(() => {
+    delete process.env['RTD_NATIVE'] // these tests point RTD_NATIVE_ADDON at a missing file instead
+  })
 
   afterEach(() => {
-    if (savedAddon === undefined) delete process.env['RTD_NATIVE_ADDON']
-    else process.env['RTD_NATIVE_ADDON'] = savedAddon
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
   })
 
   after(async () => {
