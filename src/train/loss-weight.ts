@@ -1,14 +1,16 @@
 /**
- * Loss weights (SPEC A.6): lambda for L_RTD and the weight of L_MLM, each either a constant
- * or a linear ramp from `start` to `end` over `steps` updates (then held at `end`).
+ * Loss weights (SPEC A.6): lambda for L_RTD and the weight of L_MLM, each either a number,
+ * `{schedule: constant, start}`, or a linear ramp from `start` to `end` over `steps` updates
+ * (then held at `end`), optionally held at 0 for `warmup_steps` updates first (e.g. train the
+ * generator alone before the discriminator's loss counts).
  * `step` is the number of updates already applied, so the first update uses `start`.
  */
 import {ConfigError} from '../errors.js'
 
-export const LOSS_WEIGHT_SCHEDULES = ['linear'] as const
+export const LOSS_WEIGHT_SCHEDULES = ['constant', 'linear'] as const
 export type LossWeightScheduleName = (typeof LOSS_WEIGHT_SCHEDULES)[number]
 
-export type LossWeight = number | {schedule: LossWeightScheduleName; start: number; end: number; steps: number}
+export type LossWeight = number | {schedule: LossWeightScheduleName; start: number; end?: number; steps?: number; warmup_steps?: number}
 
 export interface LossWeights {
   /** Weight of L_MLM. */
@@ -20,10 +22,14 @@ export interface LossWeights {
 export function lossWeight(params: {weight: LossWeight; step: number}): number {
   const {weight, step} = params
   if (typeof weight === 'number') return weight
-  if (weight.schedule !== 'linear') throw new ConfigError(`unknown loss weight schedule ${JSON.stringify(weight.schedule)}; expected one of ${LOSS_WEIGHT_SCHEDULES.join(', ')}`, {code: 'loss.schedule'})
-  if (!(weight.steps > 0)) return weight.end
-  const f = Math.min(1, step / weight.steps)
-  return weight.start + (weight.end - weight.start) * f
+  if (!LOSS_WEIGHT_SCHEDULES.includes(weight.schedule)) throw new ConfigError(`unknown loss weight schedule ${JSON.stringify(weight.schedule)}; expected one of ${LOSS_WEIGHT_SCHEDULES.join(', ')}`, {code: 'loss.schedule'})
+  const warmup = weight.warmup_steps ?? 0
+  if (step < warmup) return 0
+  if (weight.schedule === 'constant') return weight.start
+  const end = weight.end ?? weight.start
+  if (!(weight.steps !== undefined && weight.steps > 0)) return end
+  const f = Math.min(1, (step - warmup) / weight.steps)
+  return weight.start + (end - weight.start) * f
 }
 
 export function lossWeights(params: {mlm: LossWeight; rtd: LossWeight; step: number}): LossWeights {

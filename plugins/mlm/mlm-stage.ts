@@ -1,0 +1,59 @@
+/** Builds one DeBERTa MLM model and hands it to the shared pretraining stage (src/pretrain). */
+import {loadModelFolder} from '../../src/checkpoint/index.js'
+import {MlmModel, toHfConfig} from '../../src/model/index.js'
+import type {RunState, Stage} from '../../src/plugin/contract.js'
+import type {RunContext} from '../../src/plugin/run-context.js'
+import {
+  checkMemory,
+  checkTokenizerFitsModel,
+  defaultSaveName,
+  discriminatorConfig,
+  exportModelFolder,
+  initRuntime,
+  requirePreparedData,
+  resolveModelFolder,
+  runPretraining,
+  shapeOf,
+  MlmTrainable,
+  type MaskOptions,
+  type PretrainModel,
+  type ScheduleSection,
+  type ScratchConfigOptions,
+} from '../../src/pretrain/index.js'
+
+export interface MlmOptions {
+  from?: string
+  config?: ScratchConfigOptions
+  mask: MaskOptions
+}
+
+export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
+  return {
+    async run(state: RunState) {
+      const data = requirePreparedData(state, 'mlm')
+      const backend = await initRuntime(ctx)
+      const folder = options.from ? await resolveModelFolder({from: options.from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.from'}) : undefined
+      const loaded = folder ? loadModelFolder({dir: folder}) : undefined
+      const config = discriminatorConfig({scratch: options.config, folderConfig: loaded?.config, folder, tokenizerVocabSize: data.tokenizer.vocabSize})
+      checkTokenizerFitsModel({config, tokenizerVocabSize: data.tokenizer.vocabSize, special: data.tokenizer.special, maxLength: data.maxLength, where: 'model'})
+      // an MLM alone: no discriminator; the estimator's generator slot takes the whole model
+      const memory = {discriminator: {...shapeOf(config), layers: 0}, generator: shapeOf(config), sharing: 'nes' as const}
+      checkMemory({memory, schedule: ctx.pipeline.schedule as ScheduleSection, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate})
+      const net = new MlmModel({config, seed: ctx.seed, role: 'model'})
+      if (loaded) for (const n of net.loadTensors(loaded.tensors)) ctx.log.debug(n)
+      const trainable = new MlmTrainable({model: net, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: options.mask, seed: ctx.seed})
+      const model: PretrainModel = {
+        trainable,
+        memory,
+        describe: () => ({plugin: 'mlm', model: toHfConfig(config)}),
+        exportTo({dir, tokenizerDir}) {
+          return {model: exportModelFolder({dir, config, tensors: net.exportTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']}).dir}
+        },
+        variables: () => net.variables(),
+        dispose: () => net.dispose(),
+      }
+      const saveName = (ctx.pipeline.output?.save_name as string | undefined) ?? defaultSaveName({from: options.from, pipelineName: String(ctx.pipeline.name), suffix: 'mlm'})
+      await runPretraining({model, data, ctx, state, saveName})
+    },
+  }
+}

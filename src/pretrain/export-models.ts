@@ -1,0 +1,37 @@
+/**
+ * Hugging Face export of a trained pair (SPEC A.9): `<dir>/` is the discriminator
+ * (config.json, model.safetensors with word_embeddings.weight = E_G + E_Δ under GDES and the
+ * RTD head as mask_predictions.*), `<dir>/generator/` the generator (lm_predictions.lm_head.*),
+ * the tokenizer files beside both. Each folder is written under a temporary name and renamed.
+ */
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {writeModelFolder} from '../checkpoint/index.js'
+import {toHfConfig, type DebertaConfig, type HostTensorLike} from '../model/index.js'
+
+/** `microsoft/deberta-v3-base` + gdes -> `deberta_v3_base_gdes` (the seed project's naming). */
+export function defaultSaveName(opts: {from?: string; pipelineName: string; suffix: string}): string {
+  const base = opts.from ? opts.from.replace(/\/+$/, '').split('/').pop()! : opts.pipelineName
+  const name = base.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toLowerCase()
+  return name.endsWith(`_${opts.suffix}`) ? name : `${name}_${opts.suffix}`
+}
+
+function tokenizerFiles(dir: string): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {}
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f)
+    if (statSync(p).isFile()) out[f] = readFileSync(p)
+  }
+  return out
+}
+
+export interface ExportedModel {
+  dir: string
+  files: string[]
+}
+
+/** Writes one HF model folder (replacing an older export at the same place). */
+export function exportModelFolder(opts: {dir: string; config: DebertaConfig; tensors: Map<string, HostTensorLike>; tokenizerDir: string; architectures?: string[]}): ExportedModel {
+  const config = {...toHfConfig(opts.config), ...(opts.architectures ? {architectures: opts.architectures} : {})}
+  return writeModelFolder({dir: opts.dir, config, tensors: opts.tensors as Map<string, {shape: number[]; data: Float32Array}>, extraFiles: tokenizerFiles(opts.tokenizerDir)})
+}

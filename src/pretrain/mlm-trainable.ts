@@ -1,0 +1,101 @@
+/**
+ * Adapts a plain DeBERTa masked-language model (src/model MlmModel) to the trainer and to
+ * evaluation: the `mlm` baseline the DeBERTaV3 paper compares RTD against. Masks derive from
+ * (seed, 'mask', step, microBatch) as in RtdTrainable, so both objectives see the same masks.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type {Batch} from '../data/batch-iterator.js'
+import {maskBatch} from '../data/masking.js'
+import type {SpecialTokenIds} from '../data/prepared-data.js'
+import {maskedPositions, type MlmModel} from '../model/index.js'
+import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
+import {Rng} from '../util/rng.js'
+import type {EvalBatchOutput, Evaluable} from './evaluable.js'
+import {mlmTokenStats} from './masked-lm-outputs.js'
+import type {MaskOptions} from './rtd-trainable.js'
+
+export interface MlmTrainableOptions {
+  model: MlmModel
+  special: SpecialTokenIds
+  tokenizerVocabSize: number
+  mask: MaskOptions
+  seed: number
+}
+
+export class MlmTrainable implements Trainable<Batch>, Evaluable {
+  constructor(readonly opts: MlmTrainableOptions) {}
+
+  parameterGroups(): ParameterGroup[] {
+    const {model} = this.opts
+    return [{name: 'model', variables: new Map(model.variables().map((v) => [model.params.nameOf(v.name)!, v]))}]
+  }
+
+  private prepare(batch: Batch, rng: Rng) {
+    const {special, tokenizerVocabSize, mask} = this.opts
+    const masked = maskBatch({
+      inputIds: batch.inputIds,
+      attentionMask: batch.attentionMask,
+      batchSize: batch.batchSize,
+      seqLen: batch.seqLen,
+      special,
+      vocabSize: tokenizerVocabSize,
+      recipe: mask.recipe,
+      rate: mask.rate,
+      rng,
+    })
+    const positions = maskedPositions(masked.mlmMask)
+    return {masked, labels: Int32Array.from(positions, (p) => batch.inputIds[p])}
+  }
+
+  computeLossAndGrads(batch: Batch, ctx: LossContext): LossAndGrads {
+    const {model, seed} = this.opts
+    const {masked, labels} = this.prepare(batch, Rng.derive(seed, 'mask', ctx.step, ctx.microBatch))
+    const group = this.parameterGroups()[0]
+    let mlm = NaN
+    const {value, grads} = tf.variableGrads(() => {
+      const res = model.lossFn({
+        maskedInputIds: masked.maskedIds,
+        attentionMask: batch.attentionMask,
+        mlmMask: masked.mlmMask,
+        labels,
+        batch: batch.batchSize,
+        seqLen: batch.seqLen,
+        ctx: {training: true, rng: Rng.derive(seed, 'dropout', ctx.step, ctx.microBatch, 'mlm')},
+      })
+      mlm = res.loss.dataSync()[0]
+      return tf.mul(res.loss, ctx.weights.mlm) as tf.Scalar
+    }, [...group.variables.values()])
+    const loss = value.dataSync()[0]
+    value.dispose()
+    const named = new Map<string, tf.Tensor>()
+    for (const [tfName, g] of Object.entries(grads)) named.set(model.params.nameOf(tfName)!, g)
+    let tokens = 0
+    for (let k = 0; k < batch.attentionMask.length; k++) tokens += batch.attentionMask[k]
+    return {grads: new Map([[group.name, named]]), losses: {loss, mlm}, tokens}
+  }
+
+  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput {
+    const {model} = this.opts
+    const {masked, labels} = this.prepare(batch, Rng.derive(opts.seed, 'eval-mask', opts.index))
+    if (labels.length === 0) return {}
+    const res = model.lossFn({
+      maskedInputIds: masked.maskedIds,
+      attentionMask: batch.attentionMask,
+      mlmMask: masked.mlmMask,
+      labels,
+      batch: batch.batchSize,
+      seqLen: batch.seqLen,
+      ctx: {training: false},
+      keep: true,
+    })
+    try {
+      const [rows, vocab] = res.logits.shape
+      const stats = mlmTokenStats({logits: res.logits.dataSync() as Float32Array, rows, vocab, labels})
+      return {generator: {...stats, original: labels}}
+    } finally {
+      res.loss.dispose()
+      res.logits.dispose()
+      res.encoder.hiddenStates.forEach((t) => t.dispose())
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The work of a pretraining model stage (the gdes and mlm plugins): build the networks, check
+ * that they fit the tokenizer and the backend's memory, train with the pipeline's `schedule` and
+ * `loss` sections through the generic trainer, evaluate through the evaluation stage, and
+ * export Hugging Face folders. The two plugins differ only in the model they build
+ * (PretrainModel), so everything else lives here once.
+ */
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import type * as tf from '@tensorflow/tfjs'
+import {ConfigError} from '../errors.js'
+import type {PreparedData} from '../data/prepared-data.js'
+import type {Batch} from '../data/batch-iterator.js'
+import type {RunContext} from '../plugin/run-context.js'
+import type {RunState} from '../plugin/contract.js'
+import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
+import {checkFitsBackend, estimateTrainingMemory, type EncoderShape, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
+import {resolveWarmupSteps, train, type TrainResult} from '../train/index.js'
+import type {Trainable, TrainingOrder} from '../train/trainable.js'
+import type {LossWeight} from '../train/loss-weight.js'
+import type {LrSchedule} from '../train/lr-schedule.js'
+import type {DebertaConfig} from '../model/index.js'
+import type {Evaluable} from './evaluable.js'
+import {shardBatchSource} from './shard-batch-source.js'
+
+/** What a model plugin builds; the stage drives it. */
+export interface PretrainModel {
+  trainable: Trainable<Batch> & Evaluable
+  /** For the memory estimate before any step runs. */
+  memory: {discriminator: EncoderShape; generator: EncoderShape; sharing: 'gdes' | 'es' | 'nes'}
+  /** Model configs written to <runDir>/model/ so `rtd export` can rebuild the networks. */
+  describe(): Record<string, unknown>
+  /** Write the Hugging Face folder(s) under `dir`; returns output name -> path. */
+  exportTo(opts: {dir: string; tokenizerDir: string}): Record<string, string>
+  variables(): tf.Variable[]
+  dispose(): void
+}
+
+/** The resolved `schedule:` section (defaults filled in by the pipeline schema). */
+export interface ScheduleSection {
+  epochs?: number
+  max_steps?: number
+  batch_size: number
+  grad_accumulation: number
+  optimizer: {type: 'adamw'; lr: number; betas: [number, number]; eps: number; weight_decay: number}
+  lr_schedule: {type: 'exponential' | 'warmup_linear' | 'constant'; gamma?: number; warmup_steps?: number; warmup_ratio?: number}
+  clip_norm: number
+  training: TrainingOrder
+  log_every: number
+  eval_every: number
+  checkpoint_every: number
+  keep: number
+}
+
+export interface LossSection {
+  lambda: LossWeight
+  mlm_weight: LossWeight
+}
+
+export interface RuntimeSection {
+  backend: BackendChoice
+  threads?: number
+  native?: NativeChoice
+}
+
+/** The trainer's LrSchedule; warmup_ratio becomes steps of the whole run. */
+function lrSchedule(s: ScheduleSection['lr_schedule'], totalSteps: number): LrSchedule {
+  const warmupSteps = s.warmup_ratio !== undefined ? resolveWarmupSteps({warmup: s.warmup_ratio, totalSteps}) : (s.warmup_steps ?? 0)
+  if (s.type === 'exponential') return {type: 'exponential', gamma: s.gamma ?? 0.9, warmupSteps}
+  if (s.type === 'warmup_linear') return {type: 'warmup_linear', warmupSteps}
+  return {type: 'constant', warmupSteps}
+}
+
+export function requirePreparedData(state: RunState, plugin: string): PreparedData {
+  const data = state.data as PreparedData | undefined
+  if (!data || !data.train) {
+    throw new ConfigError(`model plugin ${plugin} needs a data stage before it (add a \`data:\` section, e.g. plugin: text)`, {code: 'model.no_data'})
+  }
+  return data
+}
+
+/** Initialise the pipeline's backend (the model stage is the first to need tensors). */
+export async function initRuntime(ctx: RunContext): Promise<string> {
+  const rt = (ctx.pipeline.runtime ?? {}) as RuntimeSection
+  const info = await initBackend({backend: rt.backend ?? 'auto', threads: rt.threads, native: rt.native, log: (m) => ctx.log.info(m)})
+  ctx.log.info(`backend ${info.backend}${info.native ? ` + native BLAS kernels (${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}`)
+  return info.backend
+}
+
+export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: ScheduleSection; seqLen: number; backend: string; ctx: RunContext; maskRate: number}): TrainingMemoryEstimate {
+  const est = estimateTrainingMemory({
+    discriminator: opts.memory.discriminator,
+    generator: opts.memory.generator,
+    batch: opts.schedule.batch_size,
+    seqLen: opts.seqLen,
+    sharing: opts.memory.sharing,
+    optimizer: 'adamw',
+    maskRate: opts.maskRate,
+  })
+  opts.ctx.log.debug(`memory estimate: ${est.breakdown.join('; ')}`)
+  checkFitsBackend({estimate: est, backend: opts.backend})
+  return est
+}
+
+export function shapeOf(c: DebertaConfig): EncoderShape {
+  return {
+    vocab: c.vocabSize,
+    hidden: c.hiddenSize,
+    layers: c.numHiddenLayers,
+    heads: c.numAttentionHeads,
+    intermediate: c.intermediateSize,
+    embeddingSize: c.embeddingSize,
+    positionBuckets: c.positionBuckets > 0 ? c.positionBuckets : c.maxPositionEmbeddings,
+    absolutePositions: c.positionBiasedInput ? c.maxPositionEmbeddings : 0,
+  }
+}
+
+/** Train, evaluate (through state.evaluate) and export. Returns the trainer's result. */
+export async function runPretraining(opts: {model: PretrainModel; data: PreparedData; ctx: RunContext; state: RunState; saveName: string}): Promise<TrainResult> {
+  const {model, data, ctx, state} = opts
+  const p = ctx.pipeline
+  const schedule = p.schedule as ScheduleSection
+  const loss = (p.loss ?? {lambda: 50, mlm_weight: 1}) as LossSection
+  const modelDir = join(ctx.runDir, 'model')
+  mkdirSync(modelDir, {recursive: true})
+  writeFileSync(join(modelDir, 'model.json'), JSON.stringify(model.describe(), null, 2) + '\n')
+
+  const source = shardBatchSource({shards: data.train, batchSize: schedule.batch_size, seed: ctx.seed, maxLength: data.maxLength, padId: data.tokenizer.special.pad})
+  const evaluate = state.evaluate
+  const stepsPerEpoch = Math.ceil((source.batchesPerEpoch ?? 0) / schedule.grad_accumulation)
+  const totalSteps = schedule.max_steps ?? (schedule.epochs ?? 1) * stepsPerEpoch
+  const result = await train({
+    model: model.trainable,
+    data: source,
+    ctx,
+    order: schedule.training,
+    ...(schedule.epochs !== undefined ? {epochs: schedule.epochs} : {}),
+    ...(schedule.max_steps !== undefined ? {maxSteps: schedule.max_steps} : {}),
+    gradAccumulation: schedule.grad_accumulation,
+    optimizer: {lr: schedule.optimizer.lr, beta1: schedule.optimizer.betas[0], beta2: schedule.optimizer.betas[1], eps: schedule.optimizer.eps, weightDecay: schedule.optimizer.weight_decay},
+    lrSchedule: lrSchedule(schedule.lr_schedule, totalSteps),
+    loss: {mlm: loss.mlm_weight, rtd: loss.lambda},
+    maxGradNorm: schedule.clip_norm,
+    logEvery: schedule.log_every,
+    evalEvery: schedule.eval_every,
+    checkpointEvery: schedule.checkpoint_every,
+    keep: schedule.keep,
+    resume: true,
+    ...(evaluate ? {evaluate: (o: {step: number; final: boolean}) => evaluate(model.trainable, data, o)} : {}),
+    meta: {seed: ctx.seed, pipeline: p.name},
+  })
+  if (result.evalMetrics) state.metrics = result.evalMetrics
+  const outDir = resolve(String((p.output as {dir?: string} | undefined)?.dir ?? 'runs'), opts.saveName)
+  const written = model.exportTo({dir: outDir, tokenizerDir: data.tokenizerDir})
+  for (const [k, v] of Object.entries(written)) ctx.log.info(`exported ${k}: ${v}`)
+  state.outputs = {...state.outputs, ...written, checkpoint: result.checkpoint ?? ''}
+  state.model = model.trainable
+  return result
+}
