@@ -1,7 +1,7 @@
 /**
  * Tokenizer encode throughput (single thread) on the nlp-corpus sentences (~8.8 MB, 100k lines).
- * Prints one JSON line per tokenizer: a trained 30k WordPiece, a trained 30k byte-level BPE and the
- * spm.model-converted Unigram (test fixture by default; pass --spm DIR_OR_FILE for another, e.g. a
+ * Prints one JSON line per tokenizer: trained 30k WordPiece, byte-level BPE and Unigram (trained on
+ * the same text, training time included in the line) and the spm.model-converted Unigram (test fixture by default; pass --spm DIR_OR_FILE for another, e.g. a
  * DeBERTa-v3 spm.model). Each tokenizer starts with a cold word cache.
  *
  *   npx tsx bench/tokenizer-throughput.ts [--vocab 30000] [--spm test/fixtures/tokenizer] [--min-mb 5]
@@ -46,7 +46,7 @@ const vocab = Number(arg('vocab', '30000'))
 const spm = arg('spm', path.join(root, 'test/fixtures/tokenizer'))
 const {lines, bytes} = corpus(Number(arg('min-mb', '5')) * 1e6)
 
-for (const type of ['wordpiece', 'bpe'] as const) {
+for (const type of ['wordpiece', 'bpe', 'unigram'] as const) {
   const t0 = performance.now()
   const tok = await trainTokenizer({texts: lines, type, vocabSize: vocab})
   const trainSeconds = +((performance.now() - t0) / 1000).toFixed(2)

@@ -117,6 +117,8 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
 
   // wasm (explicit, or auto without tfjs-node)
   const {version_wasm: wasmVersion} = await import('@tensorflow/tfjs-backend-wasm')
+  // The threaded wasm build cannot start its workers in Node (SPEC A.11): always take the SIMD one.
+  if (tf.findBackend('wasm') == null) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
   // Initialise first: kernels are replaced only after the stock setupFuncs have run.
   await setBackendOrThrow('wasm')
   registerUnsortedSegmentSum('wasm')
@@ -136,8 +138,10 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   let nativeReason: string | undefined
   if (native !== 'off') {
     const loaded = loadNativeKernels()
-    if (loaded.ok) nativeKernels = loaded.kernels
-    else nativeReason = loaded.why
+    const heap = (tf.backend() as unknown as {wasm: {HEAPU8: Uint8Array}}).wasm.HEAPU8.buffer
+    if (!loaded.ok) nativeReason = loaded.why
+    else if (!(heap instanceof ArrayBuffer)) nativeReason = 'the wasm heap is a SharedArrayBuffer (threaded build)'
+    else nativeKernels = loaded.kernels
   } else {
     nativeReason = 'disabled by runtime.native: off'
   }
