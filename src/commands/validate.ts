@@ -39,7 +39,7 @@ Exit status: 0 valid, 2 invalid.`
     const {argv, flags} = await this.parse(Validate)
     const {pipeline: file, overrides} = splitPipelineArgv(argv)
     const resolved = await loadPipeline({file, overrides})
-    const pipeline = orderPipeline(resolved.value)
+    const pipeline = orderPipeline({value: resolved.value, registry: resolved.registry})
     if (flags.print) {
       this.log(stringify(pipeline).trimEnd())
     } else {

@@ -25,17 +25,3 @@ export type TrainingMode = (typeof TRAINING_MODES)[number]
 /** How a loss weight (lambda, mlm_weight) changes over training steps. */
 export const WEIGHT_SCHEDULES = ['constant', 'linear'] as const
 export type WeightSchedule = (typeof WEIGHT_SCHEDULES)[number]
-
-/** Top-level pipeline sections, in the order `validate --print` writes them. */
-export const PIPELINE_SECTIONS = [
-  'name',
-  'seed',
-  'runtime',
-  'data',
-  'model',
-  'loss',
-  'schedule',
-  'evaluation',
-  'output',
-  'plugins',
-] as const

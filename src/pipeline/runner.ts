@@ -167,7 +167,7 @@ function writeRecords(p: {runDir: string; pipeline: ResolvedPipeline; argv: stri
     fs.mkdirSync(dir)
     for (const [i, b] of bases.entries()) fs.writeFileSync(path.join(dir, `${i + 1}-${path.basename(b.file)}`), `# copy of ${b.file}\n${b.text}`)
   }
-  fs.writeFileSync(path.join(p.runDir, 'resolved.yaml'), `# ${p.pipeline.file} resolved: extends merged, overrides applied, defaults filled in\n${stringify(orderPipeline(p.pipeline.value))}`)
+  fs.writeFileSync(path.join(p.runDir, 'resolved.yaml'), `# ${p.pipeline.file} resolved: extends merged, overrides applied, defaults filled in\n${stringify(orderPipeline({value: p.pipeline.value, registry: p.pipeline.registry}))}`)
   fs.writeFileSync(path.join(p.runDir, 'overrides.json'), `${JSON.stringify(p.pipeline.overrides, null, 2)}\n`)
   const env = environmentRecord({pipelineFile: p.pipeline.file, backend: String(p.pipeline.value.runtime?.backend ?? 'auto'), argv: p.argv})
   fs.writeFileSync(path.join(p.runDir, 'environment.json'), `${JSON.stringify(env, null, 2)}\n`)

@@ -57,7 +57,8 @@ export function parseYamlSource(params: {
     return out
   }
   out.value = convert({node: doc.contents as Node | null, path: [], doc, at, env, out})
-  if (doc.contents) out.origins.values.set(pathKey([]), at(doc.contents.range?.[0] ?? 0))
+  // The root is located at its first node, or at 1:1 for an empty file.
+  out.origins.values.set(pathKey([]), at(doc.contents?.range?.[0] ?? 0))
   return out
 }
 

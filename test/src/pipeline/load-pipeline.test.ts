@@ -7,13 +7,17 @@ import {expect} from 'chai'
 
 import {loadPipeline, type LoadPipelineParams} from '../../../src/pipeline/load-pipeline.js'
 import {formatIssue, PipelineInvalid} from '../../../src/pipeline/pipeline-issue.js'
+import {PluginRegistry} from '../../../src/plugin/registry.js'
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../../..')
 const fx = 'test/fixtures/pipelines'
 
-/** Load from the repo root (so issues name test/fixtures/... files) with a fixed env and cpu count. */
+/**
+ * Load from the repo root (so issues name test/fixtures/... files) with a fixed env and cpu
+ * count, and only the fixture plugins (no built-ins, so messages listing plugins are stable).
+ */
 function load(file: string, extra: Partial<LoadPipelineParams> = {}) {
-  return loadPipeline({file, cwd: root, env: {}, cpuCount: 4, ...extra})
+  return loadPipeline({file, cwd: root, env: {}, cpuCount: 4, registry: new PluginRegistry({builtins: []}), ...extra})
 }
 
 /** The formatted issue lines of an invalid pipeline. */
@@ -142,6 +146,16 @@ describe('loadPipeline: extends, overrides and env', () => {
       'base.yaml:2:7: seed: must be >= 0, got -3',
       'sub/child.yaml:5:12: runtime.backend: expected one of "auto", "wasm", "cpu", "tensorflow"; got "gpu"; did you mean `cpu`?',
     ])
+  })
+
+  it('suggests the section for a misspelled top-level key and locates an empty file at 1:1', async () => {
+    fs.writeFileSync(path.join(tmp, 'top.yaml'), 'name: t\nschedul:\n  epochs: 1\n')
+    expect(await issuesOf(path.join(tmp, 'top.yaml'), {cwd: tmp})).to.deep.equal([
+      'top.yaml:1:1: (root): a pipeline needs at least one stage (data, model, evaluation)',
+      'top.yaml:2:1: schedul: unknown key `schedul` at the top level (allowed: name, extends, seed, runtime, data, model, loss, schedule, evaluation, output, plugins); did you mean `schedule`?',
+    ])
+    fs.writeFileSync(path.join(tmp, 'empty.yaml'), '# nothing here\n')
+    expect(await issuesOf(path.join(tmp, 'empty.yaml'), {cwd: tmp})).to.deep.equal(['empty.yaml:1:1: (root): a pipeline must be a mapping of sections (name:, data:, model:, ...)'])
   })
 
   it('reports an extends cycle and a missing base', async () => {

@@ -7,6 +7,7 @@ import {expect} from 'chai'
 import {parse} from 'yaml'
 
 import {Interrupted, RuntimeFailure} from '../../../src/errors.js'
+import {PluginRegistry} from '../../../src/plugin/registry.js'
 import {loadPipeline} from '../../../src/pipeline/load-pipeline.js'
 import {checkResumable, findResumableRun, readStatus, writeStatus} from '../../../src/pipeline/run-dir.js'
 import {runPipeline} from '../../../src/pipeline/runner.js'
@@ -24,7 +25,9 @@ describe('runPipeline', () => {
   })
   afterEach(() => fs.rmSync(tmp, {recursive: true, force: true}))
 
-  const load = (file: string, overrides: string[] = []) => loadPipeline({file: path.join(fx, file), overrides: [`output.dir=${tmp}`, ...overrides], env: {}})
+  // Only the fixture plugins: no built-ins, so the tests do not depend on (or load) them.
+  const load = (file: string, overrides: string[] = []) =>
+    loadPipeline({file: path.join(fx, file), overrides: [`output.dir=${tmp}`, ...overrides], env: {}, registry: new PluginRegistry({builtins: []})})
 
   it('runs the stages in order and records the run in <output.dir>/<name>-<stamp>', async () => {
     const pipeline = await load('valid.yaml', ['model.steps=2'])
@@ -57,7 +60,12 @@ describe('runPipeline', () => {
   })
 
   it('copies extends bases into the run directory', async () => {
-    const pipeline = await loadPipeline({file: path.join(fx, 'ablations/child.yaml'), overrides: [`output.dir=${tmp}`, 'schedule.optimizer.weight_decay=0', 'data.file=../corpus.txt'], env: {}})
+    const pipeline = await loadPipeline({
+      file: path.join(fx, 'ablations/child.yaml'),
+      overrides: [`output.dir=${tmp}`, 'schedule.optimizer.weight_decay=0', 'data.file=../corpus.txt'],
+      env: {},
+      registry: new PluginRegistry({builtins: []}),
+    })
     const {runDir} = await runPipeline({pipeline, now: clock})
     expect(fs.readdirSync(path.join(runDir, 'extends'))).to.deep.equal(['1-base.yaml'])
   })
