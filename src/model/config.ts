@@ -249,3 +249,31 @@ export function v3Config(overrides: Partial<DebertaConfig> = {}): DebertaConfig 
   if (overrides.embeddingSize === undefined) c.embeddingSize = c.hiddenSize
   return c
 }
+
+/**
+ * The generator's config from the discriminator's (SPEC A.2, B.1.2): same width and heads, `depth`
+ * times the layers (default 0.5: DeBERTa-v3's half-depth generator). `width` < 1 shrinks hidden
+ * size, FFN and heads ELECTRA-style; the word-embedding width stays the discriminator's so the
+ * tables can be shared (an `embed_proj` then maps it to the smaller hidden size).
+ */
+export function generatorConfig(opts: {discriminator: DebertaConfig; depth?: number; width?: number}): DebertaConfig {
+  const d = opts.discriminator
+  const depth = opts.depth ?? 0.5
+  const width = opts.width ?? 1
+  if (!(depth > 0) || !(width > 0) || width > 1) {
+    throw new ConfigError(`generator depth must be > 0 and width in (0, 1], got depth ${depth}, width ${width}`, {code: 'model.generator_size'})
+  }
+  const layers = Math.max(1, Math.round(d.numHiddenLayers * depth))
+  if (width === 1) return {...d, numHiddenLayers: layers, extra: {...d.extra}}
+  const headDimD = headDim(d)
+  const heads = Math.max(1, Math.round(d.numAttentionHeads * width))
+  return {
+    ...d,
+    numHiddenLayers: layers,
+    numAttentionHeads: heads,
+    hiddenSize: heads * headDimD,
+    intermediateSize: Math.max(1, Math.round(d.intermediateSize * width)),
+    embeddingSize: d.embeddingSize,
+    extra: {...d.extra},
+  }
+}

@@ -1,5 +1,5 @@
 /** Public surface of the DeBERTa-v3 model code. */
-export {parseHfConfig, toHfConfig, v3Config, headDim, maxRelativePositions, relativeSpan, POS_ATT_TYPES} from './config.js'
+export {parseHfConfig, toHfConfig, v3Config, generatorConfig, headDim, maxRelativePositions, relativeSpan, POS_ATT_TYPES} from './config.js'
 export type {DebertaConfig, PosAttType} from './config.js'
 export {logBucket, relativePositionBuckets, relativeAttentionIndex, relativeGatherIndex, clearRelativePositionCache} from './relative-position.js'
 export {stopGradient, withoutGradient} from './stop-gradient.js'

@@ -4,15 +4,28 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-/** @param logits [M, V]; @param labels int32 [M]. Mean over the M rows. */
+/**
+ * Mean cross-entropy of logits [M, V] against int32 labels [M]. The gradient is written by hand,
+ * (softmax(x) - onehot(y)) / M: autodiff through logSumExp and a one-hot product would keep
+ * several [M, V] temporaries alive (V = 128100 for DeBERTa-v3).
+ */
 export function mlmLoss(opts: {logits: tf.Tensor2D; labels: tf.Tensor1D}): tf.Scalar {
-  return tf.tidy(() => {
-    const [, V] = opts.logits.shape
-    const lse = tf.logSumExp(opts.logits, 1) // [M]
-    // One-hot pick instead of a gather: its gradient is a plain product on every backend.
-    const picked = tf.sum(tf.mul(opts.logits, tf.oneHot(opts.labels, V)), 1) // [M]
-    return tf.mean(tf.sub(lse, picked)) as tf.Scalar
-  })
+  const [M, V] = opts.logits.shape
+  if (opts.labels.shape[0] !== M) throw new Error(`mlmLoss: ${M} logit rows but ${opts.labels.shape[0]} labels`)
+  const labels = opts.labels
+  const ce = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([x, labels]) // the labels tensor may be gone by backprop time; saved copies are kept for it
+    const value = tf.tidy(() => {
+      const flat = tf.add(tf.mul(tf.range(0, M, 1, 'int32'), tf.scalar(V, 'int32')), labels) // row·V + label
+      const picked = tf.gather(tf.reshape(x, [M * V]), flat) // [M]
+      return tf.mean(tf.sub(tf.logSumExp(x, 1), picked))
+    })
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => tf.mul(tf.sub(tf.softmax(saved[0]), tf.oneHot(saved[1] as tf.Tensor1D, V)), tf.div(dy, M))),
+    }
+  }) as never) as (x: tf.Tensor) => tf.Scalar
+  return ce(opts.logits)
 }
 
 /**

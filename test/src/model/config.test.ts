@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
 
 import {ConfigError} from '../../../src/errors.js'
-import {maxRelativePositions, parseHfConfig, relativeSpan, toHfConfig} from '../../../src/model/config.js'
+import {generatorConfig, maxRelativePositions, parseHfConfig, relativeSpan, toHfConfig} from '../../../src/model/config.js'
 import {tinyFixture} from './fixture-path.js'
 
 const HUB_BASE = {
@@ -56,5 +56,20 @@ describe('model config', () => {
   it('reads the tiny fixture configs', () => {
     const c = parseHfConfig({json: JSON.parse(readFileSync(path.join(tinyFixture, 'config.json'), 'utf8'))})
     expect([c.hiddenSize, c.numHiddenLayers, c.positionBuckets, maxRelativePositions(c)]).to.deep.equal([64, 2, 16, 128])
+  })
+})
+
+describe('generatorConfig', () => {
+  const disc = parseHfConfig({json: HUB_BASE})
+  it('halves the depth by default and keeps the width', () => {
+    const g = generatorConfig({discriminator: disc})
+    expect([g.numHiddenLayers, g.hiddenSize, g.numAttentionHeads, g.embeddingSize]).to.deep.equal([6, 768, 12, 768])
+  })
+  it('shrinks width ELECTRA-style but keeps the shared embedding width', () => {
+    const g = generatorConfig({discriminator: disc, depth: 1, width: 0.25})
+    expect([g.numHiddenLayers, g.hiddenSize, g.numAttentionHeads, g.intermediateSize, g.embeddingSize]).to.deep.equal([12, 192, 3, 768, 768])
+  })
+  it('rejects a width above 1', () => {
+    expect(() => generatorConfig({discriminator: disc, width: 2})).to.throw(ConfigError)
   })
 })
