@@ -26,7 +26,8 @@ describe('rtd run', () => {
 
   it('exits 2 and creates no files at all for an invalid pipeline', async () => {
     const out = path.join(tmp, 'runs')
-    const r = await runCli({args: ['run', 'test/fixtures/pipelines/valid.yaml', `output.dir=${out}`, 'schedule.optimizer.lr=-1', 'model.stepz=2']})
+    // from another working directory: output.dir=runs is relative to it
+    const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), 'output.dir=runs', 'schedule.optimizer.lr=-1', 'model.stepz=2'], cwd: tmp})
     expect(r.code).to.equal(2)
     expect(r.stdout).to.equal('')
     expect(r.stderr).to.contain('command line override `model.stepz=2`: model.stepz: unknown key `stepz` in model (allowed: plugin, steps, delay_ms, fail_at); did you mean `steps`?')
@@ -43,7 +44,7 @@ describe('rtd run', () => {
     expect(JSON.parse(fs.readFileSync(path.join(tmp, dir, 'status.json'), 'utf8')).state).to.equal('failed')
   })
 
-  it('stops at a safe point on Ctrl-C, saves, and exits 130', async () => {
+  it('stops at a safe point on Ctrl-C, saves, exits 130, and --auto-resume continues the run', async () => {
     const child = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`]})
     const done = finished(child)
     // wait until the model stage has counted a step
@@ -63,7 +64,12 @@ describe('rtd run', () => {
     expect(r.stdout).to.contain(`run directory: ${dir}`)
     expect(r.stderr).to.contain('Error (interrupted)')
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')).state).to.equal('interrupted')
-    expect(fs.existsSync(path.join(dir, 'checkpoint.json'))).to.equal(true)
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')).step as number
+
+    // --auto-resume continues that run in the same directory
+    const again = await runCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`, `model.steps=${saved + 1}`, '--auto-resume', '--json']})
+    expect(again.code, again.stderr).to.equal(0)
+    expect(JSON.parse(again.stdout)).to.deep.include({runDir: dir, resumed: true, state: 'completed'})
   })
 
   it('exits 2 on a usage error', async () => {

@@ -8,6 +8,8 @@ import {fileURLToPath} from 'node:url'
 
 export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../..')
 const entry = path.join(repoRoot, 'test', 'helpers', 'rtd-dev.ts')
+// Absolute, so the CLI can run with any working directory.
+const tsxLoader = import.meta.resolve('tsx')
 
 export interface CliResult {
   code: number | null
@@ -17,7 +19,7 @@ export interface CliResult {
 
 /** Start `rtd <args>`; the caller may signal it. Runs in the repo root unless `cwd` is given. */
 export function spawnCli(params: {args: string[]; cwd?: string; env?: Record<string, string>}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', entry, ...params.args], {
+  return spawn(process.execPath, ['--import', tsxLoader, entry, ...params.args], {
     cwd: params.cwd ?? repoRoot,
     env: {...process.env, ...params.env, NO_COLOR: '1', FORCE_COLOR: '0'},
     stdio: ['ignore', 'pipe', 'pipe'],
