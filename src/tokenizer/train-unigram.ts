@@ -211,8 +211,8 @@ class Lattice {
     const n = word.length
     for (let i = 0; i < n; i++) {
       const c = word.charCodeAt(i)
-      if (c >= 0xdc00 && c <= 0xdfff) continue
-      const charLen = c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1
+      if ((c & 0xfc00) === 0xdc00 && i > 0 && (word.charCodeAt(i - 1) & 0xfc00) === 0xd800) continue // second half of a pair
+      const charLen = c >= 0xd800 && c <= 0xdbff && i + 1 < n && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1
       let hasSingle = false
       let node = this.root.get(c)
       let j = i + 1

@@ -97,7 +97,8 @@ export class UnigramModel implements TokenModel {
       const base = best[i]
       if (base === -Infinity) continue // inside a surrogate pair
       const c0 = word.charCodeAt(i)
-      const charLen = c0 >= 0xd800 && c0 <= 0xdbff && i + 1 < n ? 2 : 1
+      // a surrogate pair is one character; a lone surrogate is a character of its own
+      const charLen = c0 >= 0xd800 && c0 <= 0xdbff && i + 1 < n && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1
       let hasSingle = false
       let node = rootChild[c0]
       let j = i + 1

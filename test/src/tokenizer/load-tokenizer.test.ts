@@ -127,6 +127,9 @@ describe('loadTokenizer', () => {
       // "▁ab": ▁a + b = -6 beats ▁ab = -7; "zz" has no piece: one fused [UNK]
       expect(Array.from(tok.encode('  ab cab zz'))).to.deep.equal([6, 7, 5, 10, 9, 7, 5, 3])
       expect(tok.decode(tok.encode('ab cab'))).to.equal('ab cab')
+      // a lone surrogate is one unknown character; it does not swallow the next one
+      expect(Array.from(tok.encode('ab\ud800ab'))).to.deep.equal([6, 7, 3, 9, 7])
+      expect(Array.from(tok.encode('ab\u{1F600}b'))).to.deep.equal([6, 7, 3, 7])
     })
   })
 
