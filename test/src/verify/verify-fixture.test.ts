@@ -7,7 +7,11 @@ import {readSafetensors, writeSafetensors} from '../../../src/checkpoint/safeten
 import {MODEL_FAULTS} from '../../../src/model/nn.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {parseToleranceTable, verifyFixture} from '../../../src/verify/verify-fixture.js'
+import {fileURLToPath} from 'node:url'
+
 import {tinyFixture} from '../model/fixture-path.js'
+
+const variantsFixture = path.resolve(fileURLToPath(import.meta.url), '../fixtures/deberta-variants')
 
 describe('verify-fixture', () => {
   let tmp: string
@@ -45,6 +49,15 @@ describe('verify-fixture', () => {
       expect(r.backend).to.equal(backend)
     })
   }
+
+  it('passes on a dump with embed_proj, absolute positions, token types, separate position keys and c2p only', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initBackend({backend})
+      const r = verifyFixture({dir: variantsFixture})
+      const bad = r.checks.filter((c) => c.status !== 'pass')
+      expect(bad, `${backend}: ${JSON.stringify(bad)}`).to.deep.equal([])
+    }
+  })
 
   for (const fault of MODEL_FAULTS) {
     it(`fails for a deliberately wrong model: ${fault}`, async () => {
