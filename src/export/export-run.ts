@@ -1,0 +1,169 @@
+/**
+ * `rtd export <run-dir>`: rebuild a run's networks from <runDir>/model/model.json, load a
+ * complete training checkpoint into them and write the same Hugging Face folders as the
+ * end-of-training export (src/pretrain exportRtdPair / exportMlmModel, SPEC A.9).
+ *
+ * Checkpoint tensors are named `<group>/<hf name>` (src/train): groups `generator` and
+ * `discriminator` for the gdes plugin (the discriminator's E_Δ is `word_embeddings._weight`),
+ * `model` for the mlm plugin. Every variable must be found with its shape and every checkpoint
+ * tensor must be used, so a checkpoint of another model is refused, not half loaded.
+ */
+import {existsSync, readFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import {ConfigError, RuntimeFailure} from '../errors.js'
+import {MlmModel, parseHfConfig, RtdPair, type EmbeddingSharing} from '../model/index.js'
+import {exportMlmModel, exportRtdPair} from '../pretrain/index.js'
+import {initBackend, type BackendChoice} from '../runtime/backend.js'
+import {checkpointsDir, loadLatestCheckpoint, verifyCheckpoint} from '../train/index.js'
+import {readSafetensors, type HostTensor} from '../checkpoint/index.js'
+
+export interface ExportRunOptions {
+  runDir: string
+  /** Parent folder of the export; default the run's <output.dir> (model.json `export_dir`'s parent). */
+  output?: string
+  /** Export this checkpoint step instead of the newest complete one. */
+  step?: number
+  /** Backend for the (light) work of the export. Default `cpu`: no heap limit, exact fp32 adds. */
+  backend?: BackendChoice
+  log?: (message: string) => void
+}
+
+export interface ExportRunResult {
+  runDir: string
+  plugin: string
+  step: number
+  checkpoint: string
+  saveName: string
+  /** Output name -> folder, as the end-of-training export reports them (discriminator, generator / model). */
+  outputs: Record<string, string>
+}
+
+interface ModelJson {
+  plugin?: unknown
+  embedding_sharing?: unknown
+  discriminator?: Record<string, unknown>
+  generator?: Record<string, unknown>
+  model?: Record<string, unknown>
+  save_name?: unknown
+  export_dir?: unknown
+  tokenizer_dir?: unknown
+}
+
+function readModelJson(runDir: string): {json: ModelJson; file: string} {
+  const file = join(runDir, 'model', 'model.json')
+  if (!existsSync(runDir)) throw new ConfigError(`run directory ${runDir} does not exist`, {code: 'export.no_run'})
+  if (!existsSync(file)) {
+    throw new ConfigError(`${runDir} has no model/model.json: its model stage never started, so there is nothing to export`, {
+      code: 'export.no_model',
+      suggestions: ['Give the run directory printed by `rtd run` (it holds status.json, metrics.jsonl, model/, checkpoints/).'],
+    })
+  }
+  try {
+    return {json: JSON.parse(readFileSync(file, 'utf8')) as ModelJson, file}
+  } catch (e) {
+    throw new RuntimeFailure(`${file} is not valid JSON (${(e as Error).message})`, {code: 'export.model_json'})
+  }
+}
+
+/** The checkpoint's step, dir and model tensors: the given step, or the newest complete one. */
+function readCheckpoint(opts: {runDir: string; step?: number; log: (m: string) => void}): {step: number; dir: string; tensors: Map<string, HostTensor>} {
+  const {runDir, step, log} = opts
+  if (step !== undefined) {
+    const dir = join(checkpointsDir(runDir), `step-${step}`)
+    if (!existsSync(dir)) throw new ConfigError(`${runDir} has no checkpoint for step ${step} (looked for ${dir})`, {code: 'export.no_step', suggestions: ['Leave out --step to export the newest complete checkpoint.']})
+    const why = verifyCheckpoint({dir})
+    if (why !== null) throw new RuntimeFailure(`checkpoint ${dir} is not usable: ${why}`, {code: 'export.bad_checkpoint'})
+    return {step, dir, tensors: readSafetensors(join(dir, 'model.safetensors')).tensors}
+  }
+  const ckpt = loadLatestCheckpoint({runDir, onSkip: (dir, why) => log(`skipping checkpoint ${dir}: ${why}`)})
+  if (!ckpt) {
+    throw new RuntimeFailure(`${runDir} has no complete checkpoint to export`, {
+      code: 'export.no_checkpoint',
+      suggestions: ['Checkpoints are written every schedule.checkpoint_every steps, at the end and on Ctrl-C; resume the run to get one.'],
+    })
+  }
+  return {step: ckpt.step, dir: ckpt.dir, tensors: ckpt.readTensors('model.safetensors')}
+}
+
+/** Assigns `<group>/<name>` checkpoint tensors to the variables; refuses missing, extra or misshapen ones. */
+function assignAll(opts: {vars: {key: string; variable: tf.Variable}[]; tensors: Map<string, HostTensor>; where: string}): void {
+  const {vars, tensors, where} = opts
+  const used = new Set<string>()
+  tf.tidy(() => {
+    for (const {key, variable} of vars) {
+      const h = tensors.get(key)
+      if (!h) throw new RuntimeFailure(`checkpoint ${where} has no tensor ${key}: it was written for a different model than model/model.json describes`, {code: 'export.missing_tensor'})
+      if (!tf.util.arraysEqual(h.shape, variable.shape)) {
+        throw new RuntimeFailure(`checkpoint tensor ${key} has shape ${JSON.stringify(h.shape)}, model.json gives ${JSON.stringify(variable.shape)}`, {code: 'export.shape_mismatch'})
+      }
+      variable.assign(tf.tensor(h.data, h.shape, variable.dtype))
+      used.add(key)
+    }
+  })
+  const extra = [...tensors.keys()].filter((k) => !used.has(k))
+  if (extra.length > 0) {
+    throw new RuntimeFailure(`checkpoint ${where} has ${extra.length} tensor(s) the model of model/model.json lacks (e.g. ${extra.slice(0, 3).join(', ')})`, {code: 'export.extra_tensor'})
+  }
+}
+
+function tokenizerDirOf(runDir: string, json: ModelJson): string {
+  const copy = join(runDir, 'model', 'tokenizer')
+  if (existsSync(copy)) return copy
+  if (typeof json.tokenizer_dir === 'string' && existsSync(json.tokenizer_dir)) return json.tokenizer_dir
+  throw new RuntimeFailure(`${runDir} has no tokenizer to ship with the export (no model/tokenizer/, and model.json's tokenizer_dir ${JSON.stringify(json.tokenizer_dir)} is gone)`, {
+    code: 'export.no_tokenizer',
+    suggestions: ['Rebuild the data with `rtd data build <pipeline>` (same data section) and copy its tokenizer folder to <run-dir>/model/tokenizer/.'],
+  })
+}
+
+export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult> {
+  const runDir = resolve(opts.runDir)
+  const log = opts.log ?? (() => {})
+  const {json, file} = readModelJson(runDir)
+  const saveName = typeof json.save_name === 'string' ? json.save_name : undefined
+  if (!saveName) throw new RuntimeFailure(`${file} records no save_name (written by an older rtd)`, {code: 'export.model_json'})
+  const parent = opts.output !== undefined ? resolve(opts.output) : typeof json.export_dir === 'string' ? resolve(json.export_dir, '..') : undefined
+  if (parent === undefined) throw new ConfigError(`${file} records no export_dir; give --output <dir>`, {code: 'export.no_output'})
+  const tokenizerDir = tokenizerDirOf(runDir, json)
+  const ckpt = readCheckpoint({runDir, step: opts.step, log})
+  await initBackend({backend: opts.backend ?? 'cpu', native: 'off'})
+  const dir = join(parent, saveName)
+  const where = ckpt.dir
+
+  let outputs: Record<string, string>
+  if (json.plugin === 'gdes') {
+    if (!json.discriminator || !json.generator) throw new RuntimeFailure(`${file} lacks the discriminator or generator config`, {code: 'export.model_json'})
+    const pair = new RtdPair({
+      discriminator: parseHfConfig({json: json.discriminator, where: `${file} discriminator`}),
+      generator: parseHfConfig({json: json.generator, where: `${file} generator`}),
+      sharing: json.embedding_sharing as EmbeddingSharing,
+      seed: 0,
+      maskTokenId: 0, // unused: no forward pass runs
+    })
+    try {
+      const vars = pair.variables().map((variable) => {
+        const n = pair.hfName(variable)!
+        return {key: `${n.role}/${n.name}`, variable}
+      })
+      assignAll({vars, tensors: ckpt.tensors, where})
+      outputs = exportRtdPair({pair, dir, tokenizerDir})
+    } finally {
+      pair.dispose()
+    }
+  } else if (json.plugin === 'mlm') {
+    if (!json.model) throw new RuntimeFailure(`${file} lacks the model config`, {code: 'export.model_json'})
+    const net = new MlmModel({config: parseHfConfig({json: json.model, where: `${file} model`}), seed: 0, role: 'model'})
+    try {
+      const vars = net.variables().map((variable) => ({key: `model/${net.params.nameOf(variable.name)!}`, variable}))
+      assignAll({vars, tensors: ckpt.tensors, where})
+      outputs = exportMlmModel({model: net, dir, tokenizerDir})
+    } finally {
+      net.dispose()
+    }
+  } else {
+    throw new RuntimeFailure(`${file} names model plugin ${JSON.stringify(json.plugin)}; rtd export knows gdes and mlm`, {code: 'export.plugin'})
+  }
+  for (const [k, v] of Object.entries(outputs)) log(`exported ${k}: ${v}`)
+  return {runDir, plugin: String(json.plugin), step: ckpt.step, checkpoint: ckpt.dir, saveName, outputs}
+}
