@@ -15,7 +15,7 @@ import {
   checkTokenizerFitsModel,
   defaultSaveName,
   discriminatorConfig,
-  exportModelFolder,
+  exportRtdPair,
   generatorConfig,
   generatorTensorsFromDiscriminator,
   initRuntime,
@@ -47,11 +47,7 @@ function gdesModel(opts: {pair: RtdPair; disc: DebertaConfig; gen: DebertaConfig
     trainable,
     memory: {discriminator: shapeOf(disc), generator: shapeOf(gen), sharing},
     describe: () => ({plugin: 'gdes', embedding_sharing: sharing, discriminator: toHfConfig(disc), generator: toHfConfig(gen)}),
-    exportTo({dir, tokenizerDir}) {
-      const d = exportModelFolder({dir, config: disc, tensors: pair.exportDiscriminatorTensors(), tokenizerDir})
-      const g = exportModelFolder({dir: join(dir, 'generator'), config: gen, tensors: pair.exportGeneratorTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']})
-      return {discriminator: d.dir, generator: g.dir}
-    },
+    exportTo: ({dir, tokenizerDir}) => exportRtdPair({pair, dir, tokenizerDir}),
     variables: () => pair.variables(),
     dispose: () => pair.dispose(),
   }

@@ -8,7 +8,7 @@ import {
   checkTokenizerFitsModel,
   defaultSaveName,
   discriminatorConfig,
-  exportModelFolder,
+  exportMlmModel,
   initRuntime,
   requirePreparedData,
   resolveModelFolder,
@@ -46,9 +46,7 @@ export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
         trainable,
         memory,
         describe: () => ({plugin: 'mlm', model: toHfConfig(config)}),
-        exportTo({dir, tokenizerDir}) {
-          return {model: exportModelFolder({dir, config, tensors: net.exportTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']}).dir}
-        },
+        exportTo: ({dir, tokenizerDir}) => exportMlmModel({model: net, dir, tokenizerDir}),
         variables: () => net.variables(),
         dispose: () => net.dispose(),
       }

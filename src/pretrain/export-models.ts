@@ -7,7 +7,7 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {writeModelFolder} from '../checkpoint/index.js'
-import {toHfConfig, type DebertaConfig, type HostTensorLike} from '../model/index.js'
+import {toHfConfig, type DebertaConfig, type HostTensorLike, type MlmModel, type RtdPair} from '../model/index.js'
 
 /** `microsoft/deberta-v3-base` + gdes -> `deberta_v3_base_gdes` (the seed project's naming). */
 export function defaultSaveName(opts: {from?: string; pipelineName: string; suffix: string}): string {
@@ -34,4 +34,22 @@ export interface ExportedModel {
 export function exportModelFolder(opts: {dir: string; config: DebertaConfig; tensors: Map<string, HostTensorLike>; tokenizerDir: string; architectures?: string[]}): ExportedModel {
   const config = {...toHfConfig(opts.config), ...(opts.architectures ? {architectures: opts.architectures} : {})}
   return writeModelFolder({dir: opts.dir, config, tensors: opts.tensors as Map<string, {shape: number[]; data: Float32Array}>, extraFiles: tokenizerFiles(opts.tokenizerDir)})
+}
+
+/**
+ * Exports a generator/discriminator pair (the gdes plugin's models): the discriminator at `dir`
+ * (E_D = E_G + E_Δ under GDES, E_G under ES; no `_weight`; `mask_predictions.*`), the generator
+ * at `dir`/generator (`lm_predictions.lm_head.*`). Used at the end of training and by `rtd export`.
+ */
+export function exportRtdPair(opts: {pair: RtdPair; dir: string; tokenizerDir: string}): {discriminator: string; generator: string} {
+  const {pair, dir, tokenizerDir} = opts
+  const d = exportModelFolder({dir, config: pair.opts.discriminator, tensors: pair.exportDiscriminatorTensors(), tokenizerDir})
+  const g = exportModelFolder({dir: join(dir, 'generator'), config: pair.opts.generator, tensors: pair.exportGeneratorTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']})
+  return {discriminator: d.dir, generator: g.dir}
+}
+
+/** Exports a plain DeBERTa MLM (the mlm plugin's model) as one HF folder at `dir`. */
+export function exportMlmModel(opts: {model: MlmModel; dir: string; tokenizerDir: string}): {model: string} {
+  const {model, dir, tokenizerDir} = opts
+  return {model: exportModelFolder({dir, config: model.opts.config, tensors: model.exportTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']}).dir}
 }

@@ -1,8 +1,8 @@
 /** Shared machinery of the pretraining model plugins (gdes, mlm). */
-export {runPretraining, requirePreparedData, initRuntime, checkMemory, shapeOf, type PretrainModel, type ScheduleSection, type LossSection, type RuntimeSection} from './pretrain-stage.js'
+export {runPretraining, requirePreparedData, initRuntime, checkMemory, shapeOf, type PretrainModel, type ModelRecord, type ScheduleSection, type LossSection, type RuntimeSection} from './pretrain-stage.js'
 export {discriminatorConfig, generatorConfig, checkTokenizerFitsModel, generatorTensorsFromDiscriminator, type ScratchConfigOptions, type GeneratorShape} from './build-models.js'
 export {resolveModelFolder} from './model-source.js'
-export {exportModelFolder, defaultSaveName} from './export-models.js'
+export {exportModelFolder, exportRtdPair, exportMlmModel, defaultSaveName} from './export-models.js'
 export {RtdTrainable, type MaskOptions, type RtdTrainableOptions} from './rtd-trainable.js'
 export {MlmTrainable, type MlmTrainableOptions} from './mlm-trainable.js'
 export {shardBatchSource} from './shard-batch-source.js'

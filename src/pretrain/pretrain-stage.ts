@@ -5,7 +5,7 @@
  * export Hugging Face folders. The two plugins differ only in the model they build
  * (PretrainModel), so everything else lives here once.
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import type * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
@@ -35,6 +35,12 @@ export interface PretrainModel {
   variables(): tf.Variable[]
   dispose(): void
 }
+
+/**
+ * <runDir>/model/model.json: the plugin's describe() (plugin name and HF configs) plus where the
+ * export goes and which tokenizer it ships (also copied to <runDir>/model/tokenizer/).
+ */
+export type ModelRecord = Record<string, unknown> & {save_name: string; export_dir: string; tokenizer_dir: string}
 
 /** The resolved `schedule:` section (defaults filled in by the pipeline schema). */
 export interface ScheduleSection {
@@ -123,7 +129,12 @@ export async function runPretraining(opts: {model: PretrainModel; data: Prepared
   const loss = (p.loss ?? {lambda: 50, mlm_weight: 1}) as LossSection
   const modelDir = join(ctx.runDir, 'model')
   mkdirSync(modelDir, {recursive: true})
-  writeFileSync(join(modelDir, 'model.json'), JSON.stringify(model.describe(), null, 2) + '\n')
+  const outDir = resolve(String((p.output as {dir?: string} | undefined)?.dir ?? 'runs'), opts.saveName)
+  // `rtd export <run-dir>` rebuilds the networks from model.json and exports with this tokenizer
+  // copy, so the run dir stays exportable when the shard cache is cleared
+  cpSync(data.tokenizerDir, join(modelDir, 'tokenizer'), {recursive: true})
+  const record: ModelRecord = {...model.describe(), save_name: opts.saveName, export_dir: outDir, tokenizer_dir: data.tokenizerDir}
+  writeFileSync(join(modelDir, 'model.json'), JSON.stringify(record, null, 2) + '\n')
 
   const source = shardBatchSource({shards: data.train, batchSize: schedule.batch_size, seed: ctx.seed, maxLength: data.maxLength, padId: data.tokenizer.special.pad})
   const evaluate = state.evaluate
@@ -150,7 +161,6 @@ export async function runPretraining(opts: {model: PretrainModel; data: Prepared
     meta: {seed: ctx.seed, pipeline: p.name},
   })
   if (result.evalMetrics) state.metrics = result.evalMetrics
-  const outDir = resolve(String((p.output as {dir?: string} | undefined)?.dir ?? 'runs'), opts.saveName)
   const written = model.exportTo({dir: outDir, tokenizerDir: data.tokenizerDir})
   for (const [k, v] of Object.entries(written)) ctx.log.info(`exported ${k}: ${v}`)
   state.outputs = {...state.outputs, ...written, checkpoint: result.checkpoint ?? ''}
