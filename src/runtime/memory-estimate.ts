@@ -3,7 +3,8 @@
  * the chosen backend (SPEC A.11: the wasm heap ends at 4 GB; past it, "memory access out of
  * bounds" in the middle of a step). Weights, gradients and AdamW state are exact float32 counts
  * (DebertaV2Model parameter counts match SPEC B.1.2); activations are a per-layer model of what
- * tfjs keeps for backprop, calibrated on measured wasm runs (bench/memory-calibration.ts).
+ * tfjs keeps for backprop (every forward intermediate and every backward gradient stay alive until
+ * the step ends), fitted on bench/memory-calibration.ts and scaled to bench/train-step.ts.
  */
 import {ConfigError} from '../errors.js'
 
@@ -66,6 +67,12 @@ const ACT_PER_REL_SCORE = 11
 const PARAM_TRANSIENTS = 3.5
 /** Copies of the [tokens, V] MLM logits alive at the loss (logits, log-softmax, softmax, gradients). */
 const ACT_PER_LOGIT = 4
+/**
+ * Scale from the proxy layer to src/model's real GDES step (bench/train-step.ts peak tensor bytes
+ * over activations + gradients: bench-small measured 2.27 GB vs 1.81 GB unscaled; tiny 70 MB vs
+ * 64 MB). Rounded up: an estimate that is low ends in "memory access out of bounds" mid-run.
+ */
+const REAL_MODEL_FACTOR = 1.25
 /** Heap slack: allocator fragmentation and step-to-step temporaries. */
 const HEAP_OVERHEAD = 1.1
 
@@ -125,7 +132,7 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
   // Gather gradients are dense [V, E] (UnsortedSegmentSum) plus one add where a table is used twice (tied decoder, GDES).
   const embeddingTransients = 2 * (gp.wordEmbeddings + (sharing === 'es' ? 0 : dp.wordEmbeddings))
   const kept = activationValues(g, batch, seqLen) + activationValues(d, batch, seqLen) + ACT_PER_LOGIT * mlmRows * g.vocab
-  const activations = F32 * (kept + embeddingTransients)
+  const activations = F32 * REAL_MODEL_FACTOR * (kept + embeddingTransients)
   const total = HEAP_OVERHEAD * (weights + gradients + optimizer + activations)
   const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`
   return {
