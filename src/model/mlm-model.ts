@@ -91,7 +91,9 @@ export class MlmModel {
         tokenTypeIds: opts.tokenTypeIds ? tf.tensor2d(opts.tokenTypeIds, [B, N], 'int32') : undefined,
         ctx: opts.ctx,
       })
-      const loss = mlmLoss({logits: fwd.logits, labels: tf.tensor1d(opts.labels, 'int32')})
+      // No masked token in the batch: L_MLM = 0 (not the NaN of an empty mean), still tied to a
+      // parameter so that tf.variableGrads finds a (zero) gradient.
+      const loss = positions.length === 0 ? (tf.mul(tf.sum(this.head.bias), 0) as tf.Scalar) : mlmLoss({logits: fwd.logits, labels: tf.tensor1d(opts.labels, 'int32')})
       return {loss, logits: fwd.logits, encoder: fwd.encoder}
     })
     if (opts.keep) tf.keep(out.logits), out.encoder.hiddenStates.forEach((t) => tf.keep(t))

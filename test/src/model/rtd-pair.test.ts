@@ -219,6 +219,19 @@ describe('rtd-pair', () => {
     pair.dispose()
   })
 
+  it('handles a sequence of length 1, an all-pad row and a batch without masked tokens (finite losses)', () => {
+    const pair = makePair('gdes')
+    const one = tf.tidy(() => pair.lossFn({inputIds: Int32Array.from([1, 1]), attentionMask: Int32Array.from([1, 0]), mlmMask: new Int32Array(2), samples: new Int32Array(0), batch: 2, seqLen: 1, lambda: 50}))
+    expect(Number.isFinite(one.loss.dataSync()[0])).to.equal(true)
+    expect(one.lossMlm!.dataSync()[0]).to.equal(0)
+    const {value, grads} = tf.variableGrads(() => pair.lossFn({...batch, mlmMask: new Int32Array(16), samples: new Int32Array(0)}).loss, pair.variables())
+    expect(Number.isFinite(value.dataSync()[0])).to.equal(true)
+    value.dispose()
+    tf.dispose(grads)
+    one.dispose()
+    pair.dispose()
+  })
+
   it('the generator alone is a plain MLM model (mlm baseline)', () => {
     const m = new MlmModel({config: small(), seed: 1})
     const labels = Int32Array.from([10, 12, 15, 21, 23])
