@@ -5,7 +5,7 @@
  * estimateTrainingMemory's activations. Until `rtd bench` exists (issue 6), this is the check
  * that the runtime kernels pay off on a whole step.
  *
- *   npx tsx bench/train-step.ts [--steps 3] [--config bench-small|tiny]
+ *   npx tsx bench/train-step.ts [--steps 3] [--config bench-small|tiny|xsmall-b1] [--native both|on|off]
  */
 import * as tf from '@tensorflow/tfjs'
 import {v3Config} from '../src/model/config.js'
@@ -17,6 +17,8 @@ import {Rng} from '../src/util/rng.js'
 const CONFIGS = {
   'bench-small': {vocab: 8000, hidden: 256, heads: 4, inter: 1024, dLayers: 4, gLayers: 2, batch: 8, seqLen: 128},
   tiny: {vocab: 1000, hidden: 64, heads: 2, inter: 128, dLayers: 2, gLayers: 1, batch: 4, seqLen: 64},
+  // deberta-v3-xsmall shapes at batch 1: the memory check for the smallest real model on wasm.
+  'xsmall-b1': {vocab: 128100, hidden: 384, heads: 6, inter: 1536, dLayers: 12, gLayers: 6, batch: 1, seqLen: 128},
 } as const
 
 function arg(name: string, fallback: string): string {
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   const name = arg('config', 'bench-small') as keyof typeof CONFIGS
   const c = CONFIGS[name]
   const steps = Number(arg('steps', '3'))
+  const variants = arg('native', 'both') === 'both' ? (['off', 'on'] as const) : ([arg('native', 'both')] as ['off' | 'on'])
   await initBackend({backend: 'wasm', native: 'off'})
   trackPeak()
   const shape = {vocabSize: c.vocab, hiddenSize: c.hidden, numAttentionHeads: c.heads, intermediateSize: c.inter, maxPositionEmbeddings: 512}
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
   const results: Record<string, number[]> = {off: [], on: []}
   const losses: Record<string, number[]> = {off: [], on: []}
   for (let step = 0; step <= steps; step++) {
-    for (const native of ['off', 'on'] as const) {
+    for (const native of variants) {
       await initBackend({backend: 'wasm', native})
       const before = tf.memory().numBytes
       peakBytes = before
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     }
   }
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!
-  for (const native of ['off', 'on'] as const) {
+  for (const native of variants) {
     console.log(JSON.stringify({config: name, native, msPerStep: Number(median(results[native]!).toFixed(1)), losses: losses[native]!.map((l) => Number(l.toFixed(6)))}))
   }
   pair.dispose()

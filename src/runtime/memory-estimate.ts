@@ -70,7 +70,7 @@ const ACT_PER_LOGIT = 4
 /**
  * Scale from the proxy layer to src/model's real GDES step (bench/train-step.ts peak tensor bytes
  * over activations + gradients: bench-small measured 2.27 GB vs 1.81 GB unscaled; tiny 70 MB vs
- * 64 MB). Rounded up: an estimate that is low ends in "memory access out of bounds" mid-run.
+ * 64 MB; xsmall at batch 1, 3.74 GB). Rounded up: an estimate that is low ends in "memory access out of bounds" mid-run.
  */
 const REAL_MODEL_FACTOR = 1.25
 /** Heap slack: allocator fragmentation and step-to-step temporaries. */
@@ -129,8 +129,9 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
   const optimizer = 2 * F32 * trainable // AdamW m and v
   const tokens = batch * seqLen
   const mlmRows = opts.mlmLogits === 'all' ? tokens : Math.ceil(tokens * (opts.maskRate ?? 0.15))
-  // Gather gradients are dense [V, E] (UnsortedSegmentSum) plus one add where a table is used twice (tied decoder, GDES).
-  const embeddingTransients = 2 * (gp.wordEmbeddings + (sharing === 'es' ? 0 : dp.wordEmbeddings))
+  // Gather gradients are dense [V, E] (UnsortedSegmentSum), plus the tied decoder's and their sum:
+  // 3 copies per table (fitted on xsmall at batch 1: 3.74 GB measured peak for the step).
+  const embeddingTransients = 3 * (gp.wordEmbeddings + (sharing === 'es' ? 0 : dp.wordEmbeddings))
   const kept = activationValues(g, batch, seqLen) + activationValues(d, batch, seqLen) + ACT_PER_LOGIT * mlmRows * g.vocab
   const activations = F32 * REAL_MODEL_FACTOR * (kept + embeddingTransients)
   const total = HEAP_OVERHEAD * (weights + gradients + optimizer + activations)
