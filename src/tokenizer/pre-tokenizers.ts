@@ -5,7 +5,8 @@ import type {JsonComponent} from './tokenizer-json.js'
 import {unsupportedComponent} from './unsupported-component.js'
 import {BYTES_TO_UNICODE} from './byte-level.js'
 
-export type PreTokenize = (text: string) => string[]
+/** `atStart`: the text begins at offset 0 of the input (Metaspace prepend_scheme "first" needs it). */
+export type PreTokenize = (text: string, atStart?: boolean) => string[]
 
 export const PRE_TOKENIZER_TYPES = [
   'Sequence', 'Metaspace', 'Whitespace', 'WhitespaceSplit', 'BertPreTokenizer', 'ByteLevel', 'Punctuation', 'Digits',
@@ -32,11 +33,12 @@ export function buildPreTokenizer(json: JsonComponent | null, source: string): P
   switch (json.type) {
     case 'Sequence': {
       const parts = (json.pretokenizers as JsonComponent[]).map((p) => buildPreTokenizer(p, source)).filter((p): p is PreTokenize => !!p)
-      return (text) => {
+      // Without offsets, "at offset 0" is approximated by "first word of a segment at offset 0".
+      return (text, atStart = true) => {
         let words = [text]
         for (const p of parts) {
           const next: string[] = []
-          for (const w of words) for (const x of p(w)) next.push(x)
+          words.forEach((w, i) => { for (const x of p(w, atStart && i === 0)) next.push(x) })
           words = next
         }
         return words
@@ -92,11 +94,11 @@ function metaspace(json: JsonComponent): PreTokenize {
   const rep = String(json.replacement ?? '\u2581')
   // prepend_scheme (tokenizers >= 0.14) or the legacy add_prefix_space flag
   const scheme = String(json.prepend_scheme ?? (json.add_prefix_space === false ? 'never' : 'always'))
-  const prepend = scheme === 'always' || scheme === 'first'
   const split = json.split !== false
-  return (text) => {
+  return (text, atStart = true) => {
     if (text.length === 0) return []
     text = text.replaceAll(' ', rep)
+    const prepend = scheme === 'always' || (scheme === 'first' && atStart)
     if (prepend && !text.startsWith(rep)) text = rep + text
     if (!split) return [text]
     const words: string[] = []

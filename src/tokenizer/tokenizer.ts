@@ -99,21 +99,21 @@ export class PipelineTokenizer implements Tokenizer {
       this.addedSplit.lastIndex = 0
       let last = 0
       for (let m = this.addedSplit.exec(text); m; m = this.addedSplit.exec(text)) {
-        this.encodeSegment(text.slice(last, m.index), out)
+        this.encodeSegment(text.slice(last, m.index), last === 0, out)
         out.push(this.addedByContent.get(m[0])!)
         last = m.index + m[0].length
       }
-      this.encodeSegment(last === 0 ? text : text.slice(last), out)
-    } else this.encodeSegment(text, out)
+      this.encodeSegment(last === 0 ? text : text.slice(last), last === 0, out)
+    } else this.encodeSegment(text, true, out)
     return out.take()
   }
 
-  private encodeSegment(text: string, out: IdBuffer): void {
+  private encodeSegment(text: string, atStart: boolean, out: IdBuffer): void {
     if (text.length === 0) return
     const normalized = this.normalize ? this.normalize(text) : text
     if (normalized.length === 0) return
     if (!this.preTokenize) { this.model.encodeWord(normalized, out); return }
-    for (const word of this.preTokenize(normalized)) if (word.length > 0) this.model.encodeWord(word, out)
+    for (const word of this.preTokenize(normalized, atStart)) if (word.length > 0) this.model.encodeWord(word, out)
   }
 
   decode(ids: ArrayLike<number>, opts: {skipSpecial?: boolean} = {}): string {

@@ -131,6 +131,21 @@ describe('loadTokenizer', () => {
       expect(Array.from(tok.encode('ab\ud800ab'))).to.deep.equal([6, 7, 3, 9, 7])
       expect(Array.from(tok.encode('ab\u{1F600}b'))).to.deep.equal([6, 7, 3, 7])
     })
+
+    it('falls back to <0xXX> byte pieces for unknown text when byte_fallback is set', () => {
+      const bytes = Array.from({length: 256}, (_, b): [string, number] => [`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, -20])
+      const vocab: [string, number][] = [['[PAD]', 0], ['[CLS]', 0], ['[SEP]', 0], ['[UNK]', 0], ['[MASK]', 0], ['▁', -2], ['a', -3], ...bytes]
+      writeJson(path.join(dir, 'tokenizer.json'), {
+        version: '1.0', truncation: null, padding: null, added_tokens: vocab.slice(0, 5).map(([t], i) => specialAdded(i, t)),
+        normalizer: null, pre_tokenizer: {type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true}, post_processor: null,
+        decoder: {type: 'Sequence', decoders: [{type: 'Replace', pattern: {String: '▁'}, content: ' '}, {type: 'ByteFallback'}, {type: 'Fuse'}, {type: 'Strip', content: ' ', start: 1, stop: 0}]},
+        model: {type: 'Unigram', unk_id: 3, vocab, byte_fallback: true},
+      })
+      const tok = loadTokenizer({path: dir})
+      const ids = Array.from(tok.encode('aé'))
+      expect(ids).to.deep.equal([5, 6, 7 + 0xc3, 7 + 0xa9])
+      expect(tok.decode(ids)).to.equal('aé')
+    })
   })
 
   describe('errors', () => {
