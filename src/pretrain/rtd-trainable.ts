@@ -3,20 +3,22 @@
  * (src/train Trainable) and to evaluation (Evaluable).
  *
  * Randomness is derived, never stored: masks from Rng.derive(seed, 'mask', step, microBatch),
- * replacement samples from (seed, 'sample', step, microBatch), dropout from
+ * replacement samples from (seed, 'sample', step, microBatch, global row) (row-keyed so that a
+ * data-parallel split of the rows draws the same samples, see row-sample-rng.ts), dropout from
  * (seed, 'dropout', step, microBatch, part). A resumed run therefore sees exactly the masks and
  * samples an uninterrupted run would, and the decoupled discriminator phase re-derives the same
  * mask and reuses the generator phase's samples.
  */
 import * as tf from '@tensorflow/tfjs'
 import type {Batch} from '../data/batch-iterator.js'
-import {maskBatch, type MaskRecipe} from '../data/masking.js'
+import {maskBatch, type MaskedBatch, type MaskRecipe} from '../data/masking.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions, type RtdPair, type LossPart} from '../model/index.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
 import type {EvalBatchOutput, Evaluable} from './evaluable.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
+import {rowSampleRng} from './row-sample-rng.js'
 
 export interface MaskOptions {
   rate: number
@@ -31,6 +33,20 @@ export interface RtdTrainableOptions {
   mask: MaskOptions
   temperature: number
   seed: number
+}
+
+/** Some rows of a micro-batch, masked, with the weights that make shares add up to the whole (see computeShare). */
+export interface RtdShare {
+  /** The share's rows ([b·N] arrays, batchSize b). */
+  batch: Batch
+  /** maskFor(whole batch) restricted to the same rows. */
+  masked: MaskedBatch
+  /** Global index of the share's first row (keys the replacement samples). */
+  rowOffset: number
+  /** Share's masked tokens / the batch's (1 for the whole batch). */
+  mlmScale: number
+  /** Share's non-pad tokens / the batch's. */
+  rtdScale: number
 }
 
 export class RtdTrainable implements Trainable<Batch>, Evaluable {
@@ -63,18 +79,36 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
     })
   }
 
+  /** The generator input of a training micro-batch: masks from Rng.derive(seed, 'mask', step, microBatch) over the whole batch. */
+  maskFor(batch: Batch, ctx: Pick<LossContext, 'step' | 'microBatch'>): MaskedBatch {
+    return this.mask(batch, Rng.derive(this.opts.seed, 'mask', ctx.step, ctx.microBatch))
+  }
+
   computeLossAndGrads(batch: Batch, ctx: LossContext): LossAndGrads {
+    return this.computeShare({batch, masked: this.maskFor(batch, ctx), rowOffset: 0, mlmScale: 1, rtdScale: 1}, ctx)
+  }
+
+  /**
+   * Losses and gradients of some rows of a micro-batch (all of them for one replica). The
+   * weights are scaled by the share's fraction of the whole batch's masked tokens (L_MLM) and
+   * non-pad tokens (L_RTD), so the gradients of all shares add up to the whole batch's gradient.
+   * `losses.mlm` / `losses.rtd` are this share's unscaled means (mlm is NaN without masked
+   * tokens); `losses.loss` is the share's scaled objective.
+   */
+  computeShare(share: RtdShare, ctx: LossContext): LossAndGrads {
     const {pair, seed} = this.opts
+    const {batch, masked, rowOffset} = share
     const {step, microBatch} = ctx
     const wantGen = ctx.groups.includes('generator')
     const wantDisc = ctx.groups.includes('discriminator')
     const part: LossPart = wantGen && wantDisc ? 'joint' : wantGen ? 'generator' : 'discriminator'
     const sampleKey = `${step}/${microBatch}`
     if (part !== 'discriminator' && microBatch === 0) this.samplesByMicroBatch.clear()
-    const masked = this.mask(batch, Rng.derive(seed, 'mask', step, microBatch))
     const groups = this.parameterGroups().filter((g) => ctx.groups.includes(g.name))
     const varList = groups.flatMap((g) => [...g.variables.values()])
     const losses: Record<string, number> = {}
+    // Dropout masks depend on the split across replicas (one stream per share); row 0's share keeps the one-replica key.
+    const dropoutKey: (string | number)[] = rowOffset === 0 ? [seed, 'dropout', step, microBatch, part] : [seed, 'dropout', step, microBatch, part, 'rows', rowOffset]
     const {value, grads} = tf.variableGrads(() => {
       const res = pair.lossFn({
         inputIds: batch.inputIds,
@@ -83,13 +117,14 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
         mlmMask: masked.mlmMask,
         batch: batch.batchSize,
         seqLen: batch.seqLen,
-        lambda: ctx.weights.rtd,
-        mlmWeight: ctx.weights.mlm,
+        lambda: share.rtdScale === 1 ? ctx.weights.rtd : ctx.weights.rtd * share.rtdScale,
+        mlmWeight: share.mlmScale === 1 ? ctx.weights.mlm : ctx.weights.mlm * share.mlmScale,
         temperature: this.opts.temperature,
-        samples: part === 'discriminator' ? this.samplesByMicroBatch.get(sampleKey) : undefined,
-        sampleRng: Rng.derive(seed, 'sample', step, microBatch),
+        // a share without masked tokens may have skipped the generator phase: nothing to replace
+        samples: part === 'discriminator' ? (this.samplesByMicroBatch.get(sampleKey) ?? (masked.mlmMask.includes(1) ? undefined : new Int32Array(0))) : undefined,
+        sampleRng: rowSampleRng({key: [seed, 'sample', step, microBatch], mlmMask: masked.mlmMask, seqLen: batch.seqLen, rowOffset}),
         training: true,
-        dropoutRng: Rng.derive(seed, 'dropout', step, microBatch, part),
+        dropoutRng: Rng.derive(...dropoutKey),
         part,
       })
       if (part === 'generator') this.samplesByMicroBatch.set(sampleKey, res.samples)

@@ -1,0 +1,83 @@
+/**
+ * A data-parallel replica in a worker thread: its own TensorFlow.js backend (initBackend) and
+ * its own RtdPair. On `compute` it optionally loads the coordinator's weights from the shared
+ * weights buffer, computes its rows' share of the batch's gradients (RtdTrainable.computeShare)
+ * and writes them into its shared gradient buffer.
+ */
+import {parentPort} from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs'
+import {RtdPair} from '../model/index.js'
+import {RtdTrainable} from '../pretrain/rtd-trainable.js'
+import {initBackend} from '../runtime/backend.js'
+import {entryKey, flatLayout, layoutFingerprint, type FlatLayout} from './flat-layout.js'
+import type {FromWorker, ReplicaSpec, ToWorker} from './worker-protocol.js'
+
+interface Replica {
+  spec: ReplicaSpec
+  trainable: RtdTrainable
+  layout: FlatLayout
+  weights: Float32Array
+  grads: Float32Array
+}
+
+let replica: Replica | undefined
+const port = parentPort
+if (port === null) throw new Error('replica-worker.ts must run in a worker thread')
+const send = (m: FromWorker): void => port.postMessage(m)
+
+async function init(spec: ReplicaSpec): Promise<void> {
+  const backend = await initBackend({backend: spec.runtime.backend, native: spec.runtime.native, threads: spec.runtime.threads})
+  const pair = new RtdPair(spec.pair)
+  const trainable = new RtdTrainable({...spec.trainable, pair})
+  const layout = flatLayout(trainable.parameterGroups())
+  const fp = layoutFingerprint(layout)
+  if (fp !== spec.fingerprint) throw new Error(`worker replica's parameters differ from the coordinator's (${fp.slice(0, 200)} vs ${spec.fingerprint.slice(0, 200)})`)
+  replica = {spec, trainable, layout, weights: new Float32Array(spec.weights), grads: new Float32Array(spec.grads)}
+  send({type: 'ready', backend})
+}
+
+function loadWeights(r: Replica): void {
+  const byKey = new Map<string, tf.Variable>()
+  for (const g of r.trainable.parameterGroups()) for (const [n, v] of g.variables) byKey.set(entryKey(g.name, n), v)
+  for (const e of r.layout.entries) {
+    const v = byKey.get(entryKey(e.group, e.name))!
+    // slice: the cpu backend would otherwise keep a view of the shared buffer
+    const t = tf.tensor(r.weights.slice(e.offset, e.offset + e.size), e.shape, 'float32')
+    v.assign(t)
+    t.dispose()
+  }
+}
+
+function compute(r: Replica, m: Extract<ToWorker, {type: 'compute'}>): void {
+  const t0 = performance.now()
+  if (m.sync) loadWeights(r)
+  const res = r.trainable.computeShare({batch: m.batch, masked: m.masked, rowOffset: m.rowOffset, mlmScale: m.mlmScale, rtdScale: m.rtdScale}, m.ctx)
+  const offsets = new Map(r.layout.entries.map((e) => [entryKey(e.group, e.name), e]))
+  const present: string[] = []
+  for (const [g, grads] of res.grads) {
+    for (const [n, t] of grads) {
+      const e = offsets.get(entryKey(g, n))
+      if (e !== undefined && t.size === e.size) {
+        r.grads.set(t.dataSync() as Float32Array, e.offset)
+        present.push(entryKey(g, n))
+      }
+      t.dispose()
+    }
+  }
+  send({type: 'computed', id: m.id, losses: res.losses, tokens: res.tokens, present, ms: performance.now() - t0})
+}
+
+port.on('message', (m: ToWorker) => {
+  void (async () => {
+    try {
+      if (m.type === 'init') await init(m.spec)
+      else if (m.type === 'compute') {
+        if (replica === undefined) throw new Error('compute before init')
+        compute(replica, m)
+      }
+    } catch (err) {
+      const e = err as Error
+      send({type: 'error', id: m.type === 'compute' ? m.id : undefined, message: e.message, stack: e.stack})
+    }
+  })()
+})
