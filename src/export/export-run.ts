@@ -117,21 +117,28 @@ function tokenizerDirOf(runDir: string, json: ModelJson): string {
   })
 }
 
-export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult> {
+/** A run's networks with a checkpoint's weights: what `rtd export` writes, and what tests compare exports with. */
+export type LoadedRunModel = ({kind: 'gdes'; pair: RtdPair} | {kind: 'mlm'; model: MlmModel}) & {
+  step: number
+  checkpoint: string
+  saveName: string
+  /** model.json `export_dir`: where the end-of-training export went. */
+  exportDir?: string
+  tokenizerDir: string
+  dispose(): void
+}
+
+/** Rebuilds the networks of model/model.json and loads the checkpoint (newest complete one, or `step`). */
+export async function loadRunModel(opts: {runDir: string; step?: number; backend?: BackendChoice; log?: (message: string) => void}): Promise<LoadedRunModel> {
   const runDir = resolve(opts.runDir)
-  const log = opts.log ?? (() => {})
   const {json, file} = readModelJson(runDir)
   const saveName = typeof json.save_name === 'string' ? json.save_name : undefined
   if (!saveName) throw new RuntimeFailure(`${file} records no save_name (written by an older rtd)`, {code: 'export.model_json'})
-  const parent = opts.output !== undefined ? resolve(opts.output) : typeof json.export_dir === 'string' ? resolve(json.export_dir, '..') : undefined
-  if (parent === undefined) throw new ConfigError(`${file} records no export_dir; give --output <dir>`, {code: 'export.no_output'})
   const tokenizerDir = tokenizerDirOf(runDir, json)
-  const ckpt = readCheckpoint({runDir, step: opts.step, log})
+  const ckpt = readCheckpoint({runDir, step: opts.step, log: opts.log ?? (() => {})})
   await initBackend({backend: opts.backend ?? 'cpu', native: 'off'})
-  const dir = join(parent, saveName)
-  const where = ckpt.dir
+  const common = {step: ckpt.step, checkpoint: ckpt.dir, saveName, tokenizerDir, ...(typeof json.export_dir === 'string' ? {exportDir: json.export_dir} : {})}
 
-  let outputs: Record<string, string>
   if (json.plugin === 'gdes') {
     if (!json.discriminator || !json.generator) throw new RuntimeFailure(`${file} lacks the discriminator or generator config`, {code: 'export.model_json'})
     const pair = new RtdPair({
@@ -139,31 +146,48 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
       generator: parseHfConfig({json: json.generator, where: `${file} generator`}),
       sharing: json.embedding_sharing as EmbeddingSharing,
       seed: 0,
-      maskTokenId: 0, // unused: no forward pass runs
+      maskTokenId: 0, // the export runs no forward pass; callers that do pass their own masked ids
     })
     try {
       const vars = pair.variables().map((variable) => {
         const n = pair.hfName(variable)!
         return {key: `${n.role}/${n.name}`, variable}
       })
-      assignAll({vars, tensors: ckpt.tensors, where})
-      outputs = exportRtdPair({pair, dir, tokenizerDir})
-    } finally {
+      assignAll({vars, tensors: ckpt.tensors, where: ckpt.dir})
+    } catch (e) {
       pair.dispose()
+      throw e
     }
-  } else if (json.plugin === 'mlm') {
-    if (!json.model) throw new RuntimeFailure(`${file} lacks the model config`, {code: 'export.model_json'})
-    const net = new MlmModel({config: parseHfConfig({json: json.model, where: `${file} model`}), seed: 0, role: 'model'})
-    try {
-      const vars = net.variables().map((variable) => ({key: `model/${net.params.nameOf(variable.name)!}`, variable}))
-      assignAll({vars, tensors: ckpt.tensors, where})
-      outputs = exportMlmModel({model: net, dir, tokenizerDir})
-    } finally {
-      net.dispose()
-    }
-  } else {
-    throw new RuntimeFailure(`${file} names model plugin ${JSON.stringify(json.plugin)}; rtd export knows gdes and mlm`, {code: 'export.plugin'})
+    return {kind: 'gdes', pair, ...common, dispose: () => pair.dispose()}
   }
-  for (const [k, v] of Object.entries(outputs)) log(`exported ${k}: ${v}`)
-  return {runDir, plugin: String(json.plugin), step: ckpt.step, checkpoint: ckpt.dir, saveName, outputs}
+  if (json.plugin === 'mlm') {
+    if (!json.model) throw new RuntimeFailure(`${file} lacks the model config`, {code: 'export.model_json'})
+    const model = new MlmModel({config: parseHfConfig({json: json.model, where: `${file} model`}), seed: 0, role: 'model'})
+    try {
+      const vars = model.variables().map((variable) => ({key: `model/${model.params.nameOf(variable.name)!}`, variable}))
+      assignAll({vars, tensors: ckpt.tensors, where: ckpt.dir})
+    } catch (e) {
+      model.dispose()
+      throw e
+    }
+    return {kind: 'mlm', model, ...common, dispose: () => model.dispose()}
+  }
+  throw new RuntimeFailure(`${file} names model plugin ${JSON.stringify(json.plugin)}; rtd export knows gdes and mlm`, {code: 'export.plugin'})
+}
+
+export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult> {
+  const runDir = resolve(opts.runDir)
+  const log = opts.log ?? (() => {})
+  const {json, file} = readModelJson(runDir)
+  const parent = opts.output !== undefined ? resolve(opts.output) : typeof json.export_dir === 'string' ? resolve(json.export_dir, '..') : undefined
+  if (parent === undefined) throw new ConfigError(`${file} records no export_dir; give --output <dir>`, {code: 'export.no_output'})
+  const loaded = await loadRunModel({runDir, step: opts.step, backend: opts.backend, log})
+  try {
+    const dir = join(parent, loaded.saveName)
+    const outputs = loaded.kind === 'gdes' ? exportRtdPair({pair: loaded.pair, dir, tokenizerDir: loaded.tokenizerDir}) : exportMlmModel({model: loaded.model, dir, tokenizerDir: loaded.tokenizerDir})
+    for (const [k, v] of Object.entries(outputs)) log(`exported ${k}: ${v}`)
+    return {runDir, plugin: loaded.kind, step: loaded.step, checkpoint: loaded.checkpoint, saveName: loaded.saveName, outputs}
+  } finally {
+    loaded.dispose()
+  }
 }
