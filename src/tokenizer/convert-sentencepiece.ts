@@ -11,8 +11,20 @@ import {type AddedTokenJson, type JsonComponent, type TokenizerJson, addedToken}
 
 export interface ConvertedSentencePiece { json: TokenizerJson; special: SpecialTokenIds; configExtras: TokenizerConfigExtras }
 
-export function convertSentencePiece(params: {model: SpmModel; doLowerCase?: boolean; splitByPunct?: boolean; source: string}): ConvertedSentencePiece {
+export function convertSentencePiece(params: {
+  model: SpmModel; doLowerCase?: boolean; splitByPunct?: boolean; source: string
+  /** added_tokens.json ({token: id}); default {"[MASK]": piece count}. */
+  addedTokens?: Record<string, number>
+}): ConvertedSentencePiece {
   const {model, source, doLowerCase = false, splitByPunct = false} = params
+  const extra = params.addedTokens ?? {'[MASK]': model.pieces.length}
+  if (!('[MASK]' in extra)) extra['[MASK]'] = Math.max(model.pieces.length, ...Object.values(extra).map((id) => id + 1))
+  const extraSorted = Object.entries(extra).sort((a, b) => a[1] - b[1])
+  extraSorted.forEach(([token, id], i) => {
+    if (id !== model.pieces.length + i) {
+      throw new ConfigError(`${source}: added token ${token} has id ${id}; added tokens must continue the ${model.pieces.length} pieces without gaps`, {code: 'tokenizer.special_ids'})
+    }
+  })
   if (model.trainer.modelType !== 'unigram') {
     throw new ConfigError(`${source}: SentencePiece model_type "${model.trainer.modelType}" is not supported; rtd converts unigram models (DeBERTa-v3)`, {
       code: 'tokenizer.unsupported_component', suggestions: ['Provide a tokenizer.json for this model instead.'],
@@ -26,7 +38,7 @@ export function convertSentencePiece(params: {model: SpmModel; doLowerCase?: boo
     cls: byName('[CLS]', model.trainer.bosId),
     sep: byName('[SEP]', model.trainer.eosId),
     unk: byName('[UNK]', model.trainer.unkId),
-    mask: model.pieces.length,
+    mask: extra['[MASK]'],
   }
   for (const [role, id] of Object.entries(special)) {
     if (id < 0) throw new ConfigError(`${source}: no ${role} token (no [${role.toUpperCase()}] piece and the trainer spec has id ${id})`, {code: 'tokenizer.special_ids'})
@@ -36,7 +48,8 @@ export function convertSentencePiece(params: {model: SpmModel; doLowerCase?: boo
     if (!added.some((t) => t.id === special[role])) added.push(addedToken(special[role], model.pieces[special[role]].piece))
   }
   added.sort((a, b) => a.id - b.id)
-  added.push(addedToken(special.mask, '[MASK]'))
+  // as in transformers, added_tokens.json entries other than [MASK] are plain (non-special) added tokens
+  for (const [token, id] of extraSorted) added.push(addedToken(id, token, token === '[MASK]'))
 
   const normalizers: JsonComponent[] = []
   if (doLowerCase) normalizers.push({type: 'Lowercase'})

@@ -40,6 +40,7 @@ export function loadTokenizer(params: {path: string}): Tokenizer {
     const model = readSentencePieceModel({bytes: fs.readFileSync(file), source: file})
     const converted = convertSentencePiece({
       model, source: file, doLowerCase: config?.do_lower_case === true, splitByPunct: config?.split_by_punct === true,
+      addedTokens: readJsonIfExists(path.join(dir, 'added_tokens.json')) as Record<string, number> | undefined,
     })
     return new PipelineTokenizer(converted.json, {source: file, special: converted.special, configExtras: converted.configExtras})
   }

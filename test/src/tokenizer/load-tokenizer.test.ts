@@ -50,6 +50,17 @@ describe('loadTokenizer', () => {
       expect(lower.fingerprint()).to.not.equal(cased.fingerprint())
     })
 
+    it('takes added tokens from added_tokens.json and rejects ids that leave a gap', () => {
+      fs.copyFileSync(path.join(SPM_FIXTURE_DIR, 'spm.model'), path.join(dir, 'spm.model'))
+      fs.writeFileSync(path.join(dir, 'added_tokens.json'), JSON.stringify({'[MASK]': 2000, '<extra>': 2001}))
+      const tok = loadTokenizer({path: dir})
+      expect(tok.special.mask).to.equal(2000)
+      expect(tok.vocabSize).to.equal(2002)
+      expect(Array.from(tok.encode('x <extra>')).at(-1)).to.equal(2001)
+      fs.writeFileSync(path.join(dir, 'added_tokens.json'), JSON.stringify({'[MASK]': 2005}))
+      expect(() => loadTokenizer({path: dir})).to.throw(ConfigError, /\[MASK\] has id 2005/)
+    })
+
     it('saves a tokenizer.json that loads back to identical ids', () => {
       const tok = loadTokenizer({path: SPM_FIXTURE_DIR})
       tok.save(dir)
