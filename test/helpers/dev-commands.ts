@@ -5,5 +5,6 @@ import Plugins from '../../src/commands/plugins.js'
 import Run from '../../src/commands/run.js'
 import Schema from '../../src/commands/schema.js'
 import Validate from '../../src/commands/validate.js'
+import Verify from '../../src/commands/verify.js'
 
-export const commands = {'data:build': DataBuild, export: Export, plugins: Plugins, run: Run, schema: Schema, validate: Validate}
+export const commands = {'data:build': DataBuild, export: Export, plugins: Plugins, run: Run, schema: Schema, validate: Validate, verify: Verify}
