@@ -1,0 +1,191 @@
+/**
+ * End to end through the CLI: a reduced pipelines/tiny-gdes.yaml trains, evaluates and exports;
+ * the export has the Hugging Face layout of SPEC A.9, merges E_D = E_G + E_Δ exactly, and loads
+ * back into src/model with the trained networks' outputs; `rtd export` of the run directory
+ * writes the same files byte for byte.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import * as tf from '@tensorflow/tfjs'
+import {expect} from 'chai'
+
+import {loadModelFolder} from '../../src/checkpoint/index.js'
+import {loadRunModel, type LoadedRunModel} from '../../src/export/export-run.js'
+import {EVAL, MlmModel, parseHfConfig, RtdPair} from '../../src/model/index.js'
+import {runCli} from '../helpers/run-cli.js'
+import {pipelineFile, readMetrics, runDirOf, tensorsOf, tinyOverrides, writeCorpus} from './tiny-fixture.js'
+
+const STEPS = 24
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, {recursive: true, encoding: 'utf8'}).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort()
+}
+
+/** Max |a-b| / max(1, |b|) over two float arrays of equal length. */
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).to.equal(b.length)
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])))
+  return m
+}
+
+describe('e2e: reduced tiny-gdes pipeline', function () {
+  this.timeout(120_000)
+  let tmp: string
+  let outputDir: string
+  let runDir: string
+  let exportDir: string
+  let cli: {code: number | null; stdout: string; stderr: string}
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-e2e-'))
+    outputDir = path.join(tmp, 'runs')
+    const corpus = writeCorpus(tmp)
+    const args = ['run', pipelineFile('tiny-gdes'), ...tinyOverrides({corpus, outputDir, maxSteps: STEPS, extra: ['schedule.eval_every=12', 'schedule.checkpoint_every=8']}), '--json']
+    cli = await runCli({args, env: {RTD_CACHE: path.join(tmp, 'cache')}})
+    runDir = runDirOf(outputDir, 'tiny-gdes')
+    exportDir = path.join(outputDir, 'tiny_gdes')
+  })
+
+  after(() => fs.rmSync(tmp, {recursive: true, force: true}))
+
+  it('exits 0 and reports the metrics and the export folders as JSON', () => {
+    expect(cli.code, cli.stderr).to.equal(0)
+    const out = JSON.parse(cli.stdout) as {runDir: string; state: string; metrics: Record<string, number>; outputs: Record<string, string>}
+    expect(out.state).to.equal('completed')
+    expect(out.runDir).to.equal(runDir)
+    expect(out.outputs.discriminator).to.equal(exportDir)
+    expect(out.outputs.generator).to.equal(path.join(exportDir, 'generator'))
+    expect(out.metrics.disc_f1).to.be.a('number')
+  })
+
+  it('writes the run directory: records, status completed, train and eval metrics lines, checkpoints', () => {
+    for (const f of ['pipeline.yaml', 'resolved.yaml', 'overrides.json', 'environment.json', 'run.log', 'metrics.jsonl', 'status.json', 'model/model.json', 'model/tokenizer/tokenizer.json']) {
+      expect(fs.existsSync(path.join(runDir, f)), f).to.equal(true)
+    }
+    const status = JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8'))
+    expect(status.state).to.equal('completed')
+    const metrics = readMetrics(runDir)
+    const train = metrics.filter((m) => m.type === 'train')
+    expect(train.map((m) => m.step)).to.deep.equal(Array.from({length: STEPS}, (_, i) => i + 1))
+    for (const m of train) {
+      for (const k of ['loss', 'loss_mlm', 'loss_rtd', 'lambda', 'lr', 'grad_norm']) expect(m[k], `${k} at step ${m.step}`).to.be.a('number')
+      expect(m.loss as number).to.be.closeTo((m.loss_mlm as number) + 50 * (m.loss_rtd as number), 1e-3 * (m.loss as number))
+    }
+    const evals = metrics.filter((m) => m.type === 'eval')
+    expect(evals.map((m) => [m.step, m.final ?? false])).to.deep.equal([
+      [12, false],
+      [STEPS, true],
+    ])
+    for (const e of evals) for (const k of ['disc_loss', 'disc_f1', 'disc_auc', 'mlm_loss', 'mlm_accuracy']) expect(e[k], k).to.be.a('number')
+    expect(fs.readdirSync(path.join(runDir, 'checkpoints')).filter((d) => d.startsWith('step-')).sort()).to.deep.equal(['step-16', `step-${STEPS}`])
+  })
+
+  it('exports HF folders: deberta.* names, merged word table, mask_predictions / lm_predictions heads, tokenizer beside both', () => {
+    const disc = tensorsOf(path.join(exportDir, 'model.safetensors'))
+    const gen = tensorsOf(path.join(exportDir, 'generator', 'model.safetensors'))
+    const names = [...disc.keys()]
+    expect(names).to.include('deberta.embeddings.word_embeddings.weight')
+    expect(names.filter((n) => n.endsWith('_weight')), 'no E_delta in the export').to.deep.equal([])
+    expect(names.filter((n) => n.startsWith('mask_predictions.')).sort()).to.deep.equal(['mask_predictions.LayerNorm.bias', 'mask_predictions.LayerNorm.weight', 'mask_predictions.classifier.bias', 'mask_predictions.classifier.weight', 'mask_predictions.dense.bias', 'mask_predictions.dense.weight'])
+    expect(names.every((n) => n.startsWith('deberta.') || n.startsWith('mask_predictions.')), names.join(',')).to.equal(true)
+    expect([...gen.keys()].filter((n) => n.startsWith('lm_predictions.lm_head.')).length).to.be.greaterThan(0)
+    expect([...gen.keys()].some((n) => n.startsWith('mask_predictions.'))).to.equal(false)
+    const discCfg = JSON.parse(fs.readFileSync(path.join(exportDir, 'config.json'), 'utf8'))
+    const genCfg = JSON.parse(fs.readFileSync(path.join(exportDir, 'generator', 'config.json'), 'utf8'))
+    expect(discCfg.model_type).to.equal('deberta-v2')
+    expect([discCfg.hidden_size, discCfg.num_hidden_layers, genCfg.num_hidden_layers]).to.deep.equal([32, 2, 1])
+    expect(genCfg.architectures).to.deep.equal(['DebertaV2ForMaskedLM'])
+    for (const dir of [exportDir, path.join(exportDir, 'generator')]) {
+      for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) expect(fs.existsSync(path.join(dir, f)), `${dir}/${f}`).to.equal(true)
+    }
+    expect(fs.readFileSync(path.join(exportDir, 'tokenizer.json'))).to.deep.equal(fs.readFileSync(path.join(runDir, 'model', 'tokenizer', 'tokenizer.json')))
+  })
+
+  it('writes E_D = E_G + E_delta of the last checkpoint (fp32 add, exactly)', () => {
+    const ckpt = tensorsOf(path.join(runDir, 'checkpoints', `step-${STEPS}`, 'model.safetensors'))
+    const eG = ckpt.get('generator/deberta.embeddings.word_embeddings.weight')!
+    const eDelta = ckpt.get('discriminator/deberta.embeddings.word_embeddings._weight')!
+    expect(eDelta, 'GDES keeps E_delta in the checkpoint').to.not.equal(undefined)
+    const eD = tensorsOf(path.join(exportDir, 'model.safetensors')).get('deberta.embeddings.word_embeddings.weight')!
+    expect(eD.shape).to.deep.equal(eG.shape)
+    let maxDelta = 0
+    for (let i = 0; i < eD.data.length; i++) {
+      const want = Math.fround(eG.data[i] + eDelta.data[i])
+      if (eD.data[i] !== want) expect.fail(`E_D[${i}] = ${eD.data[i]}, E_G + E_delta = ${want}`)
+      maxDelta = Math.max(maxDelta, Math.abs(eDelta.data[i]))
+    }
+    expect(maxDelta, 'E_delta trained away from zero').to.be.greaterThan(0)
+    // the generator's export is E_G itself
+    expect(tensorsOf(path.join(exportDir, 'generator', 'model.safetensors')).get('deberta.embeddings.word_embeddings.weight')!.data).to.deep.equal(eG.data)
+  })
+
+  describe('the export loads back', () => {
+    let trained: LoadedRunModel
+    let exported: RtdPair
+    const B = 2
+    const N = 12
+    let ids: Int32Array
+
+    before(async () => {
+      trained = await loadRunModel({runDir}) // the last checkpoint in a GDES pair (E_G and E_delta apart)
+      const d = loadModelFolder({dir: exportDir})
+      const g = loadModelFolder({dir: path.join(exportDir, 'generator')})
+      // no sharing: the export's discriminator word table is used as it is
+      exported = new RtdPair({discriminator: parseHfConfig({json: d.config}), generator: parseHfConfig({json: g.config}), sharing: 'nes', seed: 7, maskTokenId: 4})
+      const notes = exported.loadTensors({generator: g.tensors, discriminator: d.tensors})
+      expect(notes.join('\n')).to.not.match(/missing|unexpected|random/i)
+      const vocab = (d.config as {vocab_size: number}).vocab_size
+      ids = Int32Array.from({length: B * N}, (_, k) => (k % N === 0 ? 1 : k % N === N - 1 ? 2 : 5 + ((k * 37) % (vocab - 5))))
+    })
+
+    after(() => {
+      trained?.dispose()
+      exported?.dispose()
+    })
+
+    it('the discriminator gives the trained pair\'s RTD logits', () => {
+      if (trained.kind !== 'gdes') expect.fail('expected a gdes run')
+      const run = (disc: RtdPair['discriminator']): Float32Array =>
+        tf.tidy(() => disc.forward({inputIds: tf.tensor2d(ids, [B, N], 'int32'), mask: tf.ones([B, N]) as tf.Tensor2D, ctx: EVAL}).logits.dataSync() as Float32Array)
+      const want = run(trained.pair.discriminator)
+      const got = run(exported.discriminator)
+      expect(want.length).to.equal(B * N)
+      expect(maxRelDiff(got, want)).to.be.at.most(1e-6)
+      expect(new Set(want).size, 'logits are not all equal').to.be.greaterThan(1)
+    })
+
+    it('the generator gives the trained pair\'s MLM logits', () => {
+      if (trained.kind !== 'gdes') expect.fail('expected a gdes run')
+      const run = (gen: MlmModel): Float32Array =>
+        tf.tidy(() => gen.forward({inputIds: tf.tensor2d(ids, [B, N], 'int32'), mask: tf.ones([B, N]) as tf.Tensor2D, positions: tf.range(0, B * N, 1, 'int32') as tf.Tensor1D, ctx: EVAL}).logits.dataSync() as Float32Array)
+      expect(maxRelDiff(run(exported.generator), run(trained.pair.generator))).to.be.at.most(1e-6)
+    })
+  })
+
+  it('rtd export <run-dir> writes the end-of-training export again, byte for byte', async () => {
+    const again = path.join(tmp, 'again')
+    const r = await runCli({args: ['export', runDir, '--output', again, '--json']})
+    expect(r.code, r.stderr).to.equal(0)
+    const out = JSON.parse(r.stdout) as {step: number; outputs: Record<string, string>}
+    expect(out.step).to.equal(STEPS)
+    expect(out.outputs).to.deep.equal({discriminator: path.join(again, 'tiny_gdes'), generator: path.join(again, 'tiny_gdes', 'generator')})
+    const files = filesUnder(exportDir)
+    expect(filesUnder(path.join(again, 'tiny_gdes'))).to.deep.equal(files)
+    for (const f of files) expect(fs.readFileSync(path.join(again, 'tiny_gdes', f)).equals(fs.readFileSync(path.join(exportDir, f))), f).to.equal(true)
+  })
+
+  it('rtd export --step exports an older checkpoint; a missing step is a usage error', async () => {
+    const older = path.join(tmp, 'older')
+    const r = await runCli({args: ['export', runDir, '--step', '16', '--output', older, '--json']})
+    expect(r.code, r.stderr).to.equal(0)
+    const ckpt = tensorsOf(path.join(runDir, 'checkpoints', 'step-16', 'model.safetensors'))
+    const head = tensorsOf(path.join(older, 'tiny_gdes', 'model.safetensors')).get('mask_predictions.classifier.weight')!
+    expect(head.data).to.deep.equal(ckpt.get('discriminator/mask_predictions.classifier.weight')!.data)
+    const bad = await runCli({args: ['export', runDir, '--step', '3', '--output', older]})
+    expect(bad.code).to.equal(2)
+    expect(bad.stderr).to.match(/no checkpoint for step 3/)
+  })
+})
