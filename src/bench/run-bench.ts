@@ -1,0 +1,176 @@
+/**
+ * `rtd bench` (issue 6): times the real GDES training step (RtdTrainable.computeLossAndGrads:
+ * generator forward, MLM loss, sampling, discriminator forward, RTD loss, backward; then the
+ * trainer's AdamW update) on seeded synthetic token ids, optionally over data-parallel workers
+ * (src/parallel). Forward-only mode runs the two forwards, the sampling and the losses without
+ * gradients. The step matches ../shared/reference/bench_torch.py: float32, dropout 0.1 on,
+ * 15% all-mask masking of full-length rows, λ = 50, AdamW (lr 1e-4, betas 0.9/0.98, eps 1e-6,
+ * weight decay 0.01 except biases and LayerNorm).
+ */
+import os from 'node:os'
+import * as tf from '@tensorflow/tfjs'
+import type {Batch} from '../data/batch-iterator.js'
+import {ConfigError} from '../errors.js'
+import {EMBEDDING_SHARING, RtdPair, v3Config, type EmbeddingSharing} from '../model/index.js'
+import {maybeParallel, threadsPerReplica} from '../pretrain/maybe-parallel.js'
+import {RtdTrainable} from '../pretrain/rtd-trainable.js'
+import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
+import {AdamW} from '../train/adamw.js'
+import {Rng} from '../util/rng.js'
+import {BENCH_CONFIG, BENCH_CONFIGS, type BenchConfigName} from './bench-configs.js'
+
+export interface BenchOptions {
+  config: BenchConfigName
+  /** Timed steps (default 5) after `warmup` untimed ones (default 2). */
+  steps?: number
+  warmup?: number
+  /** Override the config's batch size / sequence length. */
+  batch?: number
+  seq?: number
+  /** Data-parallel replicas (default 1). */
+  workers?: number
+  backend?: BackendChoice
+  native?: NativeChoice
+  /** Thread budget split over the replicas (default: the cores). */
+  threads?: number
+  forwardOnly?: boolean
+  sharing?: EmbeddingSharing
+  seed?: number
+}
+
+export interface BenchResult {
+  config: BenchConfigName
+  mode: 'train' | 'forward'
+  /** batch·seq / median seconds per step. */
+  tokens_per_s: number
+  s_per_step: number
+  min_s: number
+  max_s: number
+  /** Peak resident set of the process (all threads), MB. */
+  peak_rss_mb: number
+  backend: string
+  native: boolean
+  workers: number
+  /** BLAS threads per replica. */
+  threads: number
+  batch: number
+  seq: number
+  steps: number
+  warmup: number
+  sharing: EmbeddingSharing
+  /** Loss of the last timed step (L_MLM + 50·L_RTD). */
+  last_loss: number
+  /** Median ms per step spent copying weights to the workers (workers > 1). */
+  weight_sync_ms?: number
+  loadavg_before: number[]
+  loadavg_after: number[]
+  cores: number
+}
+
+const SPECIAL = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
+const LAMBDA = 50
+
+/** Full-length rows [CLS] x… [SEP] with ids uniform in [5, vocab), seeded. */
+function syntheticBatch(opts: {batch: number; seq: number; vocab: number; seed: number; index: number}): Batch {
+  const {batch: B, seq: N, vocab} = opts
+  const rng = Rng.derive(opts.seed, 'bench-batch', opts.index)
+  const inputIds = new Int32Array(B * N)
+  for (let r = 0; r < B; r++) for (let c = 0; c < N; c++) inputIds[r * N + c] = c === 0 ? SPECIAL.cls : c === N - 1 ? SPECIAL.sep : 5 + rng.int(vocab - 5)
+  return {inputIds, attentionMask: new Int32Array(B * N).fill(1), batchSize: B, seqLen: N, position: {epoch: 0, index: opts.index * B}}
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const round = (x: number, d: number): number => Number(x.toFixed(d))
+
+export async function runBench(opts: BenchOptions): Promise<BenchResult> {
+  if (!BENCH_CONFIGS.includes(opts.config)) throw new ConfigError(`bench config ${JSON.stringify(opts.config)} is not one of ${BENCH_CONFIGS.join(', ')}`, {code: 'bench.config_unknown'})
+  const c = BENCH_CONFIG[opts.config]
+  const steps = opts.steps ?? 5
+  const warmup = opts.warmup ?? 2
+  const B = opts.batch ?? c.batch
+  const N = opts.seq ?? c.seq
+  const workers = opts.forwardOnly ? 1 : (opts.workers ?? 1)
+  const sharing = opts.sharing ?? 'gdes'
+  const seed = opts.seed ?? 0
+  for (const [name, v, min] of [['steps', steps, 1], ['warmup', warmup, 0], ['batch', B, 1], ['seq', N, 3], ['workers', workers, 1]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`bench --${name} must be an integer >= ${min}, got ${v}`, {code: 'bench.bad_number'})
+  }
+  if (N > c.maxPositions) throw new ConfigError(`bench --seq ${N} exceeds ${opts.config}'s max_position_embeddings ${c.maxPositions}`, {code: 'bench.seq_too_long'})
+  if (!EMBEDDING_SHARING.includes(sharing)) throw new ConfigError(`bench --sharing must be one of ${EMBEDDING_SHARING.join(', ')}, got ${sharing}`, {code: 'bench.sharing'})
+  const runtime = {backend: opts.backend ?? 'auto', native: opts.native ?? 'auto', threads: opts.threads ?? os.availableParallelism(), workers}
+  const info = await initBackend({backend: runtime.backend, native: runtime.native, threads: threadsPerReplica({threads: runtime.threads, workers})})
+
+  const shape = {vocabSize: c.vocab, hiddenSize: c.hidden, numAttentionHeads: c.heads, intermediateSize: c.intermediate, maxPositionEmbeddings: c.maxPositions, positionBuckets: c.positionBuckets}
+  const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: c.discriminatorLayers}), generator: v3Config({...shape, numHiddenLayers: c.generatorLayers}), sharing, seed, maskTokenId: SPECIAL.mask})
+  const base = new RtdTrainable({pair, special: SPECIAL, tokenizerVocabSize: c.vocab, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed})
+  const par = await maybeParallel({trainable: base, runtime})
+  const model = par.trainable
+  const groups = model.parameterGroups()
+  const variables = new Map<string, tf.Variable>()
+  for (const g of groups) for (const [n, v] of g.variables) variables.set(`${g.name}/${n}`, v)
+  const opt = new AdamW({variables, beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: 0.01})
+  const batches = Array.from({length: warmup + steps}, (_, index) => syntheticBatch({batch: B, seq: N, vocab: c.vocab, seed, index}))
+
+  const loadBefore = os.loadavg()
+  const times: number[] = []
+  const syncs: number[] = []
+  let lastLoss = NaN
+  try {
+    for (const [step, batch] of batches.entries()) {
+      const sync0 = 'syncMs' in model ? model.syncMs : 0
+      const t0 = performance.now()
+      if (opts.forwardOnly) {
+        const masked = base.maskFor(batch, {step, microBatch: 0})
+        const res = pair.lossFn({inputIds: batch.inputIds, maskedInputIds: masked.maskedIds, attentionMask: batch.attentionMask, mlmMask: masked.mlmMask, batch: B, seqLen: N, lambda: LAMBDA,
+          sampleRng: Rng.derive(seed, 'sample', step), training: true, dropoutRng: Rng.derive(seed, 'dropout', step)})
+        lastLoss = res.loss.dataSync()[0]!
+        res.dispose()
+      } else {
+        const r = await model.computeLossAndGrads(batch, {step, microBatch: 0, training: true, groups: groups.map((g) => g.name), weights: {mlm: 1, rtd: LAMBDA}})
+        const flat = new Map<string, tf.Tensor>()
+        for (const [g, m] of r.grads) for (const [n, t] of m) flat.set(`${g}/${n}`, t)
+        opt.step(flat, 1e-4)
+        for (const t of flat.values()) t.dispose()
+        lastLoss = r.losses.loss!
+      }
+      const ms = performance.now() - t0
+      if (step >= warmup) {
+        times.push(ms / 1000)
+        if ('syncMs' in model) syncs.push(model.syncMs - sync0)
+      }
+    }
+  } finally {
+    opt.dispose()
+    await par.close()
+    pair.dispose()
+  }
+  const med = median(times)
+  const result: BenchResult = {
+    config: opts.config,
+    mode: opts.forwardOnly ? 'forward' : 'train',
+    tokens_per_s: round((B * N) / med, 1),
+    s_per_step: round(med, 4),
+    min_s: round(Math.min(...times), 4),
+    max_s: round(Math.max(...times), 4),
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
+    backend: info.backend,
+    native: info.native,
+    workers,
+    threads: info.threads,
+    batch: B,
+    seq: N,
+    steps,
+    warmup,
+    sharing,
+    last_loss: round(lastLoss, 4),
+    loadavg_before: loadBefore.map((x) => round(x, 2)),
+    loadavg_after: os.loadavg().map((x) => round(x, 2)),
+    cores: os.availableParallelism(),
+  }
+  if (syncs.length > 0) result.weight_sync_ms = round(median(syncs), 1)
+  return result
+}
