@@ -36,8 +36,10 @@ export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
       const loaded = folder ? loadModelFolder({dir: folder}) : undefined
       const config = discriminatorConfig({scratch: options.config, folderConfig: loaded?.config, folder, tokenizerVocabSize: data.tokenizer.vocabSize})
       checkTokenizerFitsModel({config, tokenizerVocabSize: data.tokenizer.vocabSize, special: data.tokenizer.special, maxLength: data.maxLength, where: 'model'})
-      // an MLM alone: no discriminator; the estimator's generator slot takes the whole model
-      const memory = {discriminator: {...shapeOf(config), layers: 0}, generator: shapeOf(config), sharing: 'nes' as const}
+      // an MLM alone: the estimator's generator slot takes the whole model. The estimator needs a
+      // discriminator of at least one layer (it refuses 0): the smallest one it accepts, sharing
+      // the word table (es), so the estimate errs high by one layer and an RTD head.
+      const memory = {discriminator: {...shapeOf(config), layers: 1}, generator: shapeOf(config), sharing: 'es' as const}
       checkMemory({memory, schedule: ctx.pipeline.schedule as ScheduleSection, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate})
       const net = new MlmModel({config, seed: ctx.seed, role: 'model'})
       if (loaded) for (const n of net.loadTensors(loaded.tensors)) ctx.log.debug(n)
