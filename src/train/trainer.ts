@@ -204,8 +204,11 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     let windowTokens = 0
     let iterator: BatchIterator<B> | undefined
     let bar: ReturnType<RunContext['progress']> | undefined
+    // A run shorter than its epoch counts its steps, not the epoch's.
+    const shortRun = opts.maxSteps !== undefined && (stepsPerEpoch === undefined || opts.maxSteps < stepsPerEpoch)
     const openBar = (): void => {
-      bar = ctx.progress({label: opts.epochs !== undefined ? `epoch ${epoch + 1}/${opts.epochs}` : `epoch ${epoch + 1}`, total: stepsPerEpoch, unit: 'step'})
+      const label = shortRun ? 'train' : opts.epochs !== undefined ? `epoch ${epoch + 1}/${opts.epochs}` : `epoch ${epoch + 1}`
+      bar = ctx.progress({label, total: shortRun ? opts.maxSteps : stepsPerEpoch, unit: 'step'})
     }
 
     while (!done()) {
@@ -250,7 +253,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
       }
       const elapsed = now() - startTime
       const remaining = totalSteps !== undefined ? totalSteps - step : NaN
-      bar?.update(stepInEpoch, {
+      bar?.update(shortRun ? step : stepInEpoch, {
         step,
         loss: round(losses.loss, 4),
         ...Object.fromEntries(Object.entries(losses).filter(([n]) => n !== 'loss').map(([n, v]) => [n, round(v, 4)])),
