@@ -12,7 +12,7 @@ import {expect} from 'chai'
 import {finished, runCli, spawnCli} from '../helpers/run-cli.js'
 import {pipelineFile, readMetrics, runDirOf, tensorsOf, trainLosses, tinyOverrides, writeCorpus} from './tiny-fixture.js'
 
-const STEPS = 30
+const STEPS = 20
 
 describe('e2e: resume after SIGKILL', function () {
   this.timeout(120_000)

@@ -98,7 +98,7 @@ describe('evaluation plugin', function () {
   })
 
   it('gives identical numbers for two evaluations of the same weights, and other numbers with another seed', async () => {
-    await initBackend({backend: 'cpu'})
+    await initBackend({backend: 'wasm', native: 'off'})
     const cfg = v3Config({vocabSize: data.tokenizer.vocabSize, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, positionBuckets: 8, maxPositionEmbeddings: 64})
     const pair = new RtdPair({discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing: 'gdes', seed: 1, maskTokenId: data.tokenizer.special.mask})
     try {
