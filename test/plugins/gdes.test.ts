@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import {expect} from 'chai'
 
 import type {HostTensor} from '../../src/checkpoint/index.js'
+import {exportRun} from '../../src/export/export-run.js'
 import {pipelineFile, readMetrics, runDirOf, runInProcess, tensorsOf, tinyOverrides, writeCorpus} from '../e2e/tiny-fixture.js'
 
 const WORD = 'deberta.embeddings.word_embeddings'
@@ -39,6 +40,16 @@ describe('gdes plugin', function () {
     return {r, runDir, ckpt: tensorsOf(path.join(runDir, 'checkpoints', `step-${steps}`, 'model.safetensors'))}
   }
 
+  /** `rtd export` of the run writes the same weights as the end of training. */
+  async function expectExportRunReproduces(runDir: string, exported: string): Promise<void> {
+    const out = path.join(tmp, `again-${path.basename(runDir)}`)
+    const again = await exportRun({runDir, output: out})
+    expect(again.outputs.discriminator).to.equal(path.join(out, path.basename(exported)))
+    for (const f of ['model.safetensors', 'config.json', path.join('generator', 'model.safetensors')]) {
+      expect(fs.readFileSync(path.join(again.outputs.discriminator, f)).equals(fs.readFileSync(path.join(exported, f))), f).to.equal(true)
+    }
+  }
+
   it('gdes: a scheduled lambda reaches every step; the export merges E_D = E_G + E_delta and drops _weight', async () => {
     const {r, runDir, ckpt} = await run('tiny-gdes', ['loss.lambda={schedule: linear, start: 0, end: 10, steps: 4}'])
     const train = readMetrics(runDir).filter((m) => m.type === 'train')
@@ -66,15 +77,17 @@ describe('gdes plugin', function () {
     const eG = ckpt.get(`generator/${WORD}.weight`)!
     expect(sameData(tensorsOf(path.join(r.outputs.discriminator, 'model.safetensors')).get(`${WORD}.weight`)!, eG)).to.equal(true)
     expect(sameData(tensorsOf(path.join(r.outputs.generator, 'model.safetensors')).get(`${WORD}.weight`)!, eG)).to.equal(true)
+    await expectExportRunReproduces(runDir, r.outputs.discriminator)
   })
 
   it('nes (tiny-nes.yaml): two tables, each exported as trained', async () => {
-    const {r, ckpt} = await run('tiny-nes', ['output.save_name=ablation-nes'])
+    const {r, runDir, ckpt} = await run('tiny-nes', ['output.save_name=ablation-nes'])
     expect(r.outputs.discriminator.endsWith(`${path.sep}ablation-nes`)).to.equal(true)
     const dTable = ckpt.get(`discriminator/${WORD}.weight`)!
     const gTable = ckpt.get(`generator/${WORD}.weight`)!
     expect(sameData(dTable, gTable)).to.equal(false)
     expect(sameData(tensorsOf(path.join(r.outputs.discriminator, 'model.safetensors')).get(`${WORD}.weight`)!, dTable)).to.equal(true)
     expect(sameData(tensorsOf(path.join(r.outputs.generator, 'model.safetensors')).get(`${WORD}.weight`)!, gTable)).to.equal(true)
+    await expectExportRunReproduces(runDir, r.outputs.discriminator)
   })
 })
