@@ -5,7 +5,7 @@ import {installInterruptHandler} from '../cli/interrupt.js'
 import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
 import {ConfigError} from '../errors.js'
 import {loadPipeline} from '../pipeline/load-pipeline.js'
-import {findResumableRun} from '../pipeline/run-dir.js'
+import {findInterruptedRun, findResumableRun} from '../pipeline/run-dir.js'
 import {runPipeline, type RunResult} from '../pipeline/runner.js'
 import * as path from 'node:path'
 
@@ -14,7 +14,7 @@ export default class Run extends RtdCommand<RunResult> {
 
   static override description = `Validates the pipeline (nothing is written when it is invalid), creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
 
-Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Continue with --resume <run-dir> or --auto-resume.
+Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Running the same pipeline again continues its newest run when that run was interrupted or killed (--fresh starts a new one); --resume <run-dir> or --auto-resume also continue failed runs.
 
 Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interrupted.`
 
@@ -30,7 +30,8 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
   static override args = pipelineArgs
 
   static override flags = {
-    resume: Flags.string({summary: 'Continue this interrupted or failed run directory (`latest`: the newest resumable run of this pipeline).', exclusive: ['auto-resume']}),
+    resume: Flags.string({summary: 'Continue this interrupted or failed run directory (`latest`: the newest resumable run of this pipeline).', exclusive: ['auto-resume', 'fresh']}),
+    fresh: Flags.boolean({summary: 'Start a new run even when the newest run of this pipeline was interrupted.', exclusive: ['auto-resume']}),
     'auto-resume': Flags.boolean({summary: 'Continue the newest interrupted or failed run of this pipeline, if there is one.'}),
   }
 
@@ -44,6 +45,10 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       if (resumeDir === undefined && flags.resume === 'latest') {
         throw new ConfigError(`no interrupted or failed run of ${pipeline.value.name} under ${pipeline.value.output.dir}`, {code: 'resume.none'})
       }
+    }
+    if (resumeDir === undefined && flags.resume === undefined && !flags['auto-resume'] && !flags.fresh) {
+      resumeDir = findInterruptedRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
+      if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }
     const interrupt = installInterruptHandler({notify: (m) => process.stderr.write(`\n${m}\n`)})
     try {

@@ -76,22 +76,36 @@ export function isResumable(status: RunStatus | undefined, isAlive: (pid: number
   return status.state === 'running' && !isAlive(status.pid)
 }
 
-/** The newest resumable run directory of pipeline `pipelineName` under `outputDir`, if any. */
-export function findResumableRun(params: {outputDir: string; pipelineName: string; isAlive?: (pid: number) => boolean}): string | undefined {
-  if (!fs.existsSync(params.outputDir)) return undefined
+/** Run directories of pipeline `pipelineName` under `outputDir`, newest first. */
+function runDirsNewestFirst(params: {outputDir: string; pipelineName: string}): string[] {
+  if (!fs.existsSync(params.outputDir)) return []
   const escaped = params.pipelineName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const re = new RegExp(`^${escaped}-(\\d{8}-\\d{6})(?:-(\\d+))?$`)
-  const candidates = fs
+  return fs
     .readdirSync(params.outputDir)
     .map((d) => ({d, m: d.match(re)}))
     .filter((x) => x.m !== null)
     .sort((a, b) => (a.m![1] === b.m![1] ? Number(a.m![2] ?? 0) - Number(b.m![2] ?? 0) : a.m![1] < b.m![1] ? -1 : 1))
     .reverse()
-  for (const {d} of candidates) {
-    const dir = path.join(params.outputDir, d)
-    if (isResumable(readStatus(dir), params.isAlive)) return dir
-  }
-  return undefined
+    .map(({d}) => path.join(params.outputDir, d))
+}
+
+/** The newest resumable run directory of pipeline `pipelineName` under `outputDir`, if any. */
+export function findResumableRun(params: {outputDir: string; pipelineName: string; isAlive?: (pid: number) => boolean}): string | undefined {
+  return runDirsNewestFirst(params).find((dir) => isResumable(readStatus(dir), params.isAlive))
+}
+
+/**
+ * The newest run of the pipeline when it was interrupted (Ctrl-C, or killed: `running` with a
+ * dead process), which `rtd run` continues by default. A failed or completed newest run gives
+ * undefined: a failure needs a look before it is retried, and a finished run starts anew.
+ */
+export function findInterruptedRun(params: {outputDir: string; pipelineName: string; isAlive?: (pid: number) => boolean}): string | undefined {
+  const newest = runDirsNewestFirst(params)[0]
+  if (newest === undefined) return undefined
+  const status = readStatus(newest)
+  if (status === undefined || status.state === 'failed' || status.state === 'completed') return undefined
+  return isResumable(status, params.isAlive) ? newest : undefined
 }
 
 /** Check that `runDir` can be resumed; returns its status. Throws ConfigError (exit 2) otherwise. */

@@ -9,7 +9,7 @@ import {parse} from 'yaml'
 import {Interrupted, RuntimeFailure} from '../../../src/errors.js'
 import {PluginRegistry} from '../../../src/plugin/registry.js'
 import {loadPipeline} from '../../../src/pipeline/load-pipeline.js'
-import {checkResumable, findResumableRun, readStatus, writeStatus} from '../../../src/pipeline/run-dir.js'
+import {checkResumable, findInterruptedRun, findResumableRun, readStatus, writeStatus} from '../../../src/pipeline/run-dir.js'
 import {runPipeline} from '../../../src/pipeline/runner.js'
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../../..')
@@ -139,5 +139,17 @@ describe('findResumableRun', () => {
   it('refuses to resume a run whose process is still alive', () => {
     make('p-20260101-000000', 'running', 42)
     expect(() => checkResumable({runDir: path.join(tmp, 'p-20260101-000000'), isAlive: () => true})).to.throw(/still running \(pid 42\)/)
+  })
+
+  it('continues by default only a newest run that was interrupted or killed', () => {
+    make('p-20260101-000000', 'interrupted')
+    expect(findInterruptedRun({outputDir: tmp, pipelineName: 'p'})).to.equal(path.join(tmp, 'p-20260101-000000'))
+    make('p-20260102-000000', 'running', 42)
+    expect(findInterruptedRun({outputDir: tmp, pipelineName: 'p', isAlive: () => false})).to.equal(path.join(tmp, 'p-20260102-000000'))
+    expect(findInterruptedRun({outputDir: tmp, pipelineName: 'p', isAlive: () => true})).to.equal(undefined)
+    make('p-20260103-000000', 'failed')
+    expect(findInterruptedRun({outputDir: tmp, pipelineName: 'p'})).to.equal(undefined)
+    make('p-20260104-000000', 'completed')
+    expect(findInterruptedRun({outputDir: tmp, pipelineName: 'p'})).to.equal(undefined)
   })
 })
