@@ -160,7 +160,7 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
           },
           clip_norm: {type: 'number', minimum: 0, default: 1, description: 'Clip gradients to this global norm; 0 turns clipping off.'},
           training: {enum: [...TRAINING_MODES], default: 'joint', description: 'joint: one optimizer, one backward; decoupled: generator step first (Microsoft).'},
-          log_every: {type: 'integer', minimum: 1, default: 10, description: 'Log training metrics every this many steps.'},
+          log_every: {type: 'integer', minimum: 1, default: 1, description: 'Write a metrics.jsonl line every this many steps (the progress bar updates every step).'},
           eval_every: {type: 'integer', minimum: 0, default: 0, description: 'Evaluate every this many steps; 0 = only at the end.'},
           checkpoint_every: {type: 'integer', minimum: 0, default: 0, description: 'Save a resumable checkpoint every this many steps; 0 = only at the end and on Ctrl-C.'},
           keep: {type: 'integer', minimum: 1, default: 2, description: 'Checkpoints kept (older ones are deleted).'},
