@@ -44,6 +44,8 @@ export interface BenchResult {
   /** batch·seq / median seconds per step. */
   tokens_per_s: number
   s_per_step: number
+  /** Median CPU seconds (user + system, all threads of the process) per step: less sensitive to other load than wall time. */
+  cpu_s_per_step: number
   min_s: number
   max_s: number
   /** Peak resident set of the process (all threads), MB. */
@@ -60,8 +62,12 @@ export interface BenchResult {
   sharing: EmbeddingSharing
   /** Loss of the last timed step (L_MLM + 50·L_RTD). */
   last_loss: number
-  /** Median ms per step spent copying weights to the workers (workers > 1). */
+  /** workers > 1, median ms per step: copying weights to the workers; replica 0's share; waiting for the workers after it; the slowest worker's compute; summing gradients. */
   weight_sync_ms?: number
+  own_ms?: number
+  wait_ms?: number
+  worker_ms?: number
+  sum_ms?: number
   loadavg_before: number[]
   loadavg_after: number[]
   cores: number
@@ -117,12 +123,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
 
   const loadBefore = os.loadavg()
   const times: number[] = []
+  const cpu: number[] = []
   const syncs: number[] = []
+  const parts: Record<'ownMs' | 'waitMs' | 'workerMs' | 'sumMs', number[]> = {ownMs: [], waitMs: [], workerMs: [], sumMs: []}
   let lastLoss = NaN
   try {
     for (const [step, batch] of batches.entries()) {
       const sync0 = 'syncMs' in model ? model.syncMs : 0
+      const t0parts = 'timings' in model ? {...model.timings} : undefined
       const t0 = performance.now()
+      const c0 = process.cpuUsage()
       if (opts.forwardOnly) {
         const masked = base.maskFor(batch, {step, microBatch: 0})
         const res = pair.lossFn({inputIds: batch.inputIds, maskedInputIds: masked.maskedIds, attentionMask: batch.attentionMask, mlmMask: masked.mlmMask, batch: B, seqLen: N, lambda: LAMBDA,
@@ -138,9 +148,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         lastLoss = r.losses.loss!
       }
       const ms = performance.now() - t0
+      const c1 = process.cpuUsage(c0)
       if (step >= warmup) {
         times.push(ms / 1000)
+        cpu.push((c1.user + c1.system) / 1e6)
         if ('syncMs' in model) syncs.push(model.syncMs - sync0)
+        if ('timings' in model && t0parts) for (const k of Object.keys(parts) as (keyof typeof parts)[]) parts[k].push(model.timings[k] - t0parts[k])
       }
     }
   } finally {
@@ -154,6 +167,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     mode: opts.forwardOnly ? 'forward' : 'train',
     tokens_per_s: round((B * N) / med, 1),
     s_per_step: round(med, 4),
+    cpu_s_per_step: round(median(cpu), 4),
     min_s: round(Math.min(...times), 4),
     max_s: round(Math.max(...times), 4),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
@@ -171,6 +185,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     loadavg_after: os.loadavg().map((x) => round(x, 2)),
     cores: os.availableParallelism(),
   }
-  if (syncs.length > 0) result.weight_sync_ms = round(median(syncs), 1)
+  if (syncs.length > 0) {
+    result.weight_sync_ms = round(median(syncs), 1)
+    result.own_ms = round(median(parts.ownMs), 1)
+    result.wait_ms = round(median(parts.waitMs), 1)
+    result.worker_ms = round(median(parts.workerMs), 1)
+    result.sum_ms = round(median(parts.sumMs), 1)
+  }
   return result
 }

@@ -78,6 +78,8 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
   private closed = false
   /** Milliseconds spent copying weights to the workers, summed (for the benchmark). */
   syncMs = 0
+  /** Summed ms: replica 0's compute, waiting for the workers after it, the workers' own compute (slowest per call), summing gradients. */
+  readonly timings = {ownMs: 0, waitMs: 0, workerMs: 0, sumMs: 0}
 
   private constructor(private readonly opts: ParallelTrainableOptions, layout: FlatLayout) {
     this.replicas = opts.workers
@@ -193,10 +195,17 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
       h.loadedVersion = this.version
       return this.request(h, {type: 'compute', sync, batch: s.batch, masked: s.masked, rowOffset: s.rowOffset, mlmScale: s.mlmScale, rtdScale: s.rtdScale, ctx})
     })
+    const tOwn = performance.now()
     const own = active(shares[0]!) ? t.computeShare({batch: shares[0]!.batch, masked: shares[0]!.masked, rowOffset: 0, mlmScale: shares[0]!.mlmScale, rtdScale: shares[0]!.rtdScale}, ctx) : undefined
     let remote: (Extract<FromWorker, {type: 'computed'}> | undefined)[]
+    const tWait = performance.now()
+    let tSum = tWait
+    this.timings.ownMs += tWait - tOwn
     try {
       remote = await Promise.all(answers)
+      tSum = performance.now()
+      this.timings.waitMs += tSum - tWait
+      this.timings.workerMs += Math.max(0, ...remote.map((r) => r?.ms ?? 0))
     } catch (err) {
       if (own) for (const g of own.grads.values()) for (const x of g.values()) x.dispose()
       throw err
@@ -221,6 +230,7 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
     }
     if (own) for (const [g, m] of own.grads) for (const [n, x] of m) if (grads.get(g)?.get(n) !== x && !x.isDisposed) x.dispose()
 
+    this.timings.sumMs += performance.now() - tSum
     // the global losses from the shares' means
     const all = [own, ...remote]
     let mlm = 0
