@@ -62,6 +62,11 @@ export class DisentangledSelfAttention {
     this.scale = Math.sqrt(headDim(c) * (1 + c.posAttType.length))
   }
 
+  /** The variables this block reads. */
+  variables(): tf.Variable[] {
+    return [this.query, this.key, this.value, this.posKey, this.posQuery].flatMap((p) => (p ? [p.weight, p.bias] : []))
+  }
+
   /**
    * @param x [B·N, H] hidden states; @param keyMaskBias [1, B, 1, N]: 0 at tokens, a large negative at pads;
    * @param relTable R̂ [2S, H] (after the rel-embedding LayerNorm) when relative attention is on;

@@ -101,11 +101,31 @@ function makeTable(p: ParamStore, prefix: string, shape: number[], mode: 'es' | 
   return {mode, source, own: p.create(`${prefix}._weight`, shape, 'zeros')} // E_Δ starts at 0
 }
 
+/**
+ * Rows `ids` of a [V, emb] table: [K] → [K, emb], with the gradient written as one
+ * UnsortedSegmentSum into a single dense [V, emb] tensor. tf.gather's own gradient also saves
+ * the table and wraps the sum in two (identity-permutation) transposes, each a [V, emb] copy on
+ * wasm; the values are the same (the same kernel sums the same rows in the same order).
+ */
+export function gatherRows(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
+  if (!tf.engine().isTapeOn()) return tf.gather(table, ids) as tf.Tensor2D
+  const rows = table.shape[0]!
+  const op = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([ids])
+    return {
+      value: tf.gather(x, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.unsortedSegmentSum(dy, saved[0] as tf.Tensor1D, rows)],
+    }
+  }) as never) as (x: tf.Tensor) => tf.Tensor2D
+  return op(table)
+}
+
 /** Rows `ids` of a table: [K] → [K, emb]. */
 function lookup(t: TableRef, ids: tf.Tensor1D): tf.Tensor2D {
-  if (t.mode === 'own') return tf.gather(t.own!, ids) as tf.Tensor2D
-  if (t.mode === 'es') return tf.gather(t.source!, ids) as tf.Tensor2D
-  // GDES: gather(stopgrad(E_G)) + gather(E_Δ) == gather(stopgrad(E_G) + E_Δ), bit for bit.
+  if (t.mode === 'own') return gatherRows(t.own!, ids)
+  if (t.mode === 'es') return gatherRows(t.source!, ids)
+  // GDES: gather(stopgrad(E_G)) + gather(E_Δ) == gather(stopgrad(E_G) + E_Δ), bit for bit; the
+  // stop-gradient cuts the gathered [K, emb] rows, so no [V, emb] tensor is made for E_G here.
   const fromG = withoutGradient(() => tf.gather(t.source!, ids) as tf.Tensor2D)
-  return tf.add(fromG, tf.gather(t.own!, ids)) as tf.Tensor2D
+  return tf.add(fromG, gatherRows(t.own!, ids)) as tf.Tensor2D
 }

@@ -8,6 +8,7 @@ import {maxRelativePositions, relativeSpan, type DebertaConfig} from './config.j
 import {DebertaLayer} from './layer.js'
 import {layerNorm, tidy, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
+import {recomputed} from './recompute.js'
 import {relativeGatherIndex} from './relative-position.js'
 
 /** Added to the scores of padding keys; exp() of it is 0 in float32 and it cannot overflow to -inf. */
@@ -58,7 +59,19 @@ export class Encoder {
       const states = [opts.h]
       let h = opts.h
       for (const layer of this.layers) {
-        h = layer.apply({x: h, batch: B, seqLen: N, keyMaskBias, relTable, relIndex, ctx: opts.ctx})
+        if (opts.ctx.recompute) {
+          // relTable is an input (its gradient reaches rel_embeddings and the LayerNorm); the mask a constant.
+          h = recomputed({
+            inputs: relTable ? [h, relTable] : [h],
+            constants: [keyMaskBias],
+            variables: layer.variables(),
+            ctx: opts.ctx,
+            fn: ([x, rel], [bias], ctx) =>
+              layer.apply({x: x as tf.Tensor2D, batch: B, seqLen: N, keyMaskBias: bias!, relTable: rel as tf.Tensor2D | undefined, relIndex, ctx}),
+          })
+        } else {
+          h = layer.apply({x: h, batch: B, seqLen: N, keyMaskBias, relTable, relIndex, ctx: opts.ctx})
+        }
         states.push(h)
       }
       return states

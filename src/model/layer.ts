@@ -32,6 +32,11 @@ export class DebertaLayer {
     }
   }
 
+  /** The variables this layer reads (attention included). */
+  variables(): tf.Variable[] {
+    return [...this.attention.variables(), ...Object.values(this.w)]
+  }
+
   /** x [B·N, H] → [B·N, H]. */
   apply(opts: {x: tf.Tensor2D; batch: number; seqLen: number; keyMaskBias: tf.Tensor; relTable?: tf.Tensor2D; relIndex?: RelativeGatherIndex; ctx: ForwardContext}): tf.Tensor2D {
     const c = this.opts.config

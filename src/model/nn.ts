@@ -18,6 +18,12 @@ export interface ForwardContext {
   rng?: Rng
   /** Test-only faults (see MODEL_FAULTS). */
   faults?: readonly ModelFault[]
+  /**
+   * Recompute each encoder layer's activations in the backward pass instead of keeping them
+   * (recompute.ts): the same results, a fraction of the memory, about one more forward of time.
+   * Only matters under a gradient tape. Default false.
+   */
+  recompute?: boolean
 }
 
 export const EVAL: ForwardContext = {training: false}

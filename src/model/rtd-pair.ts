@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
 import type {Rng} from '../util/rng.js'
-import type {DebertaConfig} from './config.js'
+import {relativeSpan, type DebertaConfig} from './config.js'
 import type {EncoderOutput} from './deberta-model.js'
 import {Discriminator} from './discriminator.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from './embeddings.js'
@@ -21,6 +21,7 @@ import {rtdLoss} from './losses.js'
 import {maskedPositions, MlmModel} from './mlm-model.js'
 import {tidy, type ForwardContext, type ModelFault} from './nn.js'
 import {sampleCategorical} from './sampling.js'
+import {recomputeHelps, type EncoderShape} from '../runtime/memory-estimate.js'
 
 export const LOSS_PARTS = ['joint', 'generator', 'discriminator'] as const
 /** joint: w·L_MLM + λ·L_RTD (one backward); generator: w·L_MLM only; discriminator: λ·L_RTD only (decoupled order). */
@@ -40,6 +41,12 @@ export interface RtdPairOptions {
   maskTokenId: number
   /** Test-only deliberate bugs (nn.ts MODEL_FAULTS). */
   faults?: readonly ModelFault[]
+  /**
+   * Recompute encoder-layer activations in the backward pass (recompute.ts; same results, less
+   * memory, ~1 extra forward of time). Default 'auto': on for the wasm backend when the step
+   * would otherwise not fit its 4 GiB heap comfortably (runtime/memory-estimate.ts).
+   */
+  recompute?: boolean | 'auto'
 }
 
 export interface RtdLossOptions {
@@ -70,6 +77,8 @@ export interface RtdLossOptions {
   part?: LossPart
   /** Keep the auxiliary tensors past the caller's tidy scope (then call result.dispose()). */
   keep?: boolean
+  /** Overrides RtdPairOptions.recompute for this call. */
+  recompute?: boolean
 }
 
 export interface RtdLossResult {
@@ -95,6 +104,20 @@ export interface RtdLossResult {
   rtdLabels: Int32Array
   /** Disposes the tensors of this result (loss included). */
   dispose(): void
+}
+
+/** The shape memory-estimate.ts needs from a config. */
+export function encoderShapeOf(c: DebertaConfig): EncoderShape {
+  return {
+    vocab: c.vocabSize,
+    hidden: c.hiddenSize,
+    layers: c.numHiddenLayers,
+    heads: c.numAttentionHeads,
+    intermediate: c.intermediateSize,
+    embeddingSize: c.embeddingSize,
+    positionBuckets: c.relativeAttention ? relativeSpan(c) : 0,
+    absolutePositions: c.positionBiasedInput ? c.maxPositionEmbeddings : 0,
+  }
 }
 
 export class RtdPair {
@@ -161,7 +184,7 @@ export class RtdPair {
     }
     const positions = maskedPositions(o.mlmMask)
     const maskedInputIds = o.maskedInputIds ?? Int32Array.from(o.inputIds, (id, k) => (o.mlmMask[k] ? this.opts.maskTokenId : id))
-    const ctx: ForwardContext = {training: o.training ?? false, rng: o.dropoutRng, faults: this.opts.faults}
+    const ctx: ForwardContext = {training: o.training ?? false, rng: o.dropoutRng, faults: this.opts.faults, recompute: o.recompute ?? this.recomputes(B, N)}
     const keepers: tf.Tensor[] = []
     let samples = o.samples
     const res = tidy(() => {
@@ -212,6 +235,16 @@ export class RtdPair {
         for (const t of new Set(tensors)) if (!t.isDisposed) t.dispose()
       },
     }
+  }
+
+  /** Whether a step at this shape recomputes layer activations (see RtdPairOptions.recompute). */
+  recomputes(batch: number, seqLen: number): boolean {
+    // RTD_RECOMPUTE=on|off overrides 'auto' (to compare both on one command, e.g. rtd verify)
+    const env = process.env['RTD_RECOMPUTE']
+    const r = this.opts.recompute ?? (env === 'on' ? true : env === 'off' ? false : 'auto')
+    if (r !== 'auto') return r
+    if (tf.getBackend() !== 'wasm') return false
+    return recomputeHelps({discriminator: encoderShapeOf(this.discriminator.config), generator: encoderShapeOf(this.generator.config), batch, seqLen, sharing: this.sharing})
   }
 
   /**

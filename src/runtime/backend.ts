@@ -13,6 +13,7 @@ import {registerBatchMatMulGradient} from './kernels/batch-mat-mul-grad.js'
 import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
 import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from './kernels/wasm-fused-mat-mul.js'
+import {registerWasmIdentity} from './kernels/wasm-identity.js'
 import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
 import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
 
@@ -123,6 +124,7 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   await setBackendOrThrow('wasm')
   registerUnsortedSegmentSum('wasm')
   registerUnsortedSegmentSum('cpu') // tfjs may fall back to cpu for small host-side work
+  registerWasmIdentity() // clones (tensors saved for backprop) share the buffer instead of copying it
   // The matmul and native kernels reach into wasm-backend internals laid out for exactly the pinned version.
   const versionOk = wasmVersion === PINNED_TFJS_VERSION && tf.version.tfjs === PINNED_TFJS_VERSION
   if (!versionOk) {

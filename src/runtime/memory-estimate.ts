@@ -44,6 +44,8 @@ export interface TrainingMemoryOptions {
   mlmLogits?: 'masked' | 'all'
   /** Fraction of tokens masked; default 0.15. */
   maskRate?: number
+  /** Encoder activations recomputed in the backward pass (src/model/recompute.ts). Default false. */
+  recompute?: boolean
 }
 
 export interface TrainingMemoryEstimate {
@@ -147,6 +149,14 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
       `total ${mb(total)} including ${Math.round((HEAP_OVERHEAD - 1) * 100)}% allocator slack`,
     ],
   }
+}
+
+/**
+ * Whether recomputing encoder activations in the backward pass (src/model/recompute.ts) is
+ * worth its extra forward: when the step without it would take more than 3/4 of the wasm heap.
+ */
+export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>): boolean {
+  return estimateTrainingMemory({...opts, optimizer: 'adamw', recompute: false}).bytes.total > 0.75 * WASM_HEAP_LIMIT_BYTES
 }
 
 /** Usable wasm heap: 4 GiB addressable, minus room for the module, stacks and tfjs's own buffers. */

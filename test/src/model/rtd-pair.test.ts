@@ -5,6 +5,7 @@ import {RuntimeFailure} from '../../../src/errors.js'
 import {v3Config, type DebertaConfig} from '../../../src/model/config.js'
 import type {EmbeddingSharing} from '../../../src/model/embeddings.js'
 import {MlmModel} from '../../../src/model/mlm-model.js'
+import {tidy} from '../../../src/model/nn.js'
 import {RtdPair, type RtdLossOptions} from '../../../src/model/rtd-pair.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {Rng} from '../../../src/util/rng.js'
@@ -221,7 +222,7 @@ describe('rtd-pair', () => {
 
   it('handles a sequence of length 1, an all-pad row and a batch without masked tokens (finite losses)', () => {
     const pair = makePair('gdes')
-    const one = tf.tidy(() => pair.lossFn({inputIds: Int32Array.from([1, 1]), attentionMask: Int32Array.from([1, 0]), mlmMask: new Int32Array(2), samples: new Int32Array(0), batch: 2, seqLen: 1, lambda: 50}))
+    const one = tidy(() => pair.lossFn({inputIds: Int32Array.from([1, 1]), attentionMask: Int32Array.from([1, 0]), mlmMask: new Int32Array(2), samples: new Int32Array(0), batch: 2, seqLen: 1, lambda: 50}))
     expect(Number.isFinite(one.loss.dataSync()[0])).to.equal(true)
     expect(one.lossMlm!.dataSync()[0]).to.equal(0)
     const {value, grads} = tf.variableGrads(() => pair.lossFn({...batch, mlmMask: new Int32Array(16), samples: new Int32Array(0)}).loss, pair.variables())
