@@ -12,7 +12,6 @@ import type {RunState, Stage} from '../../src/plugin/contract.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
 import {
   checkMemory,
-  checkTokenizerFitsModel,
   defaultSaveName,
   discriminatorConfig,
   exportRtdPair,
@@ -23,6 +22,7 @@ import {
   resolveModelFolder,
   runPretraining,
   shapeOf,
+  tokenizerFitsModel,
   RtdTrainable,
   type GeneratorShape,
   type MaskOptions,
@@ -78,7 +78,7 @@ export function createGdesStage(options: GdesOptions, ctx: RunContext): Stage {
         ctx.log.warn('model.generator.width < 1 with `from`: the generator cannot take the discriminator\'s layers and starts from random weights')
       }
       const gen = generatorConfig(disc, options.generator)
-      checkTokenizerFitsModel({config: disc, tokenizerVocabSize: data.tokenizer.vocabSize, special: data.tokenizer.special, maxLength: data.maxLength, where: 'model'})
+      tokenizerFitsModel({config: disc, data})
       const schedule = ctx.pipeline.schedule as ScheduleSection
       const sharing = options.embedding_sharing
       const memory = {discriminator: shapeOf(disc), generator: shapeOf(gen), sharing}

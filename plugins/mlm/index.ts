@@ -1,5 +1,6 @@
 /** The `mlm` model plugin: plain DeBERTa masked-language-model pretraining (the RTD baseline). */
 import type {RtdPlugin} from '../../src/plugin/contract.js'
+import {checkModelSection} from '../../src/pretrain/index.js'
 import schema from './schema.json' with {type: 'json'}
 import {createMlmStage, type MlmOptions} from './mlm-stage.js'
 
@@ -8,6 +9,7 @@ export const plugin: RtdPlugin<MlmOptions> = {
   kind: 'model',
   summary: 'DeBERTa-v3 encoder + MLM head trained with masked-language modelling alone (baseline)',
   schema,
+  check: (options, pipeline) => checkModelSection({config: options.config, from: options.from, pipeline}),
   create: createMlmStage,
 }
 

@@ -5,7 +5,6 @@ import type {RunState, Stage} from '../../src/plugin/contract.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
 import {
   checkMemory,
-  checkTokenizerFitsModel,
   defaultSaveName,
   discriminatorConfig,
   exportMlmModel,
@@ -14,6 +13,7 @@ import {
   resolveModelFolder,
   runPretraining,
   shapeOf,
+  tokenizerFitsModel,
   MlmTrainable,
   type MaskOptions,
   type PretrainModel,
@@ -35,7 +35,7 @@ export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
       const folder = options.from ? await resolveModelFolder({from: options.from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.from'}) : undefined
       const loaded = folder ? loadModelFolder({dir: folder}) : undefined
       const config = discriminatorConfig({scratch: options.config, folderConfig: loaded?.config, folder, tokenizerVocabSize: data.tokenizer.vocabSize})
-      checkTokenizerFitsModel({config, tokenizerVocabSize: data.tokenizer.vocabSize, special: data.tokenizer.special, maxLength: data.maxLength, where: 'model'})
+      tokenizerFitsModel({config, data})
       // an MLM alone: the estimator's generator slot takes the whole model. The estimator needs a
       // discriminator of at least one layer (it refuses 0): the smallest one it accepts, sharing
       // the word table (es), so the estimate errs high by one layer and an RTD head.

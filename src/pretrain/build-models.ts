@@ -2,13 +2,11 @@
  * Builds the model stage's networks from the plugin options: from scratch (`config`) or from a
  * Hugging Face checkpoint (`from`), with the generator derived from the discriminator
  * (SPEC A.2: same width and heads, half the depth by default; a width factor ELECTRA-style).
- *
- * Checks up front (SPEC A.10): the tokenizer's ids fit the model's vocabulary, and the special
- * ids the masking writes exist in it.
  */
 import {ConfigError} from '../errors.js'
 import {loadModelFolder} from '../checkpoint/index.js'
-import type {SpecialTokenIds} from '../data/prepared-data.js'
+import {checkTokenizerFitsModel} from '../data/check-tokenizer-fit.js'
+import type {PreparedData} from '../data/prepared-data.js'
 import {parseHfConfig, v3Config, type DebertaConfig} from '../model/index.js'
 
 /** `config:` of a model plugin (HF config.json field names, so users can paste from the hub). */
@@ -62,30 +60,6 @@ export function generatorConfig(disc: DebertaConfig, shape: GeneratorShape): Deb
   return {...disc, numHiddenLayers: layers, numAttentionHeads: heads, hiddenSize: heads * headDim, intermediateSize: Math.max(1, Math.round(disc.intermediateSize * shape.width)), embeddingSize: disc.embeddingSize}
 }
 
-/** The tokenizer must fit the model: every id it emits is a row of the word table (SPEC A.10). */
-export function checkTokenizerFitsModel(opts: {config: DebertaConfig; tokenizerVocabSize: number; special: SpecialTokenIds; maxLength: number; where: string}): void {
-  const {config, tokenizerVocabSize, special, maxLength, where} = opts
-  if (tokenizerVocabSize > config.vocabSize) {
-    throw new ConfigError(`${where}: the tokenizer emits ${tokenizerVocabSize} ids but the model's vocab_size is ${config.vocabSize}`, {
-      code: 'model.vocab_mismatch',
-      suggestions: ['Use the tokenizer that belongs to the checkpoint (data.tokenizer.from: <the same model>)', 'or train from scratch with model.config.vocab_size >= the tokenizer size'],
-    })
-  }
-  for (const [name, id] of Object.entries(special)) {
-    if (!(id >= 0 && id < config.vocabSize)) {
-      throw new ConfigError(`${where}: the tokenizer's [${name.toUpperCase()}] id ${id} is outside the model's vocabulary (0..${config.vocabSize - 1})`, {code: 'model.special_id'})
-    }
-  }
-  if (special.pad !== config.padTokenId) {
-    throw new ConfigError(`${where}: the tokenizer's [PAD] id ${special.pad} differs from the model's pad_token_id ${config.padTokenId}`, {code: 'model.pad_mismatch'})
-  }
-  if (!config.relativeAttention || config.positionBiasedInput) {
-    if (maxLength > config.maxPositionEmbeddings) {
-      throw new ConfigError(`${where}: data.max_length ${maxLength} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`, {code: 'model.too_long'})
-    }
-  }
-}
-
 export interface CheckpointTensors {
   discriminator?: ReturnType<typeof loadModelFolder>['tensors']
   generator?: ReturnType<typeof loadModelFolder>['tensors']
@@ -106,4 +80,42 @@ export function generatorTensorsFromDiscriminator(disc: Map<string, {shape: numb
     out.set(k, v)
   }
   return out
+}
+
+/** SPEC A.10 before any step: the tokenizer's ids and the data's length fit the model. */
+export function tokenizerFitsModel(opts: {config: DebertaConfig; data: PreparedData}): void {
+  const {config, data} = opts
+  checkTokenizerFitsModel({
+    tokenizerVocabSize: data.tokenizer.vocabSize,
+    special: data.tokenizer.special,
+    modelVocabSize: config.vocabSize,
+    maxLength: data.maxLength,
+    maxPositions: config.maxPositionEmbeddings,
+    padTokenId: config.padTokenId,
+  })
+}
+
+/**
+ * What can be checked from the pipeline text alone, before any work (the full check runs again
+ * once the tokenizer exists): a tokenizer trained to more ids than `model.config.vocab_size`,
+ * `data.max_length` past `model.config.max_position_embeddings`, heads that do not divide the
+ * width, and a checkpoint together with a scratch config.
+ */
+export function checkModelSection(opts: {config?: ScratchConfigOptions; from?: string; pipeline: Record<string, any>}): {path: string; message: string}[] {
+  const problems: {path: string; message: string}[] = []
+  const {config, pipeline} = opts
+  if (config && opts.from) problems.push({path: 'model.config', message: 'give either `from` (start from a checkpoint) or `config` (train from scratch), not both'})
+  if (!config) return problems
+  const trainedVocab = pipeline.data?.tokenizer?.train?.vocab_size
+  if (config.vocab_size !== undefined && typeof trainedVocab === 'number' && trainedVocab > config.vocab_size) {
+    problems.push({path: 'model.config.vocab_size', message: `${config.vocab_size} rows cannot hold the ${trainedVocab} ids of data.tokenizer.train.vocab_size; raise it or leave it out (it then follows the tokenizer)`})
+  }
+  const maxLength = pipeline.data?.max_length
+  if (typeof maxLength === 'number' && maxLength > config.max_position_embeddings) {
+    problems.push({path: 'model.config.max_position_embeddings', message: `${config.max_position_embeddings} is below data.max_length ${maxLength}`})
+  }
+  if (config.hidden_size % config.num_attention_heads !== 0) {
+    problems.push({path: 'model.config.num_attention_heads', message: `${config.num_attention_heads} heads do not divide hidden_size ${config.hidden_size}`})
+  }
+  return problems
 }

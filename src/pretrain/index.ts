@@ -1,6 +1,6 @@
 /** Shared machinery of the pretraining model plugins (gdes, mlm). */
 export {runPretraining, requirePreparedData, initRuntime, checkMemory, shapeOf, type PretrainModel, type ModelRecord, type ScheduleSection, type LossSection, type RuntimeSection} from './pretrain-stage.js'
-export {discriminatorConfig, generatorConfig, checkTokenizerFitsModel, generatorTensorsFromDiscriminator, type ScratchConfigOptions, type GeneratorShape} from './build-models.js'
+export {discriminatorConfig, generatorConfig, generatorTensorsFromDiscriminator, tokenizerFitsModel, checkModelSection, type ScratchConfigOptions, type GeneratorShape} from './build-models.js'
 export {resolveModelFolder} from './model-source.js'
 export {exportModelFolder, exportRtdPair, exportMlmModel, defaultSaveName} from './export-models.js'
 export {RtdTrainable, type MaskOptions, type RtdTrainableOptions} from './rtd-trainable.js'
