@@ -60,6 +60,8 @@ export interface BenchResult {
   steps: number
   warmup: number
   sharing: EmbeddingSharing
+  /** Median ms of the AdamW update (train mode). */
+  adamw_ms?: number
   /** Loss of the last timed step (L_MLM + 50·L_RTD). */
   last_loss: number
   /** workers > 1, median ms per step: copying weights to the workers; replica 0's share; waiting for the workers after it; the slowest worker's compute; summing gradients. */
@@ -124,6 +126,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const loadBefore = os.loadavg()
   const times: number[] = []
   const cpu: number[] = []
+  const adam: number[] = []
   const syncs: number[] = []
   const parts: Record<'ownMs' | 'waitMs' | 'workerMs' | 'sumMs', number[]> = {ownMs: [], waitMs: [], workerMs: [], sumMs: []}
   let lastLoss = NaN
@@ -143,7 +146,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         const r = await model.computeLossAndGrads(batch, {step, microBatch: 0, training: true, groups: groups.map((g) => g.name), weights: {mlm: 1, rtd: LAMBDA}})
         const flat = new Map<string, tf.Tensor>()
         for (const [g, m] of r.grads) for (const [n, t] of m) flat.set(`${g}/${n}`, t)
+        const a0 = performance.now()
         opt.step(flat, 1e-4)
+        if (step >= warmup) adam.push(performance.now() - a0)
         for (const t of flat.values()) t.dispose()
         lastLoss = r.losses.loss!
       }
@@ -185,6 +190,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     loadavg_after: os.loadavg().map((x) => round(x, 2)),
     cores: os.availableParallelism(),
   }
+  if (adam.length > 0) result.adamw_ms = round(median(adam), 1)
   if (syncs.length > 0) {
     result.weight_sync_ms = round(median(syncs), 1)
     result.own_ms = round(median(parts.ownMs), 1)
