@@ -8,7 +8,7 @@
  * at the peak (by shape).
  *
  *   npx tsx bench/train-step.ts [--steps 3] [--config bench-small|tiny|xsmall-b1|xsmall-b2|xsmall-b8]
- *     [--native both|on|off] [--optimizer none|adamw] [--recompute auto|on|off] [--top 0]
+ *     [--native both|on|off] [--optimizer none|adamw] [--clip-in-place] [--recompute auto|on|off] [--top 0]
  */
 import * as tf from '@tensorflow/tfjs'
 import {v3Config} from '../src/model/config.js'
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   const steps = Number(arg('steps', '3'))
   topN = Number(arg('top', '0'))
   const optimizer = arg('optimizer', 'none')
+  const clipInPlace = process.argv.includes('--clip-in-place')
   const recomputeArg = arg('recompute', 'auto')
   const recompute = recomputeArg === 'auto' ? undefined : recomputeArg === 'on'
   const variants = arg('native', 'both') === 'both' ? (['off', 'on'] as const) : ([arg('native', 'both')] as ['off' | 'on'])
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
       const afterBackward = peakBytes
       if (adam) {
         const g = new Map(Object.entries(grads))
-        const clipped = clipByGlobalNorm({grads: g, maxNorm: 1})
+        const clipped = clipByGlobalNorm({grads: g, maxNorm: 1, inPlace: clipInPlace})
         tf.dispose(Object.values(grads))
         adam.step(clipped.grads, 1e-4)
         tf.dispose([...clipped.grads.values()])

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
+import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
 
 /** Names that get no weight decay: biases and LayerNorm parameters (Hugging Face naming). */
 export function isNoDecayName(name: string): boolean {
@@ -49,6 +50,41 @@ function zerosVariable(shape: number[]): tf.Variable {
   const v = tf.variable(z, false)
   z.dispose()
   return v
+}
+
+/**
+ * The update of `step` written into p, m and v's own buffers (no temporaries), when all three
+ * can be written in place and g is readable (exclusive-buffer.ts); false otherwise. Every
+ * operation is rounded to float32 in the order of the tfjs path below, so the results are
+ * bit for bit the same (float32 +, -, ×, ÷ and sqrt are correctly rounded in both).
+ */
+function updateInPlace(o: {p: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf.Tensor; b1: number; b2: number; eps: number; stepSize: number; sqrtBc2: number; decay: number}): boolean {
+  if (o.g.dtype !== 'float32') return false
+  const P = exclusiveBuffer(o.p)
+  const M = P && exclusiveBuffer(o.m)
+  const V = M && exclusiveBuffer(o.v)
+  if (!P || !M || !V) return false
+  const g = float32View(o.g)
+  const f = Math.fround
+  // the scalars as the float32 tensors tfjs would make of them
+  const [c1, b1, c2, b2, bc2, eps, step, decay] = [1 - o.b1, o.b1, 1 - o.b2, o.b2, o.sqrtBc2, o.eps, o.stepSize, o.decay].map(f) as [number, number, number, number, number, number, number, number]
+  const p = P.values
+  const m = M.values
+  const v = V.values
+  const decays = o.decay !== 1
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!
+    const mi = f(f(gi * c1) + f(m[i]! * b1))
+    const vi = f(f(f(gi * gi) * c2) + f(v[i]! * b2))
+    m[i] = mi
+    v[i] = vi
+    const u = f(f(mi / f(f(f(Math.sqrt(vi)) / bc2) + eps)) * step)
+    p[i] = decays ? f(f(p[i]! * decay) - u) : f(p[i]! - u)
+  }
+  P.done()
+  M.done()
+  V.done()
+  return true
 }
 
 export interface AdamWOptions {
@@ -129,6 +165,7 @@ export class AdamW {
       const stepSize = lr / (1 - Math.pow(b1, t))
       const sqrtBc2 = Math.sqrt(1 - Math.pow(b2, t))
       const decay = this.decays.get(name) ? 1 - lr * wd : 1
+      if (updateInPlace({p, m, v, g, b1, b2, eps, stepSize, sqrtBc2, decay})) continue
       // one op at a time, freeing each intermediate: at most two temporaries of the
       // parameter's size are alive (the word embeddings of base are 394 MB each)
       const g32 = g.dtype === 'float32' ? g : tf.cast(g, 'float32')

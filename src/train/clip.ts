@@ -4,6 +4,7 @@
  * maxNorm / (norm + 1e-6).
  */
 import * as tf from '@tensorflow/tfjs'
+import {exclusiveBuffer} from './exclusive-buffer.js'
 
 export interface ClipResult {
   /** New tensors (the caller disposes them and, separately, the inputs). */
@@ -25,13 +26,27 @@ export function globalNorm(grads: Iterable<tf.Tensor>): number {
 /**
  * Clip `grads` to global norm `maxNorm`. `maxNorm` of 0, negative or Infinity disables
  * clipping (the norm is still measured). Non-finite norms are returned as is, without scaling,
- * so the caller can stop on them.
+ * so the caller can stop on them. `inPlace`: scale the inputs' own buffers where possible
+ * (exclusive-buffer.ts; the result then holds those same tensors, so disposing both maps stays
+ * correct) instead of allocating a scaled copy of every gradient (the inputs' values change).
+ * Without it, unclipped results are clones (no copy on wasm, see wasm-identity.ts).
  */
-export function clipByGlobalNorm(params: {grads: Map<string, tf.Tensor>; maxNorm: number}): ClipResult {
+export function clipByGlobalNorm(params: {grads: Map<string, tf.Tensor>; maxNorm: number; inPlace?: boolean}): ClipResult {
   const {grads, maxNorm} = params
   const norm = globalNorm(grads.values())
   const coef = maxNorm > 0 && Number.isFinite(norm) ? maxNorm / (norm + 1e-6) : 1
   const out = new Map<string, tf.Tensor>()
-  for (const [name, g] of grads) out.set(name, coef < 1 ? tf.tidy(() => g.mul(coef)) : g.clone())
+  const c32 = Math.fround(coef) // the float32 scalar g.mul(coef) multiplies by: same values either way
+  for (const [name, g] of grads) {
+    const own = coef < 1 && params.inPlace ? exclusiveBuffer(g) : undefined
+    if (own) {
+      const x = own.values
+      for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! * c32)
+      own.done()
+      out.set(name, g)
+    } else {
+      out.set(name, coef < 1 ? tf.tidy(() => g.mul(coef)) : g.clone())
+    }
+  }
   return {grads: out, norm}
 }

@@ -7,6 +7,7 @@
  * have equal token counts.
  */
 import * as tf from '@tensorflow/tfjs'
+import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
 
 export class GradAccumulator {
   private sums = new Map<string, tf.Tensor>()
@@ -23,8 +24,17 @@ export class GradAccumulator {
       if (prev === undefined) {
         this.sums.set(name, g)
       } else {
-        this.sums.set(name, tf.tidy(() => prev.add(g)))
-        prev.dispose()
+        // prev += g in prev's own buffer when possible (no third tensor); same float32 sums
+        const own = g.dtype === 'float32' && tf.util.arraysEqual(prev.shape, g.shape) ? exclusiveBuffer(prev) : undefined
+        if (own) {
+          const x = own.values
+          const y = float32View(g)
+          for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + y[i]!)
+          own.done()
+        } else {
+          this.sums.set(name, tf.tidy(() => prev.add(g)))
+          prev.dispose()
+        }
         g.dispose()
       }
     }

@@ -74,3 +74,8 @@ function wasmIdentity(args: {inputs: tf.NamedTensorInfoMap; backend: BackendWasm
 export function registerWasmIdentity(): void {
   replaceKernel({kernelName: tf.Identity, backendName: 'wasm', kernelFunc: wasmIdentity as unknown as tf.KernelFunc})
 }
+
+/** Whether another tensor id shares this heap offset (a clone made by this Identity). */
+export function isSharedOffset(offset: number): boolean {
+  return owners.has(offset)
+}
