@@ -13,6 +13,7 @@ import type {DebertaConfig} from './config.js'
 import {dropout, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 import {withoutGradient} from './stop-gradient.js'
+import type {TiedTable} from './tied-table.js'
 
 export const EMBEDDING_SHARING = ['gdes', 'es', 'nes'] as const
 export type EmbeddingSharing = (typeof EMBEDDING_SHARING)[number]
@@ -31,6 +32,8 @@ export class Embeddings {
   private readonly proj?: tf.Variable
   private readonly lnWeight: tf.Variable
   private readonly lnBias: tf.Variable
+  /** Set by a model whose decoder reads the own word table too (MlmModel): its lookup then goes through it. */
+  tie?: TiedTable
 
   /**
    * @param opts.share when given, word (and position, when both models have one) tables are
@@ -75,7 +78,8 @@ export class Embeddings {
     }
     return tf.tidy(() => {
       const ids = tf.reshape(opts.inputIds, [B * N]) as tf.Tensor1D // [B·N]
-      let e: tf.Tensor = lookup(this.word, ids) // [B·N, emb]
+      const tied = this.tie !== undefined && this.word.mode === 'own' && this.tie.table === this.word.own
+      let e: tf.Tensor = tied ? this.tie!.lookup(ids) : lookup(this.word, ids) // [B·N, emb]
       if (this.position) {
         const pos = lookup(this.position, tf.range(0, N, 1, 'int32') as tf.Tensor1D) // [N, emb]
         e = tf.reshape(tf.add(tf.reshape(e, [B, N, -1]), pos), [B * N, -1])

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import type {DebertaConfig} from './config.js'
 import {gelu, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
+import type {TiedTable} from './tied-table.js'
 
 export class MlmHead {
   private readonly denseW: tf.Variable
@@ -28,10 +29,12 @@ export class MlmHead {
   }
 
   /** @param h [M, H] hidden states of the rows to predict; @param wordTable E [V, emb]. Returns logits [M, V]. */
-  apply(opts: {h: tf.Tensor2D; wordTable: tf.Tensor; ctx: ForwardContext}): tf.Tensor2D {
+  apply(opts: {h: tf.Tensor2D; wordTable: tf.Tensor; ctx: ForwardContext; tie?: TiedTable}): tf.Tensor2D {
     const c = this.opts.config
     return tf.tidy(() => {
       const t = layerNorm(gelu(linear(opts.h, this.denseW, this.denseB), opts.ctx), this.lnW, this.lnB, c.layerNormEps) as tf.Tensor2D // [M, emb]
+      // the tied decoder hands E's gradient to the embedding lookup (tied-table.ts)
+      if (opts.tie && opts.tie.table === opts.wordTable) return opts.tie.decode(t, this.bias as tf.Tensor as tf.Tensor1D) // [M, V]
       return linear(t, opts.wordTable, this.bias) // [M, V]
     })
   }

@@ -11,6 +11,7 @@ import {mlmLoss} from './losses.js'
 import {MlmHead} from './mlm-head.js'
 import {tidy, type ForwardContext} from './nn.js'
 import {ParamStore} from './params.js'
+import {TiedTable} from './tied-table.js'
 
 /** Flat row indices (b·N + i) of the masked tokens in row-major order, and their count M. */
 export function maskedPositions(mlmMask: Int32Array | Uint8Array): Int32Array {
@@ -35,7 +36,12 @@ export class MlmModel {
     this.params = new ParamStore({role: opts.role ?? 'generator', seed: opts.seed, std: opts.config.initializerRange})
     this.deberta = new DebertaModel({config: opts.config, params: this.params})
     this.head = new MlmHead({config: opts.config, params: this.params})
+    this.tied = new TiedTable(this.wordTable())
+    this.deberta.embeddings.tie = this.tied
   }
+
+  /** E_G read by the lookup and the decoder with one gradient (tied-table.ts). */
+  private readonly tied: TiedTable
 
   get config(): DebertaConfig {
     return this.opts.config
@@ -58,7 +64,7 @@ export class MlmModel {
     return tidy(() => {
       const encoder = this.deberta.apply(opts)
       const rows = tf.gather(encoder.last, opts.positions) // [M, H]
-      const logits = this.head.apply({h: rows, wordTable: this.wordTable(), ctx: opts.ctx})
+      const logits = this.head.apply({h: rows, wordTable: this.wordTable(), ctx: opts.ctx, tie: this.tied})
       return {encoder, logits}
     })
   }
