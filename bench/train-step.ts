@@ -33,9 +33,16 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1]! : fallback
 }
 
-interface Live {shape: number[]; bytes: number}
-const live = new Map<object, Live>()
+interface Live {shape: number[]; bytes: number; ids: number}
+/** Live data buffers by wasm heap offset (clones and reshapes share one): the memory really held. */
+const live = new Map<number, Live>()
+const seen = new WeakSet<object>()
+let trueBytes = 0
+let peakTrue = 0
 let peakBytes = 0
+let phase = 'forward+backward'
+let peakPhase = ''
+let phasePeaks: Record<string, number> = {}
 let topN = 0
 let peakTop: string[] = []
 let lastSnapshot = 0
@@ -52,26 +59,56 @@ function snapshot(): string[] {
   return [...groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, topN).map(([k, g]) => `${g.n} x ${k} = ${(g.bytes / 2 ** 20).toFixed(0)} MiB`)
 }
 
-/** Samples the engine's byte count at every new tensor; keeps a registry of live data buffers for --top. */
+/**
+ * Samples tfjs's byte count (which counts every tensor, aliases included) at every new tensor,
+ * and the bytes of distinct wasm heap buffers alive (what the heap must hold), with their
+ * shapes at the peak for --top.
+ */
 function trackPeak(): void {
   type Info = {dataId: object; shape: number[]; dtype: string; size: number}
-  const engine = tf.engine() as unknown as {trackTensor(a: Info, b: unknown): void; disposeTensor(a: Info): void; state: {numBytes: number; tensorInfo: WeakMap<object, unknown>}}
+  const engine = tf.engine() as unknown as {trackTensor(a: Info, b: unknown): void; disposeTensor(a: Info): void; state: {numBytes: number}}
+  // DataStorage.get moves data in from another backend when the id is not there: ask has() first
+  const dataIdMap = () => {
+    const m = (tf.backend() as unknown as {dataIdMap?: {has(d: object): boolean; get(d: object): {memoryOffset: number | null}}}).dataIdMap
+    return {get: (d: object) => (m !== undefined && m.has(d) ? m.get(d) : undefined)}
+  }
   const track = engine.trackTensor.bind(engine)
   const dispose = engine.disposeTensor.bind(engine)
   engine.trackTensor = (a, b) => {
     track(a, b)
-    if (topN > 0 && !live.has(a.dataId)) live.set(a.dataId, {shape: [...a.shape], bytes: a.size * (a.dtype === 'int32' || a.dtype === 'float32' ? 4 : 1)})
-    if (engine.state.numBytes > peakBytes) {
-      peakBytes = engine.state.numBytes
-      if (topN > 0 && peakBytes > lastSnapshot + 16 * 2 ** 20) {
-        lastSnapshot = peakBytes
+    const offset = dataIdMap().get(a.dataId)?.memoryOffset
+    if (!seen.has(a.dataId) && offset != null) {
+      seen.add(a.dataId)
+      const e = live.get(offset)
+      if (e) e.ids++
+      else {
+        const bytes = a.size * (a.dtype === 'int32' || a.dtype === 'float32' ? 4 : 1)
+        live.set(offset, {shape: [...a.shape], bytes, ids: 1})
+        trueBytes += bytes
+      }
+    }
+    peakBytes = Math.max(peakBytes, engine.state.numBytes)
+    phasePeaks[phase] = Math.max(phasePeaks[phase] ?? 0, trueBytes)
+    if (trueBytes > peakTrue) {
+      peakTrue = trueBytes
+      peakPhase = phase
+      if (topN > 0 && peakTrue > lastSnapshot + 16 * 2 ** 20) {
+        lastSnapshot = peakTrue
         peakTop = snapshot()
       }
     }
   }
   engine.disposeTensor = (a) => {
+    const offset = dataIdMap().get(a.dataId)?.memoryOffset
     dispose(a)
-    if (topN > 0 && !engine.state.tensorInfo.has(a.dataId)) live.delete(a.dataId)
+    if (seen.has(a.dataId) && dataIdMap().get(a.dataId) === undefined && offset != null) {
+      seen.delete(a.dataId)
+      const e = live.get(offset)!
+      if (--e.ids === 0) {
+        live.delete(offset)
+        trueBytes -= e.bytes
+      }
+    }
   }
 }
 
@@ -109,17 +146,23 @@ async function main(): Promise<void> {
     for (const native of variants) {
       await initBackend({backend: 'wasm', native})
       const before = tf.memory().numBytes
+      const trueBefore = trueBytes
       peakBytes = before
+      peakTrue = trueBytes
       lastSnapshot = 0
+      phase = 'forward+backward'
+      phasePeaks = {}
       const t0 = performance.now()
       const {value, grads} = tf.variableGrads(() => pair.lossFn({inputIds, attentionMask, mlmMask, batch: c.batch, seqLen: c.seqLen, lambda: 50, sampleRng: Rng.derive('samples', step), training: false}).loss, pair.variables())
       const loss = value.dataSync()[0]!
       value.dispose()
       const afterBackward = peakBytes
       if (adam) {
+        phase = 'clip'
         const g = new Map(Object.entries(grads))
         const clipped = clipByGlobalNorm({grads: g, maxNorm: 1, inPlace: clipInPlace})
         tf.dispose(Object.values(grads))
+        phase = 'adamw'
         adam.step(clipped.grads, 1e-4)
         tf.dispose([...clipped.grads.values()])
       } else {
@@ -130,11 +173,13 @@ async function main(): Promise<void> {
         results[native]!.push(ms)
         losses[native]!.push(loss)
       }
-      console.error(JSON.stringify({step, native, ms: Math.round(ms), loss, peakStepMiB: Math.round((peakBytes - before) / 2 ** 20), peakBackwardMiB: Math.round((afterBackward - before) / 2 ** 20), heapMiB: Math.round(heapBytes() / 2 ** 20), tensors: tf.memory().numTensors}))
+      console.error(JSON.stringify({step, native, ms: Math.round(ms), loss, peakStepMiB: Math.round((peakBytes - before) / 2 ** 20), peakBackwardMiB: Math.round((afterBackward - before) / 2 ** 20),
+        peakBuffersMiB: Math.round(peakTrue / 2 ** 20), heldBeforeMiB: Math.round(trueBefore / 2 ** 20), peakPhase,
+        phasePeaksMiB: Object.fromEntries(Object.entries(phasePeaks).map(([k, v]) => [k, Math.round(v / 2 ** 20)])), heapMiB: Math.round(heapBytes() / 2 ** 20), tensors: tf.memory().numTensors}))
       if (step === steps) {
         const est = estimateTrainingMemory({discriminator: {vocab: c.vocab, hidden: c.hidden, layers: c.dLayers, heads: c.heads, intermediate: c.inter},
           generator: {vocab: c.vocab, hidden: c.hidden, layers: c.gLayers, heads: c.heads, intermediate: c.inter}, batch: c.batch, seqLen: c.seqLen, sharing: 'gdes', optimizer: 'adamw'})
-        console.log(JSON.stringify({config: name, native, optimizer, recompute: recomputeArg, peakStepBytes: peakBytes - before, peakTotalBytes: peakBytes, heapBytes: heapBytes(), weightBytes,
+        console.log(JSON.stringify({config: name, native, optimizer, recompute: recomputeArg, clipInPlace, peakBufferBytes: peakTrue, peakPhase, peakStepBytes: peakBytes - before, peakTotalBytes: peakBytes, heapBytes: heapBytes(), weightBytes,
           estimatedActivationsPlusGradients: est.bytes.activations + est.bytes.gradients, estimatedTotal: est.bytes.total}))
         if (topN > 0) console.log(JSON.stringify({config: name, native, liveAtPeak: peakTop}))
       }

@@ -44,37 +44,48 @@ export interface TrainingMemoryOptions {
   mlmLogits?: 'masked' | 'all'
   /** Fraction of tokens masked; default 0.15. */
   maskRate?: number
-  /** Encoder activations recomputed in the backward pass (src/model/recompute.ts). Default false. */
+  /**
+   * Encoder activations recomputed in the backward pass (src/model/recompute.ts). Default: what
+   * RtdPair's 'auto' does on wasm (recomputeHelps).
+   */
   recompute?: boolean
 }
 
 export interface TrainingMemoryEstimate {
+  /** total: the larger of the two peaks (end of backward; clipping) plus allocator slack. */
   bytes: {weights: number; gradients: number; optimizer: number; activations: number; total: number}
+  /** Whether the estimate assumes recomputed layer activations. */
+  recompute: boolean
   params: {generator: number; discriminator: number; trainable: number}
   /** One line per part, for messages and `--dry-run` output. */
   breakdown: string[]
 }
 
 const F32 = 4
-// Activation model, fitted on bench/memory-calibration.ts (a tfjs DeBERTa-like layer on wasm, four
-// shapes, peak tensor bytes of forward + backward): tfjs keeps every forward intermediate and the
-// gradients of the backward pass until the step ends, hence the large counts.
+// Activation model: float32 values tfjs holds for one encoder's training step on wasm, fitted on
+// bench/train-step.ts (distinct heap buffers at the peak; zero-copy clones, tied E_G gradient):
+// without recomputation every forward intermediate a gradient needs and the gradient of every
+// intermediate stay alive until the backward pass ends (engine.gradients), hence the counts.
 /** float32 values per token per layer, in units of (hidden + intermediate). */
 const ACT_PER_TOKEN = 26
-/** Copies of [B, nh, N, N] per layer (c2c, gathered c2p and p2c, sum, softmax, and their gradients). */
+/** Copies of [B, nh, N, N] per layer (c2c, c2p, p2c, sum, softmax, and their gradients). */
 const ACT_PER_SCORE = 21
-/** Copies of [B, nh, N, 2S] per layer (c2p and p2c before the gather, and their gradients). */
+/** Copies of [nh, B·N, 2N-1] per layer (the c2p and p2c products before the skew, and their gradients). */
 const ACT_PER_REL_SCORE = 11
 /** Copies of a layer's parameters in flight besides the weights and gradients counted apart. */
 const PARAM_TRANSIENTS = 3.5
-/** Copies of the [tokens, V] MLM logits alive at the loss (logits, log-softmax, softmax, gradients). */
-const ACT_PER_LOGIT = 4
 /**
- * Scale from the proxy layer to src/model's real GDES step (bench/train-step.ts peak tensor bytes
- * over activations + gradients: bench-small measured 2.27 GB vs 1.81 GB unscaled; tiny 70 MB vs
- * 64 MB; xsmall at batch 1, 3.74 GB). Rounded up: an estimate that is low ends in "memory access out of bounds" mid-run.
+ * Scale of the counts above to the measured real model (they were first fitted on a proxy layer
+ * whose saved tensors were copies; the wasm Identity no longer copies).
  */
-const REAL_MODEL_FACTOR = 1.25
+const ACTIVATION_FACTOR = 0.8
+/**
+ * With recomputation (src/model/recompute.ts) a layer keeps its input and the gradient of its
+ * output: [tokens, hidden] values per layer; one layer's full activations are alive at a time.
+ */
+const RECOMPUTE_PER_TOKEN = 3
+/** Copies of the [M, V] MLM logits alive at the loss (logits, softmax, one-hot, difference, gradient). */
+const ACT_PER_LOGIT = 5
 /** Heap slack: allocator fragmentation and step-to-step temporaries. */
 const HEAP_OVERHEAD = 1.1
 
@@ -94,14 +105,21 @@ function layerParams(s: EncoderShape): number {
   return 4 * (h * h + h) + 2 * h + (h * s.intermediate + s.intermediate) + (s.intermediate * h + h) + 2 * h
 }
 
-/** float32 values kept for one training step of an encoder (both passes, all layers). */
-function activationValues(s: EncoderShape, batch: number, seqLen: number): number {
+/** float32 values one layer holds for its backward pass (and the gradients of its intermediates). */
+function layerActivationValues(s: EncoderShape, batch: number, seqLen: number): number {
   const tokens = batch * seqLen
   const scores = batch * s.heads * seqLen * seqLen
-  const relScores = batch * s.heads * seqLen * 2 * (s.positionBuckets ?? 256)
-  const perLayer = ACT_PER_TOKEN * tokens * (s.hidden + s.intermediate) + ACT_PER_SCORE * scores +
-    ACT_PER_REL_SCORE * relScores + PARAM_TRANSIENTS * (layerParams(s) + 2 * (s.positionBuckets ?? 256) * s.hidden)
-  return s.layers * perLayer + 4 * tokens * (s.embeddingSize ?? s.hidden)
+  const relScores = batch * s.heads * seqLen * (2 * seqLen - 1)
+  return ACTIVATION_FACTOR * (ACT_PER_TOKEN * tokens * (s.hidden + s.intermediate) + ACT_PER_SCORE * scores + ACT_PER_REL_SCORE * relScores +
+    PARAM_TRANSIENTS * (layerParams(s) + 2 * (s.positionBuckets ?? 256) * s.hidden))
+}
+
+/** float32 values kept for one training step of an encoder (both passes, all layers). */
+function activationValues(s: EncoderShape, batch: number, seqLen: number, recompute: boolean): number {
+  const tokens = batch * seqLen
+  const layer = layerActivationValues(s, batch, seqLen)
+  const layers = recompute ? s.layers * RECOMPUTE_PER_TOKEN * tokens * s.hidden + layer : s.layers * layer
+  return layers + 4 * tokens * (s.embeddingSize ?? s.hidden)
 }
 
 function checkShape(name: string, s: EncoderShape): void {
@@ -131,21 +149,31 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
   const optimizer = 2 * F32 * trainable // AdamW m and v
   const tokens = batch * seqLen
   const mlmRows = opts.mlmLogits === 'all' ? tokens : Math.ceil(tokens * (opts.maskRate ?? 0.15))
-  // Gather gradients are dense [V, E] (UnsortedSegmentSum), plus the tied decoder's and their sum:
-  // 3 copies per table (fitted on xsmall at batch 1: 3.74 GB measured peak for the step).
-  const embeddingTransients = 3 * (gp.wordEmbeddings + (sharing === 'es' ? 0 : dp.wordEmbeddings))
-  const kept = activationValues(g, batch, seqLen) + activationValues(d, batch, seqLen) + ACT_PER_LOGIT * mlmRows * g.vocab
-  const activations = F32 * REAL_MODEL_FACTOR * (kept + embeddingTransients)
-  const total = HEAP_OVERHEAD * (weights + gradients + optimizer + activations)
+  // 'auto' as RtdPair does on wasm: recompute when the step would otherwise crowd the heap.
+  const recompute = opts.recompute ?? recomputeHelps(opts)
+  // Word-table gradients are single dense [V, E] tensors (counted in `gradients`) under GDES and
+  // NES (tied E_G: tied-table.ts); under ES the discriminator's lookup adds a second one for E_G
+  // and their sum a third while the backward pass runs.
+  const embeddingTransients = sharing === 'es' ? 2 * gp.wordEmbeddings : 0
+  const kept = activationValues(g, batch, seqLen, recompute) + activationValues(d, batch, seqLen, recompute) + ACT_PER_LOGIT * mlmRows * g.vocab
+  const activations = F32 * (kept + embeddingTransients)
+  // Two peaks: the end of the backward pass (all gradients and activations), and clipping, which
+  // holds a scaled copy of every gradient next to the gradients (trainer.ts) before AdamW
+  // updates in place (adamw.ts).
+  const backwardPeak = weights + optimizer + gradients + activations
+  const updatePeak = weights + optimizer + 2 * gradients
+  const total = HEAP_OVERHEAD * Math.max(backwardPeak, updatePeak)
   const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`
   return {
     bytes: {weights, gradients, optimizer, activations, total},
+    recompute,
     params: {generator, discriminator, trainable},
     breakdown: [
       `weights ${mb(weights)} (${(trainable / 1e6).toFixed(1)}M float32 parameters: generator ${(generator / 1e6).toFixed(1)}M, discriminator ${(discriminator / 1e6).toFixed(1)}M, ${sharing})`,
       `gradients ${mb(gradients)}`,
       `optimizer ${mb(optimizer)} (AdamW m and v)`,
-      `activations ${mb(activations)} (batch ${batch} x seq ${seqLen}, MLM logits for ${mlmRows} positions x vocab ${g.vocab})`,
+      `activations ${mb(activations)} (batch ${batch} x seq ${seqLen}${recompute ? ', layers recomputed in the backward pass' : ''}, MLM logits for ${mlmRows} positions x vocab ${g.vocab})`,
+      `peak ${mb(Math.max(backwardPeak, updatePeak))} at the ${backwardPeak >= updatePeak ? 'end of the backward pass' : 'clipping of the gradients'}`,
       `total ${mb(total)} including ${Math.round((HEAP_OVERHEAD - 1) * 100)}% allocator slack`,
     ],
   }
@@ -155,7 +183,7 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
  * Whether recomputing encoder activations in the backward pass (src/model/recompute.ts) is
  * worth its extra forward: when the step without it would take more than 3/4 of the wasm heap.
  */
-export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>): boolean {
+export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'> & {optimizer?: Optimizer}): boolean {
   return estimateTrainingMemory({...opts, optimizer: 'adamw', recompute: false}).bytes.total > 0.75 * WASM_HEAP_LIMIT_BYTES
 }
 

@@ -17,7 +17,11 @@ export interface ClipResult {
 export function globalNorm(grads: Iterable<tf.Tensor>): number {
   const list = [...grads]
   if (list.length === 0) return 0
-  const sq = tf.tidy(() => tf.addN(list.map((g) => g.toFloat().square().sum())))
+  // one gradient at a time: a tidy over all of them held a square (and a float copy) of every
+  // gradient at once, 2x the gradients' memory
+  const sums = list.map((g) => tf.tidy(() => tf.sum(tf.square(g.dtype === 'float32' ? g : g.toFloat()))))
+  const sq = tf.tidy(() => tf.addN(sums))
+  tf.dispose(sums)
   const v = sq.dataSync()[0]
   sq.dispose()
   return Math.sqrt(v)
