@@ -12,6 +12,8 @@ import {MlmHead} from './mlm-head.js'
 import {tidy, type ForwardContext} from './nn.js'
 import {ParamStore} from './params.js'
 import {TiedTable} from './tied-table.js'
+import {recomputeHelps} from '../runtime/memory-estimate.js'
+import {encoderShapeOf} from './encoder-shape.js'
 
 /** Flat row indices (b·N + i) of the masked tokens in row-major order, and their count M. */
 export function maskedPositions(mlmMask: Int32Array | Uint8Array): Int32Array {
@@ -89,13 +91,15 @@ export class MlmModel {
     const {batch: B, seqLen: N} = opts
     const positions = maskedPositions(opts.mlmMask)
     if (positions.length !== opts.labels.length) throw new Error(`mlmMask has ${positions.length} masked positions but labels has ${opts.labels.length}`)
+    // ctx.recompute unset: 'auto' as RtdPair (and the mlm stage's memory check) decide it
+    const ctx: ForwardContext = opts.ctx.recompute === undefined ? {...opts.ctx, recompute: this.recomputes(B, N)} : opts.ctx
     const out = tidy(() => {
       const fwd = this.forward({
         inputIds: tf.tensor2d(opts.maskedInputIds, [B, N], 'int32'),
         mask: tf.tensor2d(Float32Array.from(opts.attentionMask), [B, N], 'float32'),
         positions: tf.tensor1d(positions, 'int32'),
         tokenTypeIds: opts.tokenTypeIds ? tf.tensor2d(opts.tokenTypeIds, [B, N], 'int32') : undefined,
-        ctx: opts.ctx,
+        ctx,
       })
       // No masked token in the batch: L_MLM = 0 (not the NaN of an empty mean), still tied to a
       // parameter so that tf.variableGrads finds a (zero) gradient.
@@ -104,6 +108,19 @@ export class MlmModel {
     })
     if (opts.keep) tf.keep(out.logits), out.encoder.hiddenStates.forEach((t) => tf.keep(t))
     return out
+  }
+
+  /**
+   * Whether a training step of this model alone recomputes layer activations when the caller's
+   * ctx does not say: on wasm when the step would crowd the heap (memory-estimate.ts, with the
+   * shapes the mlm stage's memory check uses); RTD_RECOMPUTE=on|off overrides.
+   */
+  recomputes(batch: number, seqLen: number): boolean {
+    const env = process.env['RTD_RECOMPUTE']
+    if (env === 'on' || env === 'off') return env === 'on'
+    if (tf.getBackend() !== 'wasm') return false
+    const shape = encoderShapeOf(this.config)
+    return recomputeHelps({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'})
   }
 
   /** Loads HF-named tensors (`deberta.*`, `lm_predictions.lm_head.*`); returns notes on ignored extras. */

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
 import type {Rng} from '../util/rng.js'
-import {relativeSpan, type DebertaConfig} from './config.js'
+import type {DebertaConfig} from './config.js'
 import type {EncoderOutput} from './deberta-model.js'
 import {Discriminator} from './discriminator.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from './embeddings.js'
@@ -21,7 +21,8 @@ import {rtdLoss} from './losses.js'
 import {maskedPositions, MlmModel} from './mlm-model.js'
 import {tidy, type ForwardContext, type ModelFault} from './nn.js'
 import {sampleCategorical} from './sampling.js'
-import {recomputeHelps, type EncoderShape} from '../runtime/memory-estimate.js'
+import {recomputeHelps} from '../runtime/memory-estimate.js'
+import {encoderShapeOf} from './encoder-shape.js'
 
 export const LOSS_PARTS = ['joint', 'generator', 'discriminator'] as const
 /** joint: w·L_MLM + λ·L_RTD (one backward); generator: w·L_MLM only; discriminator: λ·L_RTD only (decoupled order). */
@@ -104,20 +105,6 @@ export interface RtdLossResult {
   rtdLabels: Int32Array
   /** Disposes the tensors of this result (loss included). */
   dispose(): void
-}
-
-/** The shape memory-estimate.ts needs from a config. */
-export function encoderShapeOf(c: DebertaConfig): EncoderShape {
-  return {
-    vocab: c.vocabSize,
-    hidden: c.hiddenSize,
-    layers: c.numHiddenLayers,
-    heads: c.numAttentionHeads,
-    intermediate: c.intermediateSize,
-    embeddingSize: c.embeddingSize,
-    positionBuckets: c.relativeAttention ? relativeSpan(c) : 0,
-    absolutePositions: c.positionBiasedInput ? c.maxPositionEmbeddings : 0,
-  }
 }
 
 export class RtdPair {

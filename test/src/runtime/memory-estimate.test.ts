@@ -1,6 +1,14 @@
 import {expect} from 'chai'
 import {ConfigError} from '../../../src/errors.js'
-import {checkFitsBackend, encoderParams, type EncoderShape, estimateTrainingMemory, type TrainingMemoryOptions} from '../../../src/runtime/memory-estimate.js'
+import {
+  checkFitsBackend,
+  encoderParams,
+  type EncoderShape,
+  estimateTrainingMemory,
+  recomputeHelps,
+  type TrainingMemoryOptions,
+  WASM_HEAP_LIMIT_BYTES,
+} from '../../../src/runtime/memory-estimate.js'
 
 const XSMALL: EncoderShape = {vocab: 128100, hidden: 384, layers: 12, heads: 6, intermediate: 1536}
 const BASE: EncoderShape = {vocab: 128100, hidden: 768, layers: 12, heads: 12, intermediate: 3072}
@@ -32,11 +40,28 @@ describe('estimateTrainingMemory', () => {
     expect(params('gdes')).to.equal(params('nes'))
   })
 
-  it('sums its parts into the total with the allocator slack', () => {
+  it('sums its parts into the total with the allocator slack (the larger of the backward and clipping peaks)', () => {
     const {bytes} = estimateTrainingMemory(options(TINY))
-    const parts = bytes.weights + bytes.gradients + bytes.optimizer + bytes.activations
-    expect(bytes.total).to.be.closeTo(parts * 1.1, 1)
+    const backward = bytes.weights + bytes.gradients + bytes.optimizer + bytes.activations
+    const clipping = bytes.weights + 2 * bytes.gradients + bytes.optimizer
+    expect(bytes.total).to.be.closeTo(Math.max(backward, clipping) * 1.1, 1)
     expect(bytes.optimizer).to.equal(2 * bytes.weights)
+  })
+
+  it('recomputation cuts the activations, and auto picks it where the step would crowd the wasm heap', () => {
+    const off = estimateTrainingMemory(options(XSMALL, {recompute: false}))
+    const on = estimateTrainingMemory(options(XSMALL, {recompute: true}))
+    expect(on.bytes.activations).to.be.below(off.bytes.activations / 3)
+    expect(off.bytes.total).to.be.above(WASM_HEAP_LIMIT_BYTES) // xsmall b8 does not fit keeping its activations
+    expect(estimateTrainingMemory(options(XSMALL)).recompute).to.equal(true)
+    expect(estimateTrainingMemory(options(TINY)).recompute).to.equal(false)
+    expect(recomputeHelps(options(XSMALL))).to.equal(true)
+    expect(on.breakdown.join('; ')).to.contain('recomputed')
+  })
+
+  it('counts ES word-table gradient transients that GDES no longer has', () => {
+    const act = (sharing: 'gdes' | 'es') => estimateTrainingMemory(options(XSMALL, {sharing, recompute: true})).bytes.activations
+    expect(act('es') - act('gdes')).to.equal(4 * 2 * XSMALL.vocab * XSMALL.hidden)
   })
 
   it('rejects a non-positive layer count naming the field', () => {
@@ -65,6 +90,18 @@ describe('checkFitsBackend', () => {
     const estimate = estimateTrainingMemory(options(BASE))
     expect(() => checkFitsBackend({estimate, backend: 'cpu'})).to.not.throw()
     expect(() => checkFitsBackend({estimate, backend: 'tensorflow'})).to.not.throw()
+  })
+
+  it('lets deberta-v3-xsmall GDES at batch 8, seq 128 through on wasm (with recomputation), with room to spare', () => {
+    const estimate = estimateTrainingMemory(options(XSMALL))
+    expect(() => checkFitsBackend({estimate, backend: 'wasm'})).to.not.throw()
+    expect(estimate.bytes.total).to.be.below(0.9 * WASM_HEAP_LIMIT_BYTES)
+  })
+
+  it('refuses deberta-v3-base on wasm even with recomputation (weights, gradients and AdamW alone are ~3 GiB)', () => {
+    const estimate = estimateTrainingMemory(options(BASE, {batch: 1, recompute: true}))
+    expect(estimate.bytes.weights + estimate.bytes.gradients + estimate.bytes.optimizer).to.be.above(2.9 * 2 ** 30)
+    expect(() => checkFitsBackend({estimate, backend: 'wasm'})).to.throw(ConfigError, /wasm backend's heap/)
   })
 
   it('lets a tiny model through on wasm', () => {
