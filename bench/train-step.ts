@@ -161,10 +161,10 @@ async function main(): Promise<void> {
         phase = 'clip'
         const g = new Map(Object.entries(grads))
         const clipped = clipByGlobalNorm({grads: g, maxNorm: 1, inPlace: clipInPlace})
-        tf.dispose(Object.values(grads))
         phase = 'adamw'
         adam.step(clipped.grads, 1e-4)
-        tf.dispose([...clipped.grads.values()])
+        // as trainer.ts: inputs and results disposed after the update (in place they are the same tensors)
+        tf.dispose([...Object.values(grads), ...clipped.grads.values()])
       } else {
         tf.dispose(Object.values(grads))
       }

@@ -73,12 +73,14 @@ const ACT_PER_SCORE = 21
 /** Copies of [nh, B·N, 2N-1] per layer (the c2p and p2c products before the skew, and their gradients). */
 const ACT_PER_REL_SCORE = 11
 /** Copies of a layer's parameters in flight besides the weights and gradients counted apart. */
-const PARAM_TRANSIENTS = 3.5
+const PARAM_TRANSIENTS = 1
 /**
- * Scale of the counts above to the measured real model (they were first fitted on a proxy layer
- * whose saved tensors were copies; the wasm Identity no longer copies).
+ * Scale of the counts above to the real model: xsmall GDES without recomputation, batch 1 and 2,
+ * seq 128, measured 767 and 1373 MiB of activations (peak distinct heap buffers minus weights,
+ * AdamW state and gradients). The counts were first fitted on a proxy layer whose saved tensors
+ * were copies; the wasm Identity no longer copies.
  */
-const ACTIVATION_FACTOR = 0.8
+const ACTIVATION_FACTOR = 0.77
 /**
  * With recomputation (src/model/recompute.ts) a layer keeps its input and the gradient of its
  * output: [tokens, hidden] values per layer; one layer's full activations are alive at a time.
@@ -86,8 +88,11 @@ const ACTIVATION_FACTOR = 0.8
 const RECOMPUTE_PER_TOKEN = 3
 /** Copies of the [M, V] MLM logits alive at the loss (logits, softmax, one-hot, difference, gradient). */
 const ACT_PER_LOGIT = 5
-/** Heap slack: allocator fragmentation and step-to-step temporaries. */
-const HEAP_OVERHEAD = 1.1
+/**
+ * Heap size over the peak of live buffers: allocator fragmentation (the heap never shrinks).
+ * Measured 1.07-1.28 on xsmall (b1, b2, b8; it grows over the first steps).
+ */
+const HEAP_OVERHEAD = 1.25
 
 /** DebertaV2Model parameters (no heads): matches SPEC B.1.2 counts. */
 export function encoderParams(s: EncoderShape): {total: number; wordEmbeddings: number} {
@@ -114,11 +119,13 @@ function layerActivationValues(s: EncoderShape, batch: number, seqLen: number): 
     PARAM_TRANSIENTS * (layerParams(s) + 2 * (s.positionBuckets ?? 256) * s.hidden))
 }
 
-/** float32 values kept for one training step of an encoder (both passes, all layers). */
+/**
+ * float32 values kept for one training step of an encoder (both passes, all layers); with
+ * recomputation without the one layer being recomputed (see the caller: one at a time overall).
+ */
 function activationValues(s: EncoderShape, batch: number, seqLen: number, recompute: boolean): number {
   const tokens = batch * seqLen
-  const layer = layerActivationValues(s, batch, seqLen)
-  const layers = recompute ? s.layers * RECOMPUTE_PER_TOKEN * tokens * s.hidden + layer : s.layers * layer
+  const layers = recompute ? s.layers * RECOMPUTE_PER_TOKEN * tokens * s.hidden : s.layers * layerActivationValues(s, batch, seqLen)
   return layers + 4 * tokens * (s.embeddingSize ?? s.hidden)
 }
 
@@ -155,7 +162,8 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
   // NES (tied E_G: tied-table.ts); under ES the discriminator's lookup adds a second one for E_G
   // and their sum a third while the backward pass runs.
   const embeddingTransients = sharing === 'es' ? 2 * gp.wordEmbeddings : 0
-  const kept = activationValues(g, batch, seqLen, recompute) + activationValues(d, batch, seqLen, recompute) + ACT_PER_LOGIT * mlmRows * g.vocab
+  const recomputing = recompute ? Math.max(layerActivationValues(g, batch, seqLen), layerActivationValues(d, batch, seqLen)) : 0
+  const kept = activationValues(g, batch, seqLen, recompute) + activationValues(d, batch, seqLen, recompute) + recomputing + ACT_PER_LOGIT * mlmRows * g.vocab
   const activations = F32 * (kept + embeddingTransients)
   // Two peaks: the end of the backward pass (all gradients and activations), and clipping, which
   // holds a scaled copy of every gradient next to the gradients (trainer.ts) before AdamW

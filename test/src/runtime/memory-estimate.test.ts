@@ -44,7 +44,7 @@ describe('estimateTrainingMemory', () => {
     const {bytes} = estimateTrainingMemory(options(TINY))
     const backward = bytes.weights + bytes.gradients + bytes.optimizer + bytes.activations
     const clipping = bytes.weights + 2 * bytes.gradients + bytes.optimizer
-    expect(bytes.total).to.be.closeTo(Math.max(backward, clipping) * 1.1, 1)
+    expect(bytes.total).to.be.closeTo(Math.max(backward, clipping) * 1.25, 1)
     expect(bytes.optimizer).to.equal(2 * bytes.weights)
   })
 
@@ -92,10 +92,13 @@ describe('checkFitsBackend', () => {
     expect(() => checkFitsBackend({estimate, backend: 'tensorflow'})).to.not.throw()
   })
 
-  it('lets deberta-v3-xsmall GDES at batch 8, seq 128 through on wasm (with recomputation), with room to spare', () => {
+  it('lets deberta-v3-xsmall GDES at batch 8, seq 128 through on wasm (with recomputation), not without it', () => {
     const estimate = estimateTrainingMemory(options(XSMALL))
+    expect(estimate.recompute).to.equal(true)
     expect(() => checkFitsBackend({estimate, backend: 'wasm'})).to.not.throw()
-    expect(estimate.bytes.total).to.be.below(0.9 * WASM_HEAP_LIMIT_BYTES)
+    // measured (bench/train-step.ts): 2.52 GiB of live buffers at the peak, a 3.2 GiB heap
+    expect(estimate.bytes.total).to.be.within(3.2 * 2 ** 30, WASM_HEAP_LIMIT_BYTES)
+    expect(() => checkFitsBackend({estimate: estimateTrainingMemory(options(XSMALL, {recompute: false})), backend: 'wasm'})).to.throw(ConfigError)
   })
 
   it('refuses deberta-v3-base on wasm even with recomputation (weights, gradients and AdamW alone are ~3 GiB)', () => {
