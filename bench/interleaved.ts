@@ -36,7 +36,11 @@ function run(variant: string, config: string): Record<string, unknown> {
   const r = spawnSync('/usr/bin/time', ['-v', ...cmd], {encoding: 'utf8', env: {...process.env, OMP_WAIT_POLICY: 'PASSIVE'}, maxBuffer: 1 << 26})
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)
-  const out: Record<string, unknown> = {variant, config, status: r.status, time_v_peak_rss_mb: rss ? Math.round(Number(rss[1]) / 102.4) / 10 : null, loadavg_start: load.map((x) => Number(x.toFixed(2)))}
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr)
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr)
+  const out: Record<string, unknown> = {variant, config, status: r.status, time_v_peak_rss_mb: rss ? Math.round(Number(rss[1]) / 102.4) / 10 : null,
+    // whole process (start-up, model init and warm-up included): an upper bound on CPU per step
+    time_v_cpu_s: user && sys ? Number((Number(user[1]) + Number(sys[1])).toFixed(1)) : null, loadavg_start: load.map((x) => Number(x.toFixed(2)))}
   if (line) Object.assign(out, {result: JSON.parse(line)})
   else out.stderr = r.stderr.slice(-2000)
   return out
