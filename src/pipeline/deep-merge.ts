@@ -6,8 +6,10 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * `extends` semantics: objects merge key by key, recursively; arrays and scalars from `top`
- * replace those of `base`. Returns a new value; `replaced` collects the paths where `top`
- * replaced (or added) a whole value, so origins under them can be taken from `top`.
+ * replace those of `base`; a key written `~name` in `top` deletes `name` from `base` (the same
+ * `~` as command-line deletions), e.g. an ablation that swaps a plugin drops the old plugin's
+ * options. Returns a new value; `replaced` collects the paths where `top` replaced (or added)
+ * a whole value, so origins under them can be taken from `top`.
  */
 export function deepMerge(params: {base: unknown; top: unknown; path?: PathSegments; replaced?: PathSegments[]}): unknown {
   const path = params.path ?? []
@@ -15,6 +17,10 @@ export function deepMerge(params: {base: unknown; top: unknown; path?: PathSegme
   if (isPlainObject(base) && isPlainObject(top)) {
     const out: Record<string, unknown> = {...base}
     for (const [k, v] of Object.entries(top)) {
+      if (k.startsWith('~') && k.length > 1) {
+        delete out[k.slice(1)]
+        continue
+      }
       out[k] = k in base ? deepMerge({base: base[k], top: v, path: [...path, k], replaced: params.replaced}) : v
       if (!(k in base)) params.replaced?.push([...path, k])
     }

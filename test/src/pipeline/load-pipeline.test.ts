@@ -158,6 +158,20 @@ describe('loadPipeline: extends, overrides and env', () => {
     expect(await issuesOf(path.join(tmp, 'empty.yaml'), {cwd: tmp})).to.deep.equal(['empty.yaml:1:1: (root): a pipeline must be a mapping of sections (name:, data:, model:, ...)'])
   })
 
+  it('deletes a base key written ~key in the extending file', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-del-'))
+    try {
+      fs.copyFileSync(path.join(root, fx, 'corpus.txt'), path.join(tmp, 'corpus.txt'))
+      fs.writeFileSync(path.join(tmp, 'top.yaml'), `extends: ${JSON.stringify(path.join(root, fx, 'valid.yaml'))}\nschedule:\n  ~max_steps:\n  epochs: 2\n~evaluation:\n`)
+      const {value} = await load(path.join(tmp, 'top.yaml'), {cwd: tmp})
+      expect(value.schedule).to.not.have.property('max_steps')
+      expect(value.schedule.epochs).to.equal(2)
+      expect(value).to.not.have.property('evaluation')
+    } finally {
+      fs.rmSync(tmp, {recursive: true, force: true})
+    }
+  })
+
   it('reports an extends cycle and a missing base', async () => {
     expect(await issuesOf(`${fx}/cycle-a.yaml`)).to.deep.equal([
       `${fx}/cycle-b.yaml:1:10: extends: extends forms a cycle: ${fx}/cycle-a.yaml -> ${fx}/cycle-b.yaml -> ${fx}/cycle-a.yaml`,
