@@ -8,7 +8,7 @@
  * at the peak (by shape).
  *
  *   npx tsx bench/train-step.ts [--steps 3] [--config bench-small|tiny|xsmall-b1|xsmall-b2|xsmall-b8]
- *     [--native both|on|off] [--optimizer none|adamw] [--clip-in-place] [--recompute auto|on|off] [--top 0]
+ *     [--native both|on|off] [--optimizer none|adamw] [--clip-copy] [--recompute auto|on|off] [--top 0]
  */
 import * as tf from '@tensorflow/tfjs'
 import {v3Config} from '../src/model/config.js'
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const steps = Number(arg('steps', '3'))
   topN = Number(arg('top', '0'))
   const optimizer = arg('optimizer', 'none')
-  const clipInPlace = process.argv.includes('--clip-in-place')
+  const clipInPlace = !process.argv.includes('--clip-copy')
   const recomputeArg = arg('recompute', 'auto')
   const recompute = recomputeArg === 'auto' ? undefined : recomputeArg === 'on'
   const variants = arg('native', 'both') === 'both' ? (['off', 'on'] as const) : ([arg('native', 'both')] as ['off' | 'on'])

@@ -67,6 +67,17 @@ for (const backend of ['cpu', 'wasm'] as const) {
       pair.dispose()
     })
 
+    for (const sharing of ['es', 'nes'] as const) {
+      it(`${sharing}: recomputation gives the same gradients`, () => {
+        const pair = new RtdPair({discriminator: small(), generator: small({numHiddenLayers: 1}), sharing, seed: 6, maskTokenId: 4})
+        const plain = step(pair, false)
+        const re = step(pair, true)
+        expect(re.loss).to.equal(plain.loss)
+        for (const [k, g] of plain.grads) expect(maxRelErr(re.grads.get(k)!, g), k).to.be.lessThan(1e-5)
+        pair.dispose()
+      })
+    }
+
     it('recomputed(): input and variable gradients match plain autodiff; the outer tape still frees its tensors', () => {
       const w = tf.variable(tf.tensor2d([[0.5, -1], [2, 0.25]]))
       const x0 = tf.tensor2d([[1, 2], [3, -4]])
