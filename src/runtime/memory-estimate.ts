@@ -52,7 +52,7 @@ export interface TrainingMemoryOptions {
 }
 
 export interface TrainingMemoryEstimate {
-  /** total: the larger of the two peaks (end of backward; clipping) plus allocator slack. */
+  /** total: the peak at the end of the backward pass plus allocator slack. */
   bytes: {weights: number; gradients: number; optimizer: number; activations: number; total: number}
   /** Whether the estimate assumes recomputed layer activations. */
   recompute: boolean
@@ -80,7 +80,7 @@ const PARAM_TRANSIENTS = 1
  * AdamW state and gradients). The counts were first fitted on a proxy layer whose saved tensors
  * were copies; the wasm Identity no longer copies.
  */
-const ACTIVATION_FACTOR = 0.77
+const ACTIVATION_FACTOR = 0.83
 /**
  * With recomputation (src/model/recompute.ts) a layer keeps its input and the gradient of its
  * output: [tokens, hidden] values per layer; one layer's full activations are alive at a time.
@@ -90,7 +90,7 @@ const RECOMPUTE_PER_TOKEN = 3
 const ACT_PER_LOGIT = 5
 /**
  * Heap size over the peak of live buffers: allocator fragmentation (the heap never shrinks).
- * Measured 1.07-1.28 on xsmall (b1, b2, b8; it grows over the first steps).
+ * Measured 1.07-1.24 on xsmall (b1, b2, b8 with in-place clipping; 1.35 when clipping copied).
  */
 const HEAP_OVERHEAD = 1.25
 
@@ -165,12 +165,9 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
   const recomputing = recompute ? Math.max(layerActivationValues(g, batch, seqLen), layerActivationValues(d, batch, seqLen)) : 0
   const kept = activationValues(g, batch, seqLen, recompute) + activationValues(d, batch, seqLen, recompute) + recomputing + ACT_PER_LOGIT * mlmRows * g.vocab
   const activations = F32 * (kept + embeddingTransients)
-  // Two peaks: the end of the backward pass (all gradients and activations), and clipping, which
-  // holds a scaled copy of every gradient next to the gradients (trainer.ts) before AdamW
-  // updates in place (adamw.ts).
-  const backwardPeak = weights + optimizer + gradients + activations
-  const updatePeak = weights + optimizer + 2 * gradients
-  const total = HEAP_OVERHEAD * Math.max(backwardPeak, updatePeak)
+  // The peak is the end of the backward pass (all gradients and activations alive): clipping and
+  // AdamW then work in place (clip.ts, adamw.ts), one parameter-sized temporary at most.
+  const total = HEAP_OVERHEAD * (weights + optimizer + gradients + activations)
   const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`
   return {
     bytes: {weights, gradients, optimizer, activations, total},
@@ -181,7 +178,6 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
       `gradients ${mb(gradients)}`,
       `optimizer ${mb(optimizer)} (AdamW m and v)`,
       `activations ${mb(activations)} (batch ${batch} x seq ${seqLen}${recompute ? ', layers recomputed in the backward pass' : ''}, MLM logits for ${mlmRows} positions x vocab ${g.vocab})`,
-      `peak ${mb(Math.max(backwardPeak, updatePeak))} at the ${backwardPeak >= updatePeak ? 'end of the backward pass' : 'clipping of the gradients'}`,
       `total ${mb(total)} including ${Math.round((HEAP_OVERHEAD - 1) * 100)}% allocator slack`,
     ],
   }
