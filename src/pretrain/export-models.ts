@@ -32,7 +32,10 @@ export interface ExportedModel {
 
 /** Writes one HF model folder (replacing an older export at the same place). */
 export function exportModelFolder(opts: {dir: string; config: DebertaConfig; tensors: Map<string, HostTensorLike>; tokenizerDir: string; architectures?: string[]}): ExportedModel {
-  const config = {...toHfConfig(opts.config), ...(opts.architectures ? {architectures: opts.architectures} : {})}
+  const config: Record<string, unknown> = {...toHfConfig(opts.config), ...(opts.architectures ? {architectures: opts.architectures} : {})}
+  // transformers reads `lm_predictions.lm_head.*` (Microsoft's names, ours) only with legacy=False;
+  // with its default legacy=True DebertaV2ForMaskedLM would silently start a random `cls.*` head.
+  if (opts.architectures?.includes('DebertaV2ForMaskedLM')) config.legacy = false
   return writeModelFolder({dir: opts.dir, config, tensors: opts.tensors as Map<string, {shape: number[]; data: Float32Array}>, extraFiles: tokenizerFiles(opts.tokenizerDir)})
 }
 

@@ -63,6 +63,9 @@ describe('pretrain export-models', () => {
       for (const dir of ['m', 'm/generator']) expect(fs.readFileSync(path.join(tmp, dir, 'tokenizer.json'), 'utf8')).to.equal('{"model": {}}')
       const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'm', 'generator', 'config.json'), 'utf8'))
       expect([cfg.num_hidden_layers, cfg.architectures[0]]).to.deep.equal([1, 'DebertaV2ForMaskedLM'])
+      // transformers maps lm_predictions.lm_head.* only when legacy is false
+      expect(cfg.legacy).to.equal(false)
+      expect(JSON.parse(fs.readFileSync(path.join(tmp, 'm', 'config.json'), 'utf8'))).to.not.have.property('legacy')
     } finally {
       p.dispose()
     }
