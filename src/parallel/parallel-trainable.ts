@@ -221,9 +221,10 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
       const mine = own?.grads.get(e.group)?.get(e.name)
       if (mine) parts.push(mine)
       const key = entryKey(e.group, e.name)
-      for (const [i, r] of remote.entries()) {
-        if (r?.present.includes(key)) parts.push(tf.tensor(this.handles[i]!.grads.slice(e.offset, e.offset + e.size), e.shape, 'float32'))
-      }
+      const sources = remote.flatMap((r, i) => (r?.present.includes(key) ? [this.handles[i]!.grads.subarray(e.offset, e.offset + e.size)] : []))
+      // wasm copies a tensor's values into its heap; cpu keeps the array, so copy a buffer view that outlives this call
+      const aliasing = tf.getBackend() !== 'wasm'
+      for (const view of sources) parts.push(tf.tensor(aliasing && parts.length === 0 && sources.length === 1 ? view.slice() : view, e.shape, 'float32'))
       if (parts.length === 0) continue
       target.set(e.name, parts.length === 1 ? parts[0]! : tf.tidy(() => tf.addN(parts)))
       if (parts.length > 1) for (const p of parts) p.dispose()

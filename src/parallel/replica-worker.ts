@@ -41,8 +41,9 @@ function loadWeights(r: Replica): void {
   for (const g of r.trainable.parameterGroups()) for (const [n, v] of g.variables) byKey.set(entryKey(g.name, n), v)
   for (const e of r.layout.entries) {
     const v = byKey.get(entryKey(e.group, e.name))!
-    // slice: the cpu backend would otherwise keep a view of the shared buffer
-    const t = tf.tensor(r.weights.slice(e.offset, e.offset + e.size), e.shape, 'float32')
+    // wasm copies the values into its heap; the cpu backend would keep a view of the shared buffer
+    const view = r.weights.subarray(e.offset, e.offset + e.size)
+    const t = tf.tensor(tf.getBackend() === 'wasm' ? view : view.slice(), e.shape, 'float32')
     v.assign(t)
     t.dispose()
   }

@@ -97,13 +97,15 @@ describe('ParallelTrainable', function () {
     await initBackend({backend: 'cpu'})
   })
 
-  it('gives the per-step losses and weights of one replica on the same global batch (W=2), without leaking tensors', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+  it(`gives the per-step losses and weights of one replica on the same global batch (W=2, ${backend}), without leaking tensors`, async () => {
+    await initBackend({backend, native: 'off'})
     const single = tinyTrainable()
     const expected = await trainLosses(single, 3)
 
     const replica0 = tinyTrainable()
     const before = tf.memory().numTensors
-    const parallel = await ParallelTrainable.create({trainable: replica0, workers: 2, runtime: {backend: 'cpu', native: 'off', threads: 1}})
+    const parallel = await ParallelTrainable.create({trainable: replica0, workers: 2, runtime: {backend, native: 'off', threads: 1}})
     try {
       const got = await trainLosses(parallel, 3)
       expect(tf.memory().numTensors).to.equal(before)
@@ -118,7 +120,10 @@ describe('ParallelTrainable', function () {
     }
   })
 
+  }
+
   it('matches one replica in decoupled order too (generator update before the discriminator phase)', async () => {
+    await initBackend({backend: 'cpu'})
     const single = tinyTrainable()
     const expected = await trainLosses(single, 2, 'decoupled')
     const replica0 = tinyTrainable()
@@ -134,6 +139,7 @@ describe('ParallelTrainable', function () {
   })
 
   it('reports a worker failure as a RuntimeFailure and close() ends the workers', async () => {
+    await initBackend({backend: 'cpu'})
     const t = tinyTrainable()
     const parallel = await ParallelTrainable.create({trainable: t, workers: 3, runtime: {backend: 'cpu', native: 'off', threads: 1}})
     try {
