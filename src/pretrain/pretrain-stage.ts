@@ -19,7 +19,6 @@ import {resolveWarmupSteps, train, type TrainResult} from '../train/index.js'
 import type {Trainable, TrainingOrder} from '../train/trainable.js'
 import type {LossWeight} from '../train/loss-weight.js'
 import type {LrSchedule} from '../train/lr-schedule.js'
-import type {DebertaConfig} from '../model/index.js'
 import type {Evaluable} from './evaluable.js'
 import {shardBatchSource} from './shard-batch-source.js'
 
@@ -106,19 +105,6 @@ export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: Sc
   opts.ctx.log.debug(`memory estimate: ${est.breakdown.join('; ')}`)
   checkFitsBackend({estimate: est, backend: opts.backend})
   return est
-}
-
-export function shapeOf(c: DebertaConfig): EncoderShape {
-  return {
-    vocab: c.vocabSize,
-    hidden: c.hiddenSize,
-    layers: c.numHiddenLayers,
-    heads: c.numAttentionHeads,
-    intermediate: c.intermediateSize,
-    embeddingSize: c.embeddingSize,
-    positionBuckets: c.positionBuckets > 0 ? c.positionBuckets : c.maxPositionEmbeddings,
-    absolutePositions: c.positionBiasedInput ? c.maxPositionEmbeddings : 0,
-  }
 }
 
 /** Train, evaluate (through state.evaluate) and export. Returns the trainer's result. */
