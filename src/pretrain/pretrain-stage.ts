@@ -20,6 +20,7 @@ import type {Trainable, TrainingOrder} from '../train/trainable.js'
 import type {LossWeight} from '../train/loss-weight.js'
 import type {LrSchedule} from '../train/lr-schedule.js'
 import type {Evaluable} from './evaluable.js'
+import {maybeParallel} from './maybe-parallel.js'
 import {shardBatchSource} from './shard-batch-source.js'
 
 /** What a model plugin builds; the stage drives it. */
@@ -66,6 +67,8 @@ export interface RuntimeSection {
   backend: BackendChoice
   threads?: number
   native?: NativeChoice
+  /** Data-parallel replicas (src/parallel); 1 = train on this thread only. */
+  workers?: number
 }
 
 /** The trainer's LrSchedule; warmup_ratio becomes steps of the whole run. */
@@ -126,26 +129,33 @@ export async function runPretraining(opts: {model: PretrainModel; data: Prepared
   const evaluate = state.evaluate
   const stepsPerEpoch = Math.ceil((source.batchesPerEpoch ?? 0) / schedule.grad_accumulation)
   const totalSteps = schedule.max_steps ?? (schedule.epochs ?? 1) * stepsPerEpoch
-  const result = await train({
-    model: model.trainable,
-    data: source,
-    ctx,
-    order: schedule.training,
-    ...(schedule.epochs !== undefined ? {epochs: schedule.epochs} : {}),
-    ...(schedule.max_steps !== undefined ? {maxSteps: schedule.max_steps} : {}),
-    gradAccumulation: schedule.grad_accumulation,
-    optimizer: {lr: schedule.optimizer.lr, beta1: schedule.optimizer.betas[0], beta2: schedule.optimizer.betas[1], eps: schedule.optimizer.eps, weightDecay: schedule.optimizer.weight_decay},
-    lrSchedule: lrSchedule(schedule.lr_schedule, totalSteps),
-    loss: {mlm: loss.mlm_weight, rtd: loss.lambda},
-    maxGradNorm: schedule.clip_norm,
-    logEvery: schedule.log_every,
-    evalEvery: schedule.eval_every,
-    checkpointEvery: schedule.checkpoint_every,
-    keep: schedule.keep,
-    resume: true,
-    ...(evaluate ? {evaluate: (o: {step: number; final: boolean}) => evaluate(model.trainable, data, o)} : {}),
-    meta: {seed: ctx.seed, pipeline: p.name},
-  })
+  // runtime.workers > 1: the same gradients from W replicas on worker threads (src/parallel)
+  const parallel = await maybeParallel({trainable: model.trainable, runtime: p.runtime as RuntimeSection, log: (m) => ctx.log.info(m)})
+  let result: TrainResult
+  try {
+    result = await train({
+      model: parallel.trainable,
+      data: source,
+      ctx,
+      order: schedule.training,
+      ...(schedule.epochs !== undefined ? {epochs: schedule.epochs} : {}),
+      ...(schedule.max_steps !== undefined ? {maxSteps: schedule.max_steps} : {}),
+      gradAccumulation: schedule.grad_accumulation,
+      optimizer: {lr: schedule.optimizer.lr, beta1: schedule.optimizer.betas[0], beta2: schedule.optimizer.betas[1], eps: schedule.optimizer.eps, weightDecay: schedule.optimizer.weight_decay},
+      lrSchedule: lrSchedule(schedule.lr_schedule, totalSteps),
+      loss: {mlm: loss.mlm_weight, rtd: loss.lambda},
+      maxGradNorm: schedule.clip_norm,
+      logEvery: schedule.log_every,
+      evalEvery: schedule.eval_every,
+      checkpointEvery: schedule.checkpoint_every,
+      keep: schedule.keep,
+      resume: true,
+      ...(evaluate ? {evaluate: (o: {step: number; final: boolean}) => evaluate(model.trainable, data, o)} : {}),
+      meta: {seed: ctx.seed, pipeline: p.name},
+    })
+  } finally {
+    await parallel.close()
+  }
   if (result.evalMetrics) state.metrics = result.evalMetrics
   const written = model.exportTo({dir: outDir, tokenizerDir: data.tokenizerDir})
   for (const [k, v] of Object.entries(written)) ctx.log.info(`exported ${k}: ${v}`)
