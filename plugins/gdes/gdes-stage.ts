@@ -18,6 +18,7 @@ import {
   generatorConfig,
   generatorTensorsFromDiscriminator,
   initRuntime,
+  recomputeOption,
   requirePreparedData,
   resolveModelFolder,
   runPretraining,
@@ -82,9 +83,10 @@ export function createGdesStage(options: GdesOptions, ctx: RunContext): Stage {
       const schedule = ctx.pipeline.schedule as ScheduleSection
       const sharing = options.embedding_sharing
       const memory = {discriminator: shapeOf(disc), generator: shapeOf(gen), sharing}
-      checkMemory({memory, schedule, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate})
+      const recompute = recomputeOption(ctx)
+      checkMemory({memory, schedule, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate, recompute})
 
-      const pair = new RtdPair({discriminator: disc, generator: gen, sharing, seed: ctx.seed, maskTokenId: data.tokenizer.special.mask})
+      const pair = new RtdPair({discriminator: disc, generator: gen, sharing, seed: ctx.seed, maskTokenId: data.tokenizer.special.mask, ...(recompute !== undefined ? {recompute} : {})})
       if (discFolder || options.generator_from) {
         await loadStartingWeights({pair, options, ctx, discFolder: options.generator.width === 1 ? discFolder : undefined, gen})
         if (discFolder && options.generator.width !== 1) pair.loadTensors({discriminator: discFolder.tensors})

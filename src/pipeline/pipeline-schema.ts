@@ -7,7 +7,7 @@
 import type {JsonSchema, PluginKind, RtdPlugin} from '../plugin/contract.js'
 import {PLUGIN_KINDS} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
-import {BACKENDS, LR_SCHEDULES, NATIVE_MODES, OPTIMIZERS, TRAINING_MODES, WEIGHT_SCHEDULES} from './enums.js'
+import {BACKENDS, LR_SCHEDULES, NATIVE_MODES, OPTIMIZERS, RECOMPUTE_MODES, TRAINING_MODES, WEIGHT_SCHEDULES} from './enums.js'
 
 export const PIPELINE_SCHEMA_ID = 'https://rtd.dev/schemas/pipeline.schema.json'
 
@@ -107,6 +107,7 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
           threads: {type: 'integer', minimum: 1, description: 'Compute threads; default: the number of CPU cores (filled in at load time).'},
           workers: {type: 'integer', minimum: 1, default: 1, description: 'Worker processes for data-parallel training.'},
           native: {enum: [...NATIVE_MODES], default: 'auto', description: 'Native kernels: auto uses them when built, on requires them, off never loads them.'},
+          recompute: {enum: [...RECOMPUTE_MODES], default: 'auto', description: 'Recompute each encoder layer in the backward pass instead of keeping its activations: far less memory for about a third more compute. auto: on when the wasm heap would otherwise be crowded.'},
         },
       },
       data: stageSchema('data', byKind('data')),

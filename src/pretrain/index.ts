@@ -1,5 +1,5 @@
 /** Shared machinery of the pretraining model plugins (gdes, mlm). */
-export {runPretraining, requirePreparedData, initRuntime, checkMemory, type PretrainModel, type ModelRecord, type ScheduleSection, type LossSection, type RuntimeSection} from './pretrain-stage.js'
+export {runPretraining, requirePreparedData, initRuntime, checkMemory, recomputeOption, type PretrainModel, type ModelRecord, type ScheduleSection, type LossSection, type RuntimeSection} from './pretrain-stage.js'
 export {discriminatorConfig, generatorConfig, generatorTensorsFromDiscriminator, tokenizerFitsModel, checkModelSection, type ScratchConfigOptions, type GeneratorShape} from './build-models.js'
 export {resolveModelFolder} from './model-source.js'
 export {exportModelFolder, exportRtdPair, exportMlmModel, defaultSaveName} from './export-models.js'

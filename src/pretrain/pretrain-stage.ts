@@ -69,6 +69,13 @@ export interface RuntimeSection {
   native?: NativeChoice
   /** Data-parallel replicas (src/parallel); 1 = train on this thread only. */
   workers?: number
+  recompute?: 'auto' | 'on' | 'off'
+}
+
+/** runtime.recompute as the model options take it (undefined = the model's auto rule). */
+export function recomputeOption(ctx: RunContext): boolean | undefined {
+  const r = (ctx.pipeline.runtime as RuntimeSection | undefined)?.recompute
+  return r === 'on' ? true : r === 'off' ? false : undefined
 }
 
 /** The trainer's LrSchedule; warmup_ratio becomes steps of the whole run. */
@@ -95,7 +102,7 @@ export async function initRuntime(ctx: RunContext): Promise<string> {
   return info.backend
 }
 
-export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: ScheduleSection; seqLen: number; backend: string; ctx: RunContext; maskRate: number}): TrainingMemoryEstimate {
+export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: ScheduleSection; seqLen: number; backend: string; ctx: RunContext; maskRate: number; recompute?: boolean}): TrainingMemoryEstimate {
   const est = estimateTrainingMemory({
     discriminator: opts.memory.discriminator,
     generator: opts.memory.generator,
@@ -104,6 +111,7 @@ export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: Sc
     sharing: opts.memory.sharing,
     optimizer: 'adamw',
     maskRate: opts.maskRate,
+    ...(opts.recompute !== undefined ? {recompute: opts.recompute} : {}),
   })
   opts.ctx.log.debug(`memory estimate: ${est.breakdown.join('; ')}`)
   checkFitsBackend({estimate: est, backend: opts.backend})

@@ -21,7 +21,7 @@ describe('rtd validate', () => {
     expect(r.code).to.equal(0)
     const printed = parse(r.stdout)
     expect(Object.keys(printed)).to.deep.equal(['name', 'seed', 'runtime', 'data', 'model', 'loss', 'schedule', 'output', 'plugins'])
-    expect(printed.runtime).to.have.all.keys('backend', 'threads', 'workers', 'native')
+    expect(printed.runtime).to.have.all.keys('backend', 'threads', 'workers', 'native', 'recompute')
     expect(printed.data.min_length).to.equal(1)
     expect(printed.schedule).to.include({batch_size: 16, grad_accumulation: 1, clip_norm: 1, training: 'joint', log_every: 1, eval_every: 0, checkpoint_every: 0, keep: 2})
     expect(printed.schedule.optimizer).to.deep.equal({type: 'adamw', lr: 2e-4, betas: [0.9, 0.999], eps: 1e-6, weight_decay: 0.01})

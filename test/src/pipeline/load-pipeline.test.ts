@@ -34,7 +34,7 @@ async function issuesOf(file: string, extra: Partial<LoadPipelineParams> = {}): 
 describe('loadPipeline', () => {
   it('fills in every default of a valid pipeline, including plugin option defaults', async () => {
     const {value} = await load(`${fx}/valid.yaml`)
-    expect(value.runtime).to.deep.equal({backend: 'auto', threads: 4, workers: 1, native: 'auto'})
+    expect(value.runtime).to.deep.equal({backend: 'auto', threads: 4, workers: 1, native: 'auto', recompute: 'auto'})
     expect(value.data).to.deep.equal({plugin: 'line-count', file: 'corpus.txt', min_length: 1})
     expect(value.model).to.deep.equal({plugin: 'counter', steps: 3, delay_ms: 0})
     expect(value.loss).to.deep.equal({lambda: 10, mlm_weight: 1})
