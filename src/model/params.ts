@@ -7,7 +7,17 @@ import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import {initialValues, type InitKind} from './init.js'
 
-let instances = 0
+/**
+ * A process-wide counter for unique variable-name prefixes. Kept on globalThis, not in this
+ * module: tfjs's variable registry is global, and a second copy of this module (loaded under
+ * another URL, e.g. from dist/ and from src/ in one test process) must not reuse a prefix.
+ */
+const COUNTER = Symbol.for('rtd.paramStoreInstances')
+function nextInstance(): number {
+  const g = globalThis as unknown as Record<symbol, number>
+  g[COUNTER] = (g[COUNTER] ?? 0) + 1
+  return g[COUNTER]
+}
 
 export class ParamStore {
   /** HF name → variable. */
@@ -19,7 +29,7 @@ export class ParamStore {
    * @param opts.seed init seed. @param opts.std init std (initializer_range).
    */
   constructor(readonly opts: {role: string; seed: number; std: number}) {
-    this.uid = `rtd${++instances}/${opts.role}`
+    this.uid = `rtd${nextInstance()}/${opts.role}`
   }
 
   /** Creates and initialises a variable (see init.ts); returns it. */
