@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {maxRelativePositions, relativeSpan, type DebertaConfig} from './config.js'
 import {DebertaLayer} from './layer.js'
-import {layerNorm, tidy, type ForwardContext} from './nn.js'
+import {layerNorm, recomputesLayer, tidy, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 import {recomputed} from './recompute.js'
 import {relativeGatherIndex} from './relative-position.js'
@@ -58,8 +58,8 @@ export class Encoder {
         : undefined
       const states = [opts.h]
       let h = opts.h
-      for (const layer of this.layers) {
-        if (opts.ctx.recompute) {
+      for (const [index, layer] of this.layers.entries()) {
+        if (recomputesLayer(opts.ctx.recompute, index)) {
           // relTable is an input (its gradient reaches rel_embeddings and the LayerNorm); the mask a constant.
           h = recomputed({
             inputs: relTable ? [h, relTable] : [h],

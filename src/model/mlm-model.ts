@@ -9,7 +9,7 @@ import {DebertaModel, type EncoderOutput} from './deberta-model.js'
 import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
 import {mlmLoss} from './losses.js'
 import {MlmHead} from './mlm-head.js'
-import {tidy, type ForwardContext} from './nn.js'
+import {tidy, type ForwardContext, type Recompute} from './nn.js'
 import {ParamStore} from './params.js'
 import {TiedTable} from './tied-table.js'
 import {recomputeHelps} from '../runtime/memory-estimate.js'
@@ -111,16 +111,17 @@ export class MlmModel {
   }
 
   /**
-   * Whether a training step of this model alone recomputes layer activations when the caller's
-   * ctx does not say: on wasm when the step would crowd the heap (memory-estimate.ts, with the
-   * shapes the mlm stage's memory check uses); RTD_RECOMPUTE=on|off overrides.
+   * Which layers a training step of this model alone recomputes when the caller's ctx does not
+   * say: on wasm all of them when the step would crowd the heap (memory-estimate.ts, with the
+   * shapes the mlm stage's memory check uses), else every other one; RTD_RECOMPUTE=on|off|alternate overrides.
    */
-  recomputes(batch: number, seqLen: number): boolean {
+  recomputes(batch: number, seqLen: number): Recompute {
     const env = process.env['RTD_RECOMPUTE']
     if (env === 'on' || env === 'off') return env === 'on'
+    if (env === 'alternate') return 'alternate'
     if (tf.getBackend() !== 'wasm') return false
     const shape = encoderShapeOf(this.config)
-    return recomputeHelps({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'})
+    return recomputeHelps({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'}) || 'alternate'
   }
 
   /** Loads HF-named tensors (`deberta.*`, `lm_predictions.lm_head.*`); returns notes on ignored extras. */

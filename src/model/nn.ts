@@ -21,9 +21,18 @@ export interface ForwardContext {
   /**
    * Recompute each encoder layer's activations in the backward pass instead of keeping them
    * (recompute.ts): the same results, a fraction of the memory, about one more forward of time.
-   * Only matters under a gradient tape. Default false.
+   * Only matters under a gradient tape. 'alternate' recomputes every other layer (the second,
+   * fourth, ...): about half the activation memory saved for half the extra time. Default false.
    */
-  recompute?: boolean
+  recompute?: Recompute
+}
+
+/** Which encoder layers recompute their activations in the backward pass (see ForwardContext). */
+export type Recompute = boolean | 'alternate'
+
+/** Whether layer `index` (0-based) recomputes under `recompute`. */
+export function recomputesLayer(recompute: Recompute | undefined, index: number): boolean {
+  return recompute === true || (recompute === 'alternate' && index % 2 === 1)
 }
 
 export const EVAL: ForwardContext = {training: false}

@@ -19,7 +19,7 @@ import {EMBEDDING_SHARING, type EmbeddingSharing} from './embeddings.js'
 import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
 import {rtdLoss} from './losses.js'
 import {maskedPositions, MlmModel} from './mlm-model.js'
-import {tidy, type ForwardContext, type ModelFault} from './nn.js'
+import {tidy, type ForwardContext, type ModelFault, type Recompute} from './nn.js'
 import {sampleCategorical} from './sampling.js'
 import {recomputeHelps} from '../runtime/memory-estimate.js'
 import {encoderShapeOf} from './encoder-shape.js'
@@ -47,7 +47,7 @@ export interface RtdPairOptions {
    * memory, ~1 extra forward of time). Default 'auto': on for the wasm backend when the step
    * would otherwise not fit its 4 GiB heap comfortably (runtime/memory-estimate.ts).
    */
-  recompute?: boolean | 'auto'
+  recompute?: Recompute | 'auto'
 }
 
 export interface RtdLossOptions {
@@ -79,7 +79,7 @@ export interface RtdLossOptions {
   /** Keep the auxiliary tensors past the caller's tidy scope (then call result.dispose()). */
   keep?: boolean
   /** Overrides RtdPairOptions.recompute for this call. */
-  recompute?: boolean
+  recompute?: Recompute
 }
 
 export interface RtdLossResult {
@@ -225,13 +225,15 @@ export class RtdPair {
   }
 
   /** Whether a step at this shape recomputes layer activations (see RtdPairOptions.recompute). */
-  recomputes(batch: number, seqLen: number): boolean {
+  recomputes(batch: number, seqLen: number): Recompute {
     // RTD_RECOMPUTE=on|off overrides 'auto' (to compare both on one command, e.g. rtd verify)
     const env = process.env['RTD_RECOMPUTE']
-    const r = this.opts.recompute ?? (env === 'on' ? true : env === 'off' ? false : 'auto')
+    const r = this.opts.recompute ?? (env === 'on' ? true : env === 'off' ? false : env === 'alternate' ? 'alternate' : 'auto')
     if (r !== 'auto') return r
     if (tf.getBackend() !== 'wasm') return false
-    return recomputeHelps({discriminator: encoderShapeOf(this.discriminator.config), generator: encoderShapeOf(this.generator.config), batch, seqLen, sharing: this.sharing})
+    // every layer when the heap would be crowded; otherwise every other layer, which keeps a
+    // training step near PyTorch's memory for ~25% more time (docs/performance.md, window F)
+    return recomputeHelps({discriminator: encoderShapeOf(this.discriminator.config), generator: encoderShapeOf(this.generator.config), batch, seqLen, sharing: this.sharing}) || 'alternate'
   }
 
   /**

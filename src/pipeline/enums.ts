@@ -26,6 +26,6 @@ export type TrainingMode = (typeof TRAINING_MODES)[number]
 export const WEIGHT_SCHEDULES = ['constant', 'linear'] as const
 export type WeightSchedule = (typeof WEIGHT_SCHEDULES)[number]
 
-/** Recompute encoder activations in the backward pass: less memory, about 30-40% more compute. */
-export const RECOMPUTE_MODES = ['auto', 'on', 'off'] as const
+/** Recompute encoder activations in the backward pass: less memory for more compute. */
+export const RECOMPUTE_MODES = ['auto', 'on', 'alternate', 'off'] as const
 export type RecomputeMode = (typeof RECOMPUTE_MODES)[number]

@@ -69,13 +69,13 @@ export interface RuntimeSection {
   native?: NativeChoice
   /** Data-parallel replicas (src/parallel); 1 = train on this thread only. */
   workers?: number
-  recompute?: 'auto' | 'on' | 'off'
+  recompute?: 'auto' | 'on' | 'alternate' | 'off'
 }
 
 /** runtime.recompute as the model options take it (undefined = the model's auto rule). */
-export function recomputeOption(ctx: RunContext): boolean | undefined {
+export function recomputeOption(ctx: RunContext): boolean | 'alternate' | undefined {
   const r = (ctx.pipeline.runtime as RuntimeSection | undefined)?.recompute
-  return r === 'on' ? true : r === 'off' ? false : undefined
+  return r === 'on' ? true : r === 'off' ? false : r === 'alternate' ? 'alternate' : undefined
 }
 
 /** The trainer's LrSchedule; warmup_ratio becomes steps of the whole run. */
@@ -102,7 +102,7 @@ export async function initRuntime(ctx: RunContext): Promise<string> {
   return info.backend
 }
 
-export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: ScheduleSection; seqLen: number; backend: string; ctx: RunContext; maskRate: number; recompute?: boolean}): TrainingMemoryEstimate {
+export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: ScheduleSection; seqLen: number; backend: string; ctx: RunContext; maskRate: number; recompute?: boolean | 'alternate'}): TrainingMemoryEstimate {
   const est = estimateTrainingMemory({
     discriminator: opts.memory.discriminator,
     generator: opts.memory.generator,

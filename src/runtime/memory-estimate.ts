@@ -46,16 +46,18 @@ export interface TrainingMemoryOptions {
   maskRate?: number
   /**
    * Encoder activations recomputed in the backward pass (src/model/recompute.ts). Default: what
-   * RtdPair's 'auto' does on wasm (recomputeHelps).
+   * RtdPair's 'auto' does on wasm when the heap would be crowded (recomputeHelps), else none
+   * (an overestimate when 'auto' recomputes every other layer: safe for the fit check).
+   * 'alternate': every other layer (the second, fourth, ...).
    */
-  recompute?: boolean
+  recompute?: boolean | 'alternate'
 }
 
 export interface TrainingMemoryEstimate {
   /** total: the peak at the end of the backward pass plus allocator slack. */
   bytes: {weights: number; gradients: number; optimizer: number; activations: number; total: number}
-  /** Whether the estimate assumes recomputed layer activations. */
-  recompute: boolean
+  /** Which layer activations the estimate assumes are recomputed. */
+  recompute: boolean | 'alternate'
   params: {generator: number; discriminator: number; trainable: number}
   /** One line per part, for messages and `--dry-run` output. */
   breakdown: string[]
@@ -123,9 +125,10 @@ function layerActivationValues(s: EncoderShape, batch: number, seqLen: number): 
  * float32 values kept for one training step of an encoder (both passes, all layers); with
  * recomputation without the one layer being recomputed (see the caller: one at a time overall).
  */
-function activationValues(s: EncoderShape, batch: number, seqLen: number, recompute: boolean): number {
+function activationValues(s: EncoderShape, batch: number, seqLen: number, recompute: boolean | 'alternate'): number {
   const tokens = batch * seqLen
-  const layers = recompute ? s.layers * RECOMPUTE_PER_TOKEN * tokens * s.hidden : s.layers * layerActivationValues(s, batch, seqLen)
+  const recomputed = recompute === true ? s.layers : recompute === 'alternate' ? Math.floor(s.layers / 2) : 0
+  const layers = recomputed * RECOMPUTE_PER_TOKEN * tokens * s.hidden + (s.layers - recomputed) * layerActivationValues(s, batch, seqLen)
   return layers + 4 * tokens * (s.embeddingSize ?? s.hidden)
 }
 
@@ -177,7 +180,7 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
       `weights ${mb(weights)} (${(trainable / 1e6).toFixed(1)}M float32 parameters: generator ${(generator / 1e6).toFixed(1)}M, discriminator ${(discriminator / 1e6).toFixed(1)}M, ${sharing})`,
       `gradients ${mb(gradients)}`,
       `optimizer ${mb(optimizer)} (AdamW m and v)`,
-      `activations ${mb(activations)} (batch ${batch} x seq ${seqLen}${recompute ? ', layers recomputed in the backward pass' : ''}, MLM logits for ${mlmRows} positions x vocab ${g.vocab})`,
+      `activations ${mb(activations)} (batch ${batch} x seq ${seqLen}${recompute === true ? ', layers recomputed in the backward pass' : recompute === 'alternate' ? ', every other layer recomputed in the backward pass' : ''}, MLM logits for ${mlmRows} positions x vocab ${g.vocab})`,
       `total ${mb(total)} including ${Math.round((HEAP_OVERHEAD - 1) * 100)}% allocator slack`,
     ],
   }

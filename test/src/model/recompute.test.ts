@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import {v3Config, type DebertaConfig} from '../../../src/model/config.js'
 import {gatherRows} from '../../../src/model/embeddings.js'
+import {recomputesLayer} from '../../../src/model/nn.js'
 import {recomputed} from '../../../src/model/recompute.js'
 import {RtdPair, type RtdLossOptions} from '../../../src/model/rtd-pair.js'
 import {initBackend} from '../../../src/runtime/backend.js'
@@ -21,8 +22,8 @@ const batch: RtdLossOptions = {
   lambda: 50,
 }
 
-/** Loss and gradients (by tf name) of one GDES step with dropout on, recompute on or off. */
-function step(pair: RtdPair, recompute: boolean): {loss: number; grads: Map<string, Float32Array>} {
+/** Loss and gradients (by tf name) of one GDES step with dropout on, recompute on, alternate or off. */
+function step(pair: RtdPair, recompute: boolean | 'alternate'): {loss: number; grads: Map<string, Float32Array>} {
   const {value, grads} = tf.variableGrads(
     () => pair.lossFn({...batch, recompute, training: true, dropoutRng: Rng.derive('dropout', 1), sampleRng: Rng.derive('samples', 1)}).loss,
     pair.variables(),
@@ -64,6 +65,23 @@ for (const backend of ['cpu', 'wasm'] as const) {
       for (const [k, g] of plain.grads) expect(maxRelErr(re.grads.get(k)!, g), k).to.be.lessThan(1e-5)
       // every layer's weights got a gradient through the recomputed node
       expect([...re.grads.keys()].filter((k) => k.includes('discriminator/deberta.encoder.layer.2.output.dense.weight'))).to.have.length(1)
+      pair.dispose()
+    })
+
+    it('alternate (every other layer) gives the same loss and gradients as keeping every activation', () => {
+      const pair = new RtdPair({
+        discriminator: small({hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1}),
+        generator: small({numHiddenLayers: 2, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1}),
+        sharing: 'gdes',
+        seed: 7,
+        maskTokenId: 4,
+      })
+      const plain = step(pair, false)
+      const before = tf.memory().numTensors
+      const alt = step(pair, 'alternate')
+      expect(tf.memory().numTensors).to.equal(before)
+      expect(alt.loss).to.equal(plain.loss)
+      for (const [k, g] of plain.grads) expect(maxRelErr(alt.grads.get(k)!, g), k).to.be.lessThan(1e-5)
       pair.dispose()
     })
 
@@ -114,3 +132,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
     })
   })
 }
+
+describe('recomputesLayer', () => {
+  it('picks every layer, none, or the odd-indexed ones', () => {
+    const pick = (r: boolean | 'alternate' | undefined) => [0, 1, 2, 3, 4].filter((i) => recomputesLayer(r, i))
+    expect(pick(true)).to.deep.equal([0, 1, 2, 3, 4])
+    expect(pick(false)).to.deep.equal([])
+    expect(pick(undefined)).to.deep.equal([])
+    expect(pick('alternate')).to.deep.equal([1, 3])
+  })
+})

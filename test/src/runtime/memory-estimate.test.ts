@@ -56,6 +56,10 @@ describe('estimateTrainingMemory', () => {
     expect(estimateTrainingMemory(options(TINY)).recompute).to.equal(false)
     expect(recomputeHelps(options(XSMALL))).to.equal(true)
     expect(on.breakdown.join('; ')).to.contain('recomputed')
+    // every other layer: between the two
+    const alt = estimateTrainingMemory(options(XSMALL, {recompute: 'alternate'}))
+    expect(alt.bytes.activations).to.be.above(on.bytes.activations).and.below(off.bytes.activations)
+    expect(alt.breakdown.join('; ')).to.contain('every other layer')
   })
 
   it('counts ES word-table gradient transients that GDES no longer has', () => {
