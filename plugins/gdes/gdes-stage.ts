@@ -13,17 +13,13 @@ import type {RunContext} from '../../src/plugin/run-context.js'
 import {
   checkMemory,
   defaultSaveName,
-  discriminatorConfig,
   exportRtdPair,
   generatorConfig,
   generatorTensorsFromDiscriminator,
-  initRuntime,
-  recomputeOption,
-  requirePreparedData,
   resolveModelFolder,
   runPretraining,
+  startModelStage,
   shapeOf,
-  tokenizerFitsModel,
   RtdTrainable,
   type GeneratorShape,
   type MaskOptions,
@@ -70,20 +66,14 @@ async function loadStartingWeights(opts: {pair: RtdPair; options: GdesOptions; c
 export function createGdesStage(options: GdesOptions, ctx: RunContext): Stage {
   return {
     async run(state: RunState) {
-      const data = requirePreparedData(state, 'gdes')
-      const backend = await initRuntime(ctx)
-      const folder = options.from ? await resolveModelFolder({from: options.from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.from'}) : undefined
-      const discFolder = folder ? loadModelFolder({dir: folder}) : undefined
-      const disc = discriminatorConfig({scratch: options.config, folderConfig: discFolder?.config, folder, tokenizerVocabSize: data.tokenizer.vocabSize})
+      const {data, backend, checkpoint: discFolder, config: disc, recompute} = await startModelStage({state, ctx, plugin: 'gdes', from: options.from, config: options.config})
       if (options.generator.width !== 1 && options.from) {
         ctx.log.warn('model.generator.width < 1 with `from`: the generator cannot take the discriminator\'s layers and starts from random weights')
       }
       const gen = generatorConfig(disc, options.generator)
-      tokenizerFitsModel({config: disc, data})
       const schedule = ctx.pipeline.schedule as ScheduleSection
       const sharing = options.embedding_sharing
       const memory = {discriminator: shapeOf(disc), generator: shapeOf(gen), sharing}
-      const recompute = recomputeOption(ctx)
       checkMemory({memory, schedule, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate, recompute})
 
       const pair = new RtdPair({discriminator: disc, generator: gen, sharing, seed: ctx.seed, maskTokenId: data.tokenizer.special.mask, ...(recompute !== undefined ? {recompute} : {})})

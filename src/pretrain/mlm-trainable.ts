@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {Batch} from '../data/batch-iterator.js'
-import {maskBatch} from '../data/masking.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions, type MlmModel} from '../model/index.js'
+import type {Recompute} from '../model/nn.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
 import type {EvalBatchOutput, Evaluable} from './evaluable.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
-import type {MaskOptions} from './rtd-trainable.js'
+import {maskForTraining, type MaskOptions} from './mask-for-training.js'
 
 export interface MlmTrainableOptions {
   model: MlmModel
@@ -20,6 +20,8 @@ export interface MlmTrainableOptions {
   tokenizerVocabSize: number
   mask: MaskOptions
   seed: number
+  /** Layer recomputation for training steps; default: the model's auto rule. */
+  recompute?: Recompute
 }
 
 export class MlmTrainable implements Trainable<Batch>, Evaluable {
@@ -32,17 +34,7 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable {
 
   private prepare(batch: Batch, rng: Rng) {
     const {special, tokenizerVocabSize, mask} = this.opts
-    const masked = maskBatch({
-      inputIds: batch.inputIds,
-      attentionMask: batch.attentionMask,
-      batchSize: batch.batchSize,
-      seqLen: batch.seqLen,
-      special,
-      vocabSize: tokenizerVocabSize,
-      recipe: mask.recipe,
-      rate: mask.rate,
-      rng,
-    })
+    const masked = maskForTraining({batch, special, tokenizerVocabSize, mask, rng})
     const positions = maskedPositions(masked.mlmMask)
     return {masked, labels: Int32Array.from(positions, (p) => batch.inputIds[p])}
   }
@@ -60,7 +52,7 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable {
         labels,
         batch: batch.batchSize,
         seqLen: batch.seqLen,
-        ctx: {training: true, rng: Rng.derive(seed, 'dropout', ctx.step, ctx.microBatch, 'mlm')},
+        ctx: {training: true, rng: Rng.derive(seed, 'dropout', ctx.step, ctx.microBatch, 'mlm'), ...(this.opts.recompute !== undefined ? {recompute: this.opts.recompute} : {})},
       })
       mlm = res.loss.dataSync()[0]
       return tf.mul(res.loss, ctx.weights.mlm) as tf.Scalar

@@ -11,19 +11,16 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {Batch} from '../data/batch-iterator.js'
-import {maskBatch, type MaskedBatch, type MaskRecipe} from '../data/masking.js'
+import type {MaskedBatch} from '../data/masking.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions, type RtdPair, type LossPart} from '../model/index.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
 import type {EvalBatchOutput, Evaluable} from './evaluable.js'
+import {maskForTraining, type MaskOptions} from './mask-for-training.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
 import {rowSampleRng} from './row-sample-rng.js'
 
-export interface MaskOptions {
-  rate: number
-  recipe: MaskRecipe
-}
 
 export interface RtdTrainableOptions {
   pair: RtdPair
@@ -66,17 +63,7 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
 
   private mask(batch: Batch, rng: Rng) {
     const {special, tokenizerVocabSize, mask} = this.opts
-    return maskBatch({
-      inputIds: batch.inputIds,
-      attentionMask: batch.attentionMask,
-      batchSize: batch.batchSize,
-      seqLen: batch.seqLen,
-      special,
-      vocabSize: tokenizerVocabSize,
-      recipe: mask.recipe,
-      rate: mask.rate,
-      rng,
-    })
+    return maskForTraining({batch, special, tokenizerVocabSize, mask, rng})
   }
 
   /** The generator input of a training micro-batch: masks from Rng.derive(seed, 'mask', step, microBatch) over the whole batch. */
