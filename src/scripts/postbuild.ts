@@ -11,10 +11,21 @@ import {packageRoot} from '../pipeline/environment-record.js'
 import {buildPipelineSchema} from '../pipeline/pipeline-schema.js'
 
 const root = packageRoot()
+const registry = new PluginRegistry()
 const schemaFile = path.join(root, 'schemas', 'pipeline.schema.json')
 fs.mkdirSync(path.dirname(schemaFile), {recursive: true})
-fs.writeFileSync(schemaFile, `${JSON.stringify(buildPipelineSchema({registry: new PluginRegistry()}), null, 2)}\n`)
+fs.writeFileSync(schemaFile, `${JSON.stringify(buildPipelineSchema({registry}), null, 2)}\n`)
 console.log(`postbuild: wrote ${path.relative(root, schemaFile)}`)
+
+// Each built-in plugin's section on its own (its options, as plugins/<name>/schema.json declares them).
+const pluginDir = path.join(root, 'schemas', 'plugins')
+fs.mkdirSync(pluginDir, {recursive: true})
+for (const {plugin} of registry.list()) {
+  const file = path.join(pluginDir, `${plugin.kind}-${plugin.name}.schema.json`)
+  const section = {$schema: 'https://json-schema.org/draft/2020-12/schema', title: `${plugin.kind} plugin ${plugin.name}`, description: plugin.summary, ...plugin.schema}
+  fs.writeFileSync(file, `${JSON.stringify(section, null, 2)}\n`)
+}
+console.log(`postbuild: wrote ${path.relative(root, pluginDir)}/<kind>-<name>.schema.json`)
 
 // The oclif dev package is absent in production installs; the manifest is then optional.
 const oclifBin = path.join(root, 'node_modules', 'oclif', 'bin', 'run.js')
