@@ -198,6 +198,126 @@ static napi_value colsum_f32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads argument i as a double into *out; 0 (exception pending) if it is not a number. */
+static int get_f64(napi_env env, napi_value v, double* out) {
+  if (napi_get_value_double(env, v, out) != napi_ok) {
+    napi_throw_range_error(env, NULL, "rtd_native: expected a number");
+    return 0;
+  }
+  return 1;
+}
+
+/*
+ * adamw(heap, pOff, gOff, mOff, vOff, n, c1, b1, c2, b2, sqrtBc2, eps, stepSize, decay, decays)
+ * One AdamW update of n float32 values in place (src/train/adamw.ts, updateInPlace): every
+ * scalar is rounded to float32 as tfjs would, and every operation is rounded to float32 in the
+ * same order (no contraction: binding.gyp builds with -ffp-contract=off), so the result is bit
+ * for bit the JS loop's (sqrtf is correctly rounded, like fround(Math.sqrt(x)) of a float):
+ *   m = g*c1 + m*b1;  v = (g*g)*c2 + v*b2;  u = (m / (sqrt(v)/sqrtBc2 + eps)) * stepSize
+ *   p = decays ? p*decay - u : p - u
+ * p, m and v must not overlap each other or g (they are buffers the caller owns exclusively).
+ */
+static napi_value adamw_f32(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 15) return throw_range(env, "rtd_native.adamw expects 15 arguments");
+  bool is_ab = false;
+  void* data = NULL;
+  size_t len = 0;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_range(env, "rtd_native.adamw: heap must be an ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  int64_t o[5];
+  for (int i = 0; i < 5; i++) {
+    if (!get_i64(env, argv[i + 1], &o[i]) || o[i] < 0) return throw_range(env, "rtd_native.adamw: offsets and size must be non-negative numbers");
+  }
+  double s[8];
+  for (int i = 0; i < 8; i++) {
+    if (!get_f64(env, argv[i + 6], &s[i])) return NULL;
+  }
+  bool decays = false;
+  CHECK(napi_get_value_bool(env, argv[14], &decays));
+  int64_t n = o[4];
+  for (int i = 0; i < 4; i++) {
+    if (!fits((uint64_t)o[i], 1, 0, n, len)) return throw_range(env, "rtd_native.adamw: operand outside the heap");
+  }
+  char* base = (char*)data;
+  float* restrict p = (float*)(base + o[0]);
+  const float* restrict g = (const float*)(base + o[1]);
+  float* restrict m = (float*)(base + o[2]);
+  float* restrict v = (float*)(base + o[3]);
+  const float c1 = (float)s[0], b1 = (float)s[1], c2 = (float)s[2], b2 = (float)s[3];
+  const float bc2 = (float)s[4], eps = (float)s[5], step = (float)s[6], decay = (float)s[7];
+  if (decays) {
+    for (int64_t i = 0; i < n; i++) {
+      const float gi = g[i];
+      const float mi = gi * c1 + m[i] * b1;
+      const float vi = (gi * gi) * c2 + v[i] * b2;
+      m[i] = mi;
+      v[i] = vi;
+      const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
+      p[i] = p[i] * decay - u;
+    }
+  } else {
+    for (int64_t i = 0; i < n; i++) {
+      const float gi = g[i];
+      const float mi = gi * c1 + m[i] * b1;
+      const float vi = (gi * gi) * c2 + v[i] * b2;
+      m[i] = mi;
+      v[i] = vi;
+      const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
+      p[i] = p[i] - u;
+    }
+  }
+  return NULL;
+}
+
+/* sumsq(heap, xOff, n) -> x[0]*x[0] + x[1]*x[1] + ... with float32 products and a float32
+ * accumulator from 0 in index order: what tf.sum(tf.square(x)) computes with the native Sum
+ * kernel above (a column sum of one column), without the squared copy. */
+static napi_value sumsq_f32(napi_env env, napi_callback_info info) {
+  void* data;
+  size_t len;
+  int64_t v[2];
+  if (!heap_args(env, info, 3, &data, &len, v)) return NULL;
+  int64_t xOff = v[0], n = v[1];
+  if (!fits((uint64_t)xOff, 1, 0, n, len)) return throw_range(env, "rtd_native.sumsq: operand outside the heap");
+  const float* x = (const float*)((char*)data + xOff);
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n; i++) {
+    const float sq = x[i] * x[i];
+    acc += sq;
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, (double)acc, &out));
+  return out;
+}
+
+/* scale(heap, xOff, n, c): x[i] = x[i] * (float)c in place (gradient clipping; bit for bit the
+ * JS loop's fround(x[i] * fround(c))). */
+static napi_value scale_f32(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) return throw_range(env, "rtd_native.scale expects 4 arguments");
+  bool is_ab = false;
+  void* data = NULL;
+  size_t len = 0;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_range(env, "rtd_native.scale: heap must be an ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  int64_t xOff, n;
+  double c;
+  if (!get_i64(env, argv[1], &xOff) || !get_i64(env, argv[2], &n) || xOff < 0 || n < 0) return throw_range(env, "rtd_native.scale: offset and size must be non-negative numbers");
+  if (!get_f64(env, argv[3], &c)) return NULL;
+  if (!fits((uint64_t)xOff, 1, 0, n, len)) return throw_range(env, "rtd_native.scale: operand outside the heap");
+  float* x = (float*)((char*)data + xOff);
+  const float cf = (float)c;
+  for (int64_t i = 0; i < n; i++) x[i] = x[i] * cf;
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -220,6 +340,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},
       {"exp", NULL, exp_f32, NULL, NULL, NULL, napi_default, NULL},
       {"colsum", NULL, colsum_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, adamw_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"sumsq", NULL, sumsq_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"scale", NULL, scale_f32, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"blasConfig", NULL, blas_config, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
 import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
+import {nativeUpdateKernels} from '../runtime/native/native-update.js'
 
 /** Names that get no weight decay: biases and LayerNorm parameters (Hugging Face naming). */
 export function isNoDecayName(name: string): boolean {
@@ -56,7 +57,8 @@ function zerosVariable(shape: number[]): tf.Variable {
  * The update of `step` written into p, m and v's own buffers (no temporaries), when all three
  * can be written in place and g is readable (exclusive-buffer.ts); false otherwise. Every
  * operation is rounded to float32 in the order of the tfjs path below, so the results are
- * bit for bit the same (float32 +, -, ×, ÷ and sqrt are correctly rounded in both).
+ * bit for bit the same (float32 +, -, ×, ÷ and sqrt are correctly rounded in both). With the
+ * native kernels registered and g on the same heap, the loop runs in C (native-update.ts).
  */
 function updateInPlace(o: {p: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf.Tensor; b1: number; b2: number; eps: number; stepSize: number; sqrtBc2: number; decay: number}): boolean {
   if (o.g.dtype !== 'float32') return false
@@ -65,6 +67,16 @@ function updateInPlace(o: {p: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf
   const V = M && exclusiveBuffer(o.v)
   if (!P || !M || !V) return false
   const g = float32View(o.g)
+  const native = nativeUpdateKernels()
+  if (native !== undefined && g.buffer === P.values.buffer) {
+    // one C loop over the heap, same float32 operations in the same order (rtd_native.c adamw)
+    native.adamw(P.values.buffer as ArrayBuffer, P.values.byteOffset, g.byteOffset, M.values.byteOffset, V.values.byteOffset, P.values.length,
+      1 - o.b1, o.b1, 1 - o.b2, o.b2, o.sqrtBc2, o.eps, o.stepSize, o.decay, o.decay !== 1)
+    P.done()
+    M.done()
+    V.done()
+    return true
+  }
   const f = Math.fround
   // the scalars as the float32 tensors tfjs would make of them
   const [c1, b1, c2, b2, bc2, eps, step, decay] = [1 - o.b1, o.b1, 1 - o.b2, o.b2, o.sqrtBc2, o.eps, o.stepSize, o.decay].map(f) as [number, number, number, number, number, number, number, number]

@@ -4,7 +4,8 @@
  * maxNorm / (norm + 1e-6).
  */
 import * as tf from '@tensorflow/tfjs'
-import {exclusiveBuffer} from './exclusive-buffer.js'
+import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
+import {nativeUpdateKernels} from '../runtime/native/native-update.js'
 
 export interface ClipResult {
   /** The clipped gradients (the caller disposes them and, separately, the inputs; some may be the input tensors themselves, scaled in place). */
@@ -17,6 +18,8 @@ export interface ClipResult {
 export function globalNorm(grads: Iterable<tf.Tensor>): number {
   const list = [...grads]
   if (list.length === 0) return 0
+  const native = nativeSumOfSquares(list)
+  if (native !== undefined) return Math.sqrt(native)
   // one gradient at a time: a tidy over all of them held a square (and a float copy) of every
   // gradient at once, 2x the gradients' memory
   const sums = list.map((g) => tf.tidy(() => tf.sum(tf.square(g.dtype === 'float32' ? g : g.toFloat()))))
@@ -25,6 +28,30 @@ export function globalNorm(grads: Iterable<tf.Tensor>): number {
   const v = sq.dataSync()[0]
   sq.dispose()
   return Math.sqrt(v)
+}
+
+/** The wasm heap when the backend is wasm, else undefined. */
+function wasmHeap(): ArrayBuffer | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined
+  return (tf.backend() as unknown as {wasm: {HEAPU8: Uint8Array}}).wasm.HEAPU8.buffer as ArrayBuffer
+}
+
+/**
+ * Σ g² over all gradients with the native loop, read in place on the wasm heap, when the native
+ * kernels are active and every gradient is float32 there; else undefined. Same float32 values as
+ * the tfjs path with the native Sum kernel: per gradient, float32 products summed in index
+ * order, then the per-gradient sums added in order as float32 (tf.addN) -- without a squared
+ * copy of every gradient.
+ */
+function nativeSumOfSquares(list: tf.Tensor[]): number | undefined {
+  const native = nativeUpdateKernels()
+  const heap = native && wasmHeap()
+  if (!native || !heap || list.some((g) => g.dtype !== 'float32')) return undefined
+  const views = list.map((g) => float32View(g))
+  if (views.some((x) => x.buffer !== heap)) return undefined
+  let total = 0
+  for (const x of views) total = Math.fround(total + native.sumsq(heap, x.byteOffset, x.length))
+  return total
 }
 
 /**
@@ -47,7 +74,9 @@ export function clipByGlobalNorm(params: {grads: Map<string, tf.Tensor>; maxNorm
     const own = coef < 1 && inPlace ? exclusiveBuffer(g) : undefined
     if (own) {
       const x = own.values
-      for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! * c32)
+      const native = nativeUpdateKernels()
+      if (native !== undefined && x.buffer === wasmHeap()) native.scale(x.buffer as ArrayBuffer, x.byteOffset, x.length, c32)
+      else for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! * c32)
       own.done()
       out.set(name, g)
     } else {

@@ -16,6 +16,16 @@ export interface NativeKernels {
   exp(heap: ArrayBuffer, xOff: number, outOff: number, n: number): void
   /** out[j] = sum over rows of x[i][j], float32, in row order. */
   colsum(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void
+  /**
+   * One AdamW update of n float32 values in place (p, m, v written; see updateInPlace in
+   * src/train/adamw.ts for the operation order). Absent from addons built before it existed.
+   */
+  adamw?(heap: ArrayBuffer, pOff: number, gOff: number, mOff: number, vOff: number, n: number,
+    c1: number, b1: number, c2: number, b2: number, sqrtBc2: number, eps: number, stepSize: number, decay: number, decays: boolean): void
+  /** Sum of x[i]*x[i] over n float32 values, float32 products and accumulator in index order. Absent from older addons. */
+  sumsq?(heap: ArrayBuffer, xOff: number, n: number): number
+  /** x[i] = x[i] * fround(c) over n float32 values in place. Absent from older addons. */
+  scale?(heap: ArrayBuffer, xOff: number, n: number, c: number): void
   setThreads(n: number): void
   blasConfig(): string
 }

@@ -3,7 +3,8 @@
  * OpenBLAS sgemm; Transpose; Exp and leading-axes Sum, which must be bit-identical to wasm's
  * and are registered only after a probe shows they are. All work zero-copy on the wasm heap
  * through wasm-backend internals (memory offsets, the heap buffer), so backend.ts enables them
- * only on the pinned tfjs version.
+ * only on the pinned tfjs version. Also activates the addon's update loops (AdamW, clipping:
+ * native-update.ts) while registered.
  */
 import * as tf from '@tensorflow/tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
@@ -11,6 +12,7 @@ import {replaceKernel, restoreKernel, stockKernel} from '../kernels/register-ker
 import {type MatMulEngine, type MatMulPlan, registerWasmBatchMatMul} from '../kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from '../kernels/wasm-fused-mat-mul.js'
 import type {NativeKernels} from './load-native.js'
+import {setNativeUpdateKernels} from './native-update.js'
 
 function heapOf(backend: BackendWasm): ArrayBuffer {
   // Read at each call: heap growth replaces the buffer.
@@ -158,10 +160,14 @@ export function registerNativeKernels(opts: {kernels: NativeKernels; log?: (msg:
   } finally {
     tf.dispose(probes)
   }
+  // AdamW and the clipping norm on owned heap buffers (src/train/adamw.ts, clip.ts)
+  if (setNativeUpdateKernels(kernels)) names.push('AdamW', 'SumSquares', 'Scale')
+  else opts.log?.('native AdamW off: the addon predates it (rebuild with `node native/build.mjs`)')
   return names
 }
 
 /** Puts the stock wasm kernels back (the matmul kernels are re-registered by the caller). */
 export function unregisterNativeKernels(): void {
+  setNativeUpdateKernels(undefined)
   for (const name of [tf.Transpose, tf.Exp, tf.Sum]) restoreKernel(name, 'wasm')
 }

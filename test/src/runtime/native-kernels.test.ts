@@ -101,4 +101,23 @@ describe('native kernels on the wasm heap', function () {
     const heap = new ArrayBuffer(64)
     expect(() => loaded.kernels.sgemm(heap, 1, 4, 4, 4, 0, 0, 0, 0, 0, 0, 16)).to.throw(RangeError, /outside the heap/)
   })
+
+  it('rejects update-loop operands outside the heap (adamw, sumsq, scale)', function () {
+    const loaded = loadNativeKernels()
+    if (!loaded.ok) throw new Error('unreachable: skipped above')
+    const {adamw, sumsq, scale} = loaded.kernels
+    if (adamw === undefined || sumsq === undefined || scale === undefined) {
+      console.log('    (skipped: the addon predates the update loops; rebuild with `node native/build.mjs`)')
+      this.skip()
+    }
+    const heap = new ArrayBuffer(64) // 16 floats
+    expect(() => adamw(heap, 0, 16, 32, 48, 5, 0.1, 0.9, 0.001, 0.999, 1, 1e-6, 0.01, 1, false)).to.throw(RangeError, /outside the heap/)
+    expect(() => sumsq(heap, 32, 9)).to.throw(RangeError, /outside the heap/)
+    expect(() => scale(heap, 2, 1, 0.5)).to.throw(RangeError, /outside the heap/) // misaligned
+    const x = new Float32Array(heap)
+    x.set([3, 4], 14)
+    expect(sumsq(heap, 56, 2)).to.equal(25)
+    scale(heap, 56, 2, 0.5)
+    expect(Array.from(x.subarray(14))).to.deep.equal([1.5, 2])
+  })
 })

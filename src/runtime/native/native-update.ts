@@ -1,0 +1,31 @@
+/**
+ * The native update loops (AdamW, sum of squares, scaling) that the optimizer and clipping use on
+ * buffers they own on the wasm heap. Active only while the native kernels are registered
+ * (register-native.ts sets them) and only when the loaded addon has them: an addon built before
+ * they existed simply leaves the JS loops in charge.
+ */
+import type {NativeKernels} from './load-native.js'
+
+export interface NativeUpdateKernels {
+  adamw: NonNullable<NativeKernels['adamw']>
+  sumsq: NonNullable<NativeKernels['sumsq']>
+  scale: NonNullable<NativeKernels['scale']>
+}
+
+let active: NativeUpdateKernels | undefined
+
+/** Use `kernels`' update loops from now on (undefined, or an addon without them: the JS loops). */
+export function setNativeUpdateKernels(kernels: NativeKernels | undefined): boolean {
+  const adamw = kernels?.adamw
+  const sumsq = kernels?.sumsq
+  const scale = kernels?.scale
+  active = typeof adamw === 'function' && typeof sumsq === 'function' && typeof scale === 'function'
+    ? {adamw: adamw.bind(kernels), sumsq: sumsq.bind(kernels), scale: scale.bind(kernels)}
+    : undefined
+  return active !== undefined
+}
+
+/** The active native update loops, if any. */
+export function nativeUpdateKernels(): NativeUpdateKernels | undefined {
+  return active
+}
