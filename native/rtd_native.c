@@ -318,6 +318,142 @@ static napi_value scale_f32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Bytes [off, off+bytes) inside a heap of len bytes. */
+static int span_fits(int64_t off, uint64_t bytes, size_t len) {
+  return off >= 0 && (uint64_t)off <= len && bytes <= len - (uint64_t)off;
+}
+
+/*
+ * gather(heap, xOff, idxOff, outOff, batch, outer, dim, slice, nIdx, bytesPerElement) -> -1 or i
+ * GatherV2 with x viewed as [batch, outer, dim, slice] and int32 indices as [batch, nIdx]:
+ * out[b][o][i][:] = x[b][o][idx[b][i]][:] (one memcpy of slice elements per row), the layout the
+ * wasm Gather kernel uses. All indices are checked first: if idx[j] is outside [0, dim) nothing
+ * is written and j is returned, so the caller can leave the error to the stock kernel.
+ */
+static napi_value gather(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 10) return throw_range(env, "rtd_native.gather expects 10 arguments");
+  bool is_ab = false;
+  void* data = NULL;
+  size_t len = 0;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_range(env, "rtd_native.gather: heap must be an ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  int64_t v[9];
+  for (int i = 0; i < 9; i++) {
+    if (!get_i64(env, argv[i + 1], &v[i]) || v[i] < 0) return throw_range(env, "rtd_native.gather: offsets and sizes must be non-negative numbers");
+  }
+  int64_t xOff = v[0], idxOff = v[1], outOff = v[2], batch = v[3], outer = v[4], dim = v[5], slice = v[6], nIdx = v[7], bpe = v[8];
+  if (bpe != 1 && bpe != 2 && bpe != 4) return throw_range(env, "rtd_native.gather: element size 1, 2 or 4");
+  const uint64_t limit = (uint64_t)1 << 40;
+  if ((uint64_t)batch > limit || (uint64_t)outer > limit || (uint64_t)dim > limit || (uint64_t)slice > limit || (uint64_t)nIdx > limit) {
+    return throw_range(env, "rtd_native.gather: size too large");
+  }
+  uint64_t rowBytes = (uint64_t)slice * (uint64_t)bpe;
+  if (idxOff % 4 != 0 || !span_fits(idxOff, (uint64_t)batch * (uint64_t)nIdx * 4, len) ||
+      !span_fits(xOff, (uint64_t)batch * (uint64_t)outer * (uint64_t)dim * rowBytes, len) ||
+      !span_fits(outOff, (uint64_t)batch * (uint64_t)outer * (uint64_t)nIdx * rowBytes, len)) {
+    return throw_range(env, "rtd_native.gather: operand outside the heap");
+  }
+  char* base = (char*)data;
+  const int32_t* idx = (const int32_t*)(base + idxOff);
+  napi_value result;
+  for (int64_t j = 0; j < batch * nIdx; j++) {
+    if (idx[j] < 0 || (int64_t)idx[j] >= dim) {
+      CHECK(napi_create_int64(env, j, &result));
+      return result;
+    }
+  }
+  const char* x = base + xOff;
+  char* out = base + outOff;
+  for (int64_t b = 0; b < batch; b++) {
+    const int32_t* bi = idx + b * nIdx;
+    for (int64_t o = 0; o < outer; o++) {
+      const char* src = x + ((uint64_t)(b * outer + o) * (uint64_t)dim) * rowBytes;
+      char* dst = out + ((uint64_t)(b * outer + o) * (uint64_t)nIdx) * rowBytes;
+      for (int64_t i = 0; i < nIdx; i++) memcpy(dst + (uint64_t)i * rowBytes, src + (uint64_t)bi[i] * rowBytes, rowBytes);
+    }
+  }
+  CHECK(napi_create_int64(env, -1, &result));
+  return result;
+}
+
+/*
+ * slice(heap, xOff, outOff, shape[], begin[], size[], bytesPerElement)
+ * out = x[begin[0]:begin[0]+size[0], ...] (rank 1-8; begin and size already resolved, no -1).
+ * Trailing dims taken whole merge into one contiguous run, copied with one memcpy each.
+ */
+static napi_value slice_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) return throw_range(env, "rtd_native.slice expects 7 arguments");
+  bool is_ab = false;
+  void* data = NULL;
+  size_t len = 0;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_range(env, "rtd_native.slice: heap must be an ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  int64_t xOff, outOff, bpe;
+  if (!get_i64(env, argv[1], &xOff) || !get_i64(env, argv[2], &outOff) || !get_i64(env, argv[6], &bpe)) {
+    return throw_range(env, "rtd_native.slice: offsets must be numbers");
+  }
+  if (bpe != 1 && bpe != 2 && bpe != 4) return throw_range(env, "rtd_native.slice: element size 1, 2 or 4");
+  uint32_t rank = 0, brank = 0, srank = 0;
+  CHECK(napi_get_array_length(env, argv[3], &rank));
+  CHECK(napi_get_array_length(env, argv[4], &brank));
+  CHECK(napi_get_array_length(env, argv[5], &srank));
+  if (rank < 1 || rank > 8 || brank != rank || srank != rank) return throw_range(env, "rtd_native.slice: rank 1-8, begin and size of the same rank");
+  int64_t shape[8], begin[8], size[8];
+  uint64_t xTotal = 1, outTotal = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    napi_value e;
+    CHECK(napi_get_element(env, argv[3], i, &e));
+    if (!get_i64(env, e, &shape[i]) || shape[i] < 0 || shape[i] > ((int64_t)1 << 40)) return throw_range(env, "rtd_native.slice: bad shape");
+    CHECK(napi_get_element(env, argv[4], i, &e));
+    if (!get_i64(env, e, &begin[i])) return throw_range(env, "rtd_native.slice: bad begin");
+    CHECK(napi_get_element(env, argv[5], i, &e));
+    if (!get_i64(env, e, &size[i])) return throw_range(env, "rtd_native.slice: bad size");
+    if (begin[i] < 0 || size[i] < 0 || begin[i] > shape[i] || size[i] > shape[i] - begin[i]) return throw_range(env, "rtd_native.slice: slice outside the input");
+    xTotal *= (uint64_t)shape[i];
+    outTotal *= (uint64_t)size[i];
+  }
+  if (!span_fits(xOff, xTotal * (uint64_t)bpe, len) || !span_fits(outOff, outTotal * (uint64_t)bpe, len)) {
+    return throw_range(env, "rtd_native.slice: operand outside the heap");
+  }
+  if (outTotal == 0) return NULL;
+  /* Merge trailing dims taken whole (and the first partial one) into one run of `run` elements. */
+  int k = (int)rank - 1;
+  uint64_t run = (uint64_t)size[k];
+  while (k > 0 && size[k] == shape[k]) {
+    k--;
+    run *= (uint64_t)size[k];
+  }
+  int64_t xstride[8];
+  xstride[rank - 1] = 1;
+  for (int i = (int)rank - 2; i >= 0; i--) xstride[i] = xstride[i + 1] * shape[i + 1];
+  /* Dims 0..k-1 are walked; dim k onward is one run starting at begin. */
+  int64_t start = 0;
+  for (uint32_t i = 0; i < rank; i++) start += begin[i] * xstride[i];
+  const char* x = (const char*)data + xOff;
+  char* out = (char*)data + outOff;
+  uint64_t runBytes = run * (uint64_t)bpe;
+  uint64_t runs = outTotal / run;
+  int64_t idx[8] = {0};
+  for (uint64_t r = 0; r < runs; r++) {
+    int64_t src = start;
+    for (int j = 0; j < k; j++) src += idx[j] * xstride[j];
+    memcpy(out + r * runBytes, x + (uint64_t)src * (uint64_t)bpe, runBytes);
+    for (int j = k - 1; j >= 0; j--) {
+      if (++idx[j] < size[j]) break;
+      idx[j] = 0;
+    }
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -343,6 +479,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"adamw", NULL, adamw_f32, NULL, NULL, NULL, napi_default, NULL},
       {"sumsq", NULL, sumsq_f32, NULL, NULL, NULL, napi_default, NULL},
       {"scale", NULL, scale_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
+      {"slice", NULL, slice_copy, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"blasConfig", NULL, blas_config, NULL, NULL, NULL, napi_default, NULL},
   };

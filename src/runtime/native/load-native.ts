@@ -26,6 +26,15 @@ export interface NativeKernels {
   sumsq?(heap: ArrayBuffer, xOff: number, n: number): number
   /** x[i] = x[i] * fround(c) over n float32 values in place. Absent from older addons. */
   scale?(heap: ArrayBuffer, xOff: number, n: number, c: number): void
+  /**
+   * GatherV2 on x viewed as [batch, outer, dim, slice] with int32 indices [batch, nIdx]: copies
+   * rows, returns -1, or the position of the first index outside [0, dim) (nothing written).
+   * Absent from older addons.
+   */
+  gather?(heap: ArrayBuffer, xOff: number, idxOff: number, outOff: number, batch: number, outer: number, dim: number,
+    slice: number, nIdx: number, bytesPerElement: number): number
+  /** Slice of x [shape] from begin, size elements per dim (resolved, no -1). Absent from older addons. */
+  slice?(heap: ArrayBuffer, xOff: number, outOff: number, shape: number[], begin: number[], size: number[], bytesPerElement: number): void
   setThreads(n: number): void
   blasConfig(): string
 }

@@ -3,7 +3,9 @@
  * OpenBLAS sgemm; Transpose; Exp and leading-axes Sum, which must be bit-identical to wasm's
  * and are registered only after a probe shows they are. All work zero-copy on the wasm heap
  * through wasm-backend internals (memory offsets, the heap buffer), so backend.ts enables them
- * only on the pinned tfjs version. Also activates the addon's update loops (AdamW, clipping:
+ * only on the pinned tfjs version. GatherV2 and Slice (pure copies, so exact by construction)
+ * come from addons that have them; RTD_NATIVE_COPY=off keeps the stock ones (for measuring).
+ * Also activates the addon's update loops (AdamW, clipping:
  * native-update.ts) while registered.
  */
 import * as tf from '@tensorflow/tfjs'
@@ -97,6 +99,55 @@ function sumKernel(kernels: NativeKernels) {
   }
 }
 
+/** Bytes per element on the wasm heap; undefined for dtypes the copy kernels leave to wasm. */
+function bytesPerElement(dtype: tf.DataType): number | undefined {
+  if (dtype === 'float32' || dtype === 'int32') return 4
+  if (dtype === 'bool') return 1
+  return undefined
+}
+
+/**
+ * GatherV2 as row copies on any axis with batchDims 0. batchDims > 0 (unused here; the stock
+ * kernel even read out of bounds on one such case) and an empty x (stock returns a flattened
+ * shape) stay with the stock kernel, as do indices outside [0, dim), where it throws its error.
+ */
+function gatherKernel(gather: NonNullable<NativeKernels['gather']>) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const {x, indices} = args.inputs as {x: tf.TensorInfo; indices: tf.TensorInfo}
+    const {axis, batchDims} = args.attrs as unknown as tf.GatherV2Attrs
+    const bpe = bytesPerElement(x.dtype)
+    if (bpe === undefined || indices.dtype !== 'int32' || batchDims !== 0 || tf.util.sizeFromShape(x.shape) === 0) return runStock(tf.GatherV2, args)
+    const {backend} = args
+    const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0]!
+    const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims)
+    const nIdx = tf.util.sizeFromShape(indices.shape) / info.batchSize
+    const out = backend.makeOutput(info.outputShape, x.dtype)
+    if (tf.util.sizeFromShape(indices.shape) === 0) return out
+    const bad = gather(heapOf(backend), backend.getMemoryOffset(x.dataId), backend.getMemoryOffset(indices.dataId),
+      backend.getMemoryOffset(out.dataId), info.batchSize, info.outerSize, info.dimSize, info.sliceSize, nIdx, bpe)
+    if (bad < 0) return out
+    backend.disposeData(out.dataId)
+    return runStock(tf.GatherV2, args)
+  }
+}
+
+/** Slice as contiguous-run copies; string tensors go to the stock kernel. */
+function sliceKernel(slice: NonNullable<NativeKernels['slice']>) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {begin, size} = args.attrs as unknown as tf.SliceAttrs
+    const bpe = bytesPerElement(x.dtype)
+    if (bpe === undefined || x.shape.length === 0) return runStock(tf.Slice, args)
+    const {backend} = args
+    const [begin_, size_] = tf.backend_util.slice_util.parseSliceParams(x, begin, size) as [number[], number[]]
+    const out = backend.makeOutput(size_, x.dtype)
+    if (tf.util.sizeFromShape(size_) > 0) {
+      slice(heapOf(backend), backend.getMemoryOffset(x.dataId), backend.getMemoryOffset(out.dataId), x.shape, begin_, size_, bpe)
+    }
+    return out
+  }
+}
+
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length)
@@ -160,6 +211,19 @@ export function registerNativeKernels(opts: {kernels: NativeKernels; log?: (msg:
   } finally {
     tf.dispose(probes)
   }
+  // Pure copies: exact by construction (tests compare them with the stock kernels).
+  restoreKernel(tf.GatherV2, 'wasm')
+  restoreKernel(tf.Slice, 'wasm')
+  const {gather, slice} = kernels
+  if (process.env['RTD_NATIVE_COPY'] === 'off') {
+    opts.log?.('native GatherV2 and Slice off: RTD_NATIVE_COPY=off')
+  } else if (typeof gather === 'function' && typeof slice === 'function') {
+    replaceKernel({kernelName: tf.GatherV2, backendName: 'wasm', kernelFunc: gatherKernel(gather.bind(kernels)) as unknown as tf.KernelFunc})
+    replaceKernel({kernelName: tf.Slice, backendName: 'wasm', kernelFunc: sliceKernel(slice.bind(kernels)) as unknown as tf.KernelFunc})
+    names.push(tf.GatherV2, tf.Slice)
+  } else {
+    opts.log?.('native GatherV2 and Slice off: the addon predates them (rebuild with `node native/build.mjs`)')
+  }
   // AdamW and the clipping norm on owned heap buffers (src/train/adamw.ts, clip.ts)
   if (setNativeUpdateKernels(kernels)) names.push('AdamW', 'SumSquares', 'Scale')
   else opts.log?.('native AdamW off: the addon predates it (rebuild with `node native/build.mjs`)')
@@ -169,5 +233,5 @@ export function registerNativeKernels(opts: {kernels: NativeKernels; log?: (msg:
 /** Puts the stock wasm kernels back (the matmul kernels are re-registered by the caller). */
 export function unregisterNativeKernels(): void {
   setNativeUpdateKernels(undefined)
-  for (const name of [tf.Transpose, tf.Exp, tf.Sum]) restoreKernel(name, 'wasm')
+  for (const name of [tf.Transpose, tf.Exp, tf.Sum, tf.GatherV2, tf.Slice]) restoreKernel(name, 'wasm')
 }
