@@ -8,6 +8,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CHECK(call)                                                     \
@@ -27,6 +28,29 @@ static napi_value throw_range(napi_env env, const char* what) {
   return NULL;
 }
 
+/*
+ * The prologue every heap kernel shares: exactly `want` arguments into argv (at most
+ * MAX_ARGS), argv[0] the wasm heap's ArrayBuffer into data/len. 0 (RangeError pending,
+ * naming the kernel) on failure.
+ */
+#define MAX_ARGS 16
+static int heap_call(napi_env env, napi_callback_info info, const char* name, size_t want, napi_value* argv, void** data, size_t* len) {
+  char msg[96];
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
+    snprintf(msg, sizeof msg, "rtd_native.%s expects %zu arguments", name, want);
+    napi_throw_range_error(env, NULL, msg);
+    return 0;
+  }
+  bool is_ab = false;
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], data, len) != napi_ok) {
+    snprintf(msg, sizeof msg, "rtd_native.%s: heap must be an ArrayBuffer", name);
+    napi_throw_range_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
 /* Bytes a [rows, cols] float matrix batch spans: (batch-1)*stride + rows*cols elements. */
 static int fits(uint64_t off, int64_t batch, int64_t stride, int64_t elems, size_t len) {
   if (batch < 1 || elems < 0 || stride < 0) return 0;
@@ -41,16 +65,10 @@ static int fits(uint64_t off, int64_t batch, int64_t stride, int64_t elems, size
  * [k, n] (stored [n, k] if transB), C_i at cOff + 4*i*m*n.
  */
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) return throw_range(env, "rtd_native.sgemm expects 12 arguments");
   void* data = NULL;
   size_t len = 0;
-  bool is_ab = false;
-  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
-  if (!is_ab) return throw_range(env, "rtd_native.sgemm: heap must be an ArrayBuffer");
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  if (!heap_call(env, info, "sgemm", 12, argv, &data, &len)) return NULL;
   int64_t v[11];
   for (int i = 0; i < 11; i++) {
     if (!get_i64(env, argv[i + 1], &v[i])) return throw_range(env, "rtd_native.sgemm: arguments 2-12 must be numbers");
@@ -79,13 +97,10 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
  * out = x permuted by perm (out dim j = x dim perm[j]); element bytes 1, 2 or 4. Exact copy.
  */
 static napi_value transpose(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6) return throw_range(env, "rtd_native.transpose expects 6 arguments");
   void* data = NULL;
   size_t len = 0;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  if (!heap_call(env, info, "transpose", 6, argv, &data, &len)) return NULL;
   int64_t xOff, outOff, bpe;
   if (!get_i64(env, argv[1], &xOff) || !get_i64(env, argv[2], &outOff) || !get_i64(env, argv[5], &bpe)) {
     return throw_range(env, "rtd_native.transpose: offsets must be numbers");
@@ -143,18 +158,9 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
 }
 
 /* Reads (heap, off1, off2, ...int64) into data/len and v[]; 0 on failure (exception pending). */
-static int heap_args(napi_env env, napi_callback_info info, size_t want, void** data, size_t* len, int64_t* v) {
-  size_t argc = 8;
-  napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
-    napi_throw_range_error(env, NULL, "rtd_native: wrong number of arguments");
-    return 0;
-  }
-  bool is_ab = false;
-  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], data, len) != napi_ok) {
-    napi_throw_range_error(env, NULL, "rtd_native: heap must be an ArrayBuffer");
-    return 0;
-  }
+static int heap_args(napi_env env, napi_callback_info info, const char* name, size_t want, void** data, size_t* len, int64_t* v) {
+  napi_value argv[MAX_ARGS];
+  if (!heap_call(env, info, name, want, argv, data, len)) return 0;
   for (size_t i = 1; i < want; i++) {
     if (!get_i64(env, argv[i], &v[i - 1]) || v[i - 1] < 0) {
       napi_throw_range_error(env, NULL, "rtd_native: offsets and sizes must be non-negative numbers");
@@ -170,7 +176,7 @@ static napi_value exp_f32(napi_env env, napi_callback_info info) {
   void* data;
   size_t len;
   int64_t v[3];
-  if (!heap_args(env, info, 4, &data, &len, v)) return NULL;
+  if (!heap_args(env, info, "exp", 4, &data, &len, v)) return NULL;
   int64_t xOff = v[0], outOff = v[1], n = v[2];
   if (!fits((uint64_t)xOff, 1, 0, n, len) || !fits((uint64_t)outOff, 1, 0, n, len)) return throw_range(env, "rtd_native.exp: operand outside the heap");
   const float* x = (const float*)((char*)data + xOff);
@@ -185,7 +191,7 @@ static napi_value colsum_f32(napi_env env, napi_callback_info info) {
   void* data;
   size_t len;
   int64_t v[4];
-  if (!heap_args(env, info, 5, &data, &len, v)) return NULL;
+  if (!heap_args(env, info, "colsum", 5, &data, &len, v)) return NULL;
   int64_t xOff = v[0], outOff = v[1], rows = v[2], cols = v[3];
   if (!fits((uint64_t)xOff, 1, 0, rows * cols, len) || !fits((uint64_t)outOff, 1, 0, cols, len)) return throw_range(env, "rtd_native.colsum: operand outside the heap");
   const float* x = (const float*)((char*)data + xOff);
@@ -218,16 +224,10 @@ static int get_f64(napi_env env, napi_value v, double* out) {
  * p, m and v must not overlap each other or g (they are buffers the caller owns exclusively).
  */
 static napi_value adamw_f32(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
   napi_value argv[15];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 15) return throw_range(env, "rtd_native.adamw expects 15 arguments");
-  bool is_ab = false;
   void* data = NULL;
   size_t len = 0;
-  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
-  if (!is_ab) return throw_range(env, "rtd_native.adamw: heap must be an ArrayBuffer");
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  if (!heap_call(env, info, "adamw", 15, argv, &data, &len)) return NULL;
   int64_t o[5];
   for (int i = 0; i < 5; i++) {
     if (!get_i64(env, argv[i + 1], &o[i]) || o[i] < 0) return throw_range(env, "rtd_native.adamw: offsets and size must be non-negative numbers");
@@ -280,7 +280,7 @@ static napi_value sumsq_f32(napi_env env, napi_callback_info info) {
   void* data;
   size_t len;
   int64_t v[2];
-  if (!heap_args(env, info, 3, &data, &len, v)) return NULL;
+  if (!heap_args(env, info, "sumsq", 3, &data, &len, v)) return NULL;
   int64_t xOff = v[0], n = v[1];
   if (!fits((uint64_t)xOff, 1, 0, n, len)) return throw_range(env, "rtd_native.sumsq: operand outside the heap");
   const float* x = (const float*)((char*)data + xOff);
@@ -297,16 +297,10 @@ static napi_value sumsq_f32(napi_env env, napi_callback_info info) {
 /* scale(heap, xOff, n, c): x[i] = x[i] * (float)c in place (gradient clipping; bit for bit the
  * JS loop's fround(x[i] * fround(c))). */
 static napi_value scale_f32(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 4) return throw_range(env, "rtd_native.scale expects 4 arguments");
-  bool is_ab = false;
   void* data = NULL;
   size_t len = 0;
-  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
-  if (!is_ab) return throw_range(env, "rtd_native.scale: heap must be an ArrayBuffer");
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  if (!heap_call(env, info, "scale", 4, argv, &data, &len)) return NULL;
   int64_t xOff, n;
   double c;
   if (!get_i64(env, argv[1], &xOff) || !get_i64(env, argv[2], &n) || xOff < 0 || n < 0) return throw_range(env, "rtd_native.scale: offset and size must be non-negative numbers");
@@ -331,16 +325,10 @@ static int span_fits(int64_t off, uint64_t bytes, size_t len) {
  * is written and j is returned, so the caller can leave the error to the stock kernel.
  */
 static napi_value gather(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 10) return throw_range(env, "rtd_native.gather expects 10 arguments");
-  bool is_ab = false;
   void* data = NULL;
   size_t len = 0;
-  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
-  if (!is_ab) return throw_range(env, "rtd_native.gather: heap must be an ArrayBuffer");
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  if (!heap_call(env, info, "gather", 10, argv, &data, &len)) return NULL;
   int64_t v[9];
   for (int i = 0; i < 9; i++) {
     if (!get_i64(env, argv[i + 1], &v[i]) || v[i] < 0) return throw_range(env, "rtd_native.gather: offsets and sizes must be non-negative numbers");
@@ -386,16 +374,10 @@ static napi_value gather(napi_env env, napi_callback_info info) {
  * Trailing dims taken whole merge into one contiguous run, copied with one memcpy each.
  */
 static napi_value slice_copy(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 7) return throw_range(env, "rtd_native.slice expects 7 arguments");
-  bool is_ab = false;
   void* data = NULL;
   size_t len = 0;
-  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
-  if (!is_ab) return throw_range(env, "rtd_native.slice: heap must be an ArrayBuffer");
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  if (!heap_call(env, info, "slice", 7, argv, &data, &len)) return NULL;
   int64_t xOff, outOff, bpe;
   if (!get_i64(env, argv[1], &xOff) || !get_i64(env, argv[2], &outOff) || !get_i64(env, argv[6], &bpe)) {
     return throw_range(env, "rtd_native.slice: offsets must be numbers");
