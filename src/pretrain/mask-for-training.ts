@@ -23,3 +23,22 @@ export function maskForTraining(opts: {batch: Batch; special: SpecialTokenIds; t
     rng: opts.rng,
   })
 }
+
+/** The arguments RtdPair.lossFn and MlmModel.lossFn share for a masked batch ([B·N] arrays). */
+export function maskedBatchInputs(batch: Batch, masked: MaskedBatch) {
+  return {
+    inputIds: batch.inputIds,
+    maskedInputIds: masked.maskedIds,
+    attentionMask: batch.attentionMask,
+    mlmMask: masked.mlmMask,
+    batch: batch.batchSize,
+    seqLen: batch.seqLen,
+  }
+}
+
+/** Non-pad tokens of a batch (for tokens/s). */
+export function tokenCount(batch: Batch): number {
+  let tokens = 0
+  for (let k = 0; k < batch.attentionMask.length; k++) tokens += batch.attentionMask[k]
+  return tokens
+}

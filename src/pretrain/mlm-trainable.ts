@@ -12,7 +12,7 @@ import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../trai
 import {Rng} from '../util/rng.js'
 import type {EvalBatchOutput, Evaluable} from './evaluable.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
-import {maskForTraining, type MaskOptions} from './mask-for-training.js'
+import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 
 export interface MlmTrainableOptions {
   model: MlmModel
@@ -46,12 +46,8 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable {
     let mlm = NaN
     const {value, grads} = tf.variableGrads(() => {
       const res = model.lossFn({
-        maskedInputIds: masked.maskedIds,
-        attentionMask: batch.attentionMask,
-        mlmMask: masked.mlmMask,
+        ...maskedBatchInputs(batch, masked),
         labels,
-        batch: batch.batchSize,
-        seqLen: batch.seqLen,
         ctx: {training: true, rng: Rng.derive(seed, 'dropout', ctx.step, ctx.microBatch, 'mlm'), ...(this.opts.recompute !== undefined ? {recompute: this.opts.recompute} : {})},
       })
       mlm = res.loss.dataSync()[0]
@@ -61,9 +57,7 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable {
     value.dispose()
     const named = new Map<string, tf.Tensor>()
     for (const [tfName, g] of Object.entries(grads)) named.set(model.params.nameOf(tfName)!, g)
-    let tokens = 0
-    for (let k = 0; k < batch.attentionMask.length; k++) tokens += batch.attentionMask[k]
-    return {grads: new Map([[group.name, named]]), losses: {loss, mlm}, tokens}
+    return {grads: new Map([[group.name, named]]), losses: {loss, mlm}, tokens: tokenCount(batch)}
   }
 
   evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput {
@@ -71,12 +65,8 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable {
     const {masked, labels} = this.prepare(batch, Rng.derive(opts.seed, 'eval-mask', opts.index))
     if (labels.length === 0) return {}
     const res = model.lossFn({
-      maskedInputIds: masked.maskedIds,
-      attentionMask: batch.attentionMask,
-      mlmMask: masked.mlmMask,
+      ...maskedBatchInputs(batch, masked),
       labels,
-      batch: batch.batchSize,
-      seqLen: batch.seqLen,
       ctx: {training: false},
       keep: true,
     })

@@ -17,7 +17,7 @@ import {maskedPositions, type RtdPair, type LossPart} from '../model/index.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
 import type {EvalBatchOutput, Evaluable} from './evaluable.js'
-import {maskForTraining, type MaskOptions} from './mask-for-training.js'
+import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
 import {rowSampleRng} from './row-sample-rng.js'
 
@@ -98,12 +98,7 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
     const dropoutKey: (string | number)[] = rowOffset === 0 ? [seed, 'dropout', step, microBatch, part] : [seed, 'dropout', step, microBatch, part, 'rows', rowOffset]
     const {value, grads} = tf.variableGrads(() => {
       const res = pair.lossFn({
-        inputIds: batch.inputIds,
-        maskedInputIds: masked.maskedIds,
-        attentionMask: batch.attentionMask,
-        mlmMask: masked.mlmMask,
-        batch: batch.batchSize,
-        seqLen: batch.seqLen,
+        ...maskedBatchInputs(batch, masked),
         lambda: share.rtdScale === 1 ? ctx.weights.rtd : ctx.weights.rtd * share.rtdScale,
         mlmWeight: share.mlmScale === 1 ? ctx.weights.mlm : ctx.weights.mlm * share.mlmScale,
         temperature: this.opts.temperature,
@@ -132,21 +127,14 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
       }
       target.set(where.name, grad)
     }
-    let tokens = 0
-    for (let k = 0; k < batch.attentionMask.length; k++) tokens += batch.attentionMask[k]
-    return {grads: byGroup, losses, tokens}
+    return {grads: byGroup, losses, tokens: tokenCount(batch)}
   }
 
   evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput {
     const {pair} = this.opts
     const masked = this.mask(batch, Rng.derive(opts.seed, 'eval-mask', opts.index))
     const res = pair.lossFn({
-      inputIds: batch.inputIds,
-      maskedInputIds: masked.maskedIds,
-      attentionMask: batch.attentionMask,
-      mlmMask: masked.mlmMask,
-      batch: batch.batchSize,
-      seqLen: batch.seqLen,
+      ...maskedBatchInputs(batch, masked),
       lambda: 1,
       temperature: this.opts.temperature,
       sampleRng: Rng.derive(opts.seed, 'eval-sample', opts.index),
