@@ -1,11 +1,13 @@
 /**
  * Interleaved rtd-vs-PyTorch measurements for docs/performance.md (issue 6): for each round and
- * config, runs PyTorch's reference step (../shared/reference/bench_torch.py) and `rtd bench`
+ * config, runs PyTorch's reference step (bench_torch.py, an external tool that is not part of this
+ * repository: see docs/performance.md) and `rtd bench`
  * with native kernels off/on and 1/2 workers, one child process each (so every peak RSS is its
  * own, read from /usr/bin/time -v), and prints one JSON line per run with the load average.
  *
  *   npm run build && npx tsx bench/interleaved.ts [--config bench-small] [--rounds 2] [--steps 5] [--warmup 2]
- *     [--variants torch,off-1,on-1,on-2,off-2]
+ *     [--variants torch,off-1,on-1,on-2,off-2] [--torch-bench path/to/bench_torch.py]
+ * The `torch` variant needs --torch-bench (or RTD_TORCH_BENCH) and Debian's python3-torch.
  */
 import {spawnSync} from 'node:child_process'
 import os from 'node:os'
@@ -13,7 +15,6 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../..')
-const shared = process.env['RTD_SHARED_DIR'] ?? path.resolve(root, '../shared')
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -25,12 +26,17 @@ const rounds = Number(arg('rounds', '1'))
 const steps = arg('steps', '5')
 const warmup = arg('warmup', '2')
 const variants = arg('variants', 'torch,off-1,on-1,on-2,off-2').split(',')
+const torchBench = arg('torch-bench', process.env['RTD_TORCH_BENCH'] ?? '')
+if (variants.includes('torch') && !torchBench) {
+  console.error('bench/interleaved.ts: the `torch` variant needs the PyTorch reference benchmark: pass --torch-bench <path to bench_torch.py> (or set RTD_TORCH_BENCH), or leave `torch` out of --variants.')
+  process.exit(2)
+}
 
 function run(variant: string, config: string): Record<string, unknown> {
   const common = ['--config', config, '--steps', steps, '--warmup', warmup]
   const cmd =
     variant === 'torch'
-      ? ['/usr/bin/python3', path.join(shared, 'reference', 'bench_torch.py'), ...common, '--threads', '2']
+      ? ['/usr/bin/python3', path.resolve(torchBench), ...common, '--threads', '2']
       : ['node', path.join(root, 'bin', 'run.js'), 'bench', ...common, '--backend', 'wasm', '--native', variant.split('-')[0]!, '--workers', variant.split('-')[1]!]
   const load = os.loadavg()
   const r = spawnSync('/usr/bin/time', ['-v', ...cmd], {encoding: 'utf8', env: {...process.env, OMP_WAIT_POLICY: 'PASSIVE'}, maxBuffer: 1 << 26})

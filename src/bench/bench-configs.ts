@@ -1,6 +1,6 @@
 /**
- * The shapes `rtd bench` times (issue 6), the same as ../shared/reference/bench_torch.py's so the
- * two can be compared: bench-small, xsmall (deberta-v3-xsmall) and tiny (tests).
+ * The shapes `rtd bench` times (issue 6), the same as the PyTorch reference benchmark's
+ * (bench_torch.py, external; docs/performance.md) so the two can be compared: bench-small, xsmall (deberta-v3-xsmall) and tiny (tests).
  */
 export const BENCH_CONFIGS = ['bench-small', 'xsmall', 'tiny'] as const
 export type BenchConfigName = (typeof BENCH_CONFIGS)[number]

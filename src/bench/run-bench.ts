@@ -3,7 +3,7 @@
  * generator forward, MLM loss, sampling, discriminator forward, RTD loss, backward; then the
  * trainer's AdamW update) on seeded synthetic token ids, optionally over data-parallel workers
  * (src/parallel). Forward-only mode runs the two forwards, the sampling and the losses without
- * gradients. The step matches ../shared/reference/bench_torch.py: float32, dropout 0.1 on,
+ * gradients. The step matches the PyTorch reference step (bench_torch.py, external; docs/performance.md): float32, dropout 0.1 on,
  * 15% all-mask masking of full-length rows, λ = 50, AdamW (lr 1e-4, betas 0.9/0.98, eps 1e-6,
  * weight decay 0.01 except biases and LayerNorm).
  */

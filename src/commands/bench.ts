@@ -11,7 +11,7 @@ export default class Bench extends RtdCommand<BenchResult[]> {
 
   static override description = `Runs the real training step (generator forward, MLM loss, replacement sampling, discriminator forward, RTD loss, backward, AdamW) on seeded synthetic token ids and prints, per config, one JSON line: tokens_per_s and s_per_step (medians over the timed steps after warm-up), peak_rss_mb (of the whole process so far: run one config per invocation to compare memory), backend, native, workers, threads, batch, seq, steps, and the load average around the run.
 
-Configs match ../shared/reference/bench_torch.py: bench-small (vocab 8000, hidden 256, 4 heads, FFN 1024, 4/2 layers, batch 8, seq 128), xsmall (deberta-v3-xsmall shapes: vocab 128100, hidden 384, 6 heads, FFN 1536, 12/6 layers, batch 8, seq 128), tiny.`
+Configs match the PyTorch reference benchmark (bench_torch.py, an external tool: see docs/performance.md): bench-small (vocab 8000, hidden 256, 4 heads, FFN 1024, 4/2 layers, batch 8, seq 128), xsmall (deberta-v3-xsmall shapes: vocab 128100, hidden 384, 6 heads, FFN 1536, 12/6 layers, batch 8, seq 128), tiny.`
 
   static override examples = [
     '<%= config.bin %> bench',

@@ -112,7 +112,7 @@ function loadFixture(dir: string): Fixture {
   if (absent.length > 0) {
     throw new RuntimeFailure(`${dir} is not a reference dump: missing ${absent.join(', ')}`, {
       code: 'verify.fixture_incomplete',
-      suggestions: ['point rtd verify at a folder in the format of shared/fixtures/deberta-tiny (see its README.md)'],
+      suggestions: ['point rtd verify at a folder in the format of fixtures/deberta-tiny in the rtd repository (see its README.md)'],
     })
   }
   const rtdFile = path.join(dir, 'rtd.json')
