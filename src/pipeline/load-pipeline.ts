@@ -59,7 +59,7 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   const merged = resolveExtends({file, env: params.env ?? process.env, cwd})
   const issues: PipelineIssue[] = [...merged.issues]
   const fail = () => new PipelineInvalid({file: display, issues})
-  if (issues.some((i) => i.code === 'yaml.syntax' || i.code.startsWith('extends.'))) throw fail()
+  if (issues.some((i) => i.code === 'yaml.syntax' || i.code === 'yaml.limit' || i.code.startsWith('extends.'))) throw fail()
   if (!isPlainObject(merged.value)) {
     issues.push({code: 'schema.type', path: '(root)', message: 'a pipeline must be a mapping of sections (name:, data:, model:, ...)', origin: locate(merged.origins, [])})
     throw fail()

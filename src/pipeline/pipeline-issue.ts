@@ -5,6 +5,7 @@ import {formatOrigin, type Origin} from './origins.js'
 export const ISSUE_CODES = [
   'yaml.syntax',
   'yaml.unsupported',
+  'yaml.limit',
   'extends.missing',
   'extends.cycle',
   'env.missing',
