@@ -16,13 +16,14 @@ function formatCheck(c: TensorCheck): string {
 export default class Verify extends RtdCommand<VerifyReport> {
   static override summary = 'Check the model against reference tensors (e.g. fixtures/deberta-tiny).'
 
-  static override description = `Reads a reference dump (config.json, generator_config.json, rtd.json, model.safetensors, generator.safetensors, inputs.safetensors, expected.safetensors and a README.md whose tables give atol/rtol per tensor), runs the generator and discriminator forward and the GDES/ES losses and gradients with the stored replacement samples, and compares every expected tensor at non-pad positions. Prints the worst error per tensor.
+  static override description = `Reads a reference dump (config.json, generator_config.json, rtd.json, model.safetensors, generator.safetensors, inputs.safetensors, expected.safetensors and a README.md whose tables give atol/rtol per tensor), runs the generator and discriminator of the fixture's architecture (rtd.json "architecture", else config.json "model_type": deberta-v2 or electra) forward and the GDES/ES losses and gradients with the stored replacement samples, and compares every expected tensor at non-pad positions. Prints the worst error per tensor.
 
 Exit status: 0 all tensors within tolerance, 1 any outside (or the dump is unreadable).`
 
   static override examples = [
     '<%= config.bin %> verify fixtures/deberta-tiny',
     '<%= config.bin %> verify fixtures/deberta-tiny --backend cpu --json',
+    '<%= config.bin %> verify fixtures/electra-tiny',
   ]
 
   static override args = {

@@ -19,7 +19,7 @@ export const EMBEDDING_SHARING = ['gdes', 'es', 'nes'] as const
 export type EmbeddingSharing = (typeof EMBEDDING_SHARING)[number]
 
 /** A table that is this model's own, the source's (es), or stopgrad(source) + own delta (gdes). */
-interface TableRef {
+export interface TableRef {
   own?: tf.Variable
   source?: tf.Variable
   mode: 'own' | 'es' | 'gdes'
@@ -79,9 +79,9 @@ export class Embeddings {
     return tf.tidy(() => {
       const ids = tf.reshape(opts.inputIds, [B * N]) as tf.Tensor1D // [B·N]
       const tied = this.tie !== undefined && this.word.mode === 'own' && this.tie.table === this.word.own
-      let e: tf.Tensor = tied ? this.tie!.lookup(ids) : lookup(this.word, ids) // [B·N, emb]
+      let e: tf.Tensor = tied ? this.tie!.lookup(ids) : lookupTable(this.word, ids) // [B·N, emb]
       if (this.position) {
-        const pos = lookup(this.position, tf.range(0, N, 1, 'int32') as tf.Tensor1D) // [N, emb]
+        const pos = lookupTable(this.position, tf.range(0, N, 1, 'int32') as tf.Tensor1D) // [N, emb]
         e = tf.reshape(tf.add(tf.reshape(e, [B, N, -1]), pos), [B * N, -1])
       }
       if (this.tokenType) {
@@ -96,7 +96,8 @@ export class Embeddings {
   }
 }
 
-function makeTable(p: ParamStore, prefix: string, shape: number[], mode: 'es' | 'gdes' | undefined, source: tf.Variable | undefined): TableRef {
+/** A table `prefix.weight` of its own, or shared with `source` (es; gdes with a zero-init delta `prefix._weight`). */
+export function makeTable(p: ParamStore, prefix: string, shape: number[], mode: 'es' | 'gdes' | undefined, source: tf.Variable | undefined): TableRef {
   if (mode === undefined || source === undefined) return {mode: 'own', own: p.create(`${prefix}.weight`, shape, 'normal')}
   if (source.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`cannot share ${prefix}: generator table ${JSON.stringify(source.shape)} vs discriminator ${JSON.stringify(shape)}`)
@@ -125,7 +126,7 @@ export function gatherRows(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
 }
 
 /** Rows `ids` of a table: [K] → [K, emb]. */
-function lookup(t: TableRef, ids: tf.Tensor1D): tf.Tensor2D {
+export function lookupTable(t: TableRef, ids: tf.Tensor1D): tf.Tensor2D {
   if (t.mode === 'own') return gatherRows(t.own!, ids)
   if (t.mode === 'es') return gatherRows(t.source!, ids)
   // GDES: gather(stopgrad(E_G)) + gather(E_Δ) == gather(stopgrad(E_G) + E_Δ), bit for bit; the

@@ -11,22 +11,18 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
-import type {Rng} from '../util/rng.js'
 import type {DebertaConfig} from './config.js'
-import type {EncoderOutput} from './deberta-model.js'
 import {Discriminator} from './discriminator.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from './embeddings.js'
 import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
-import {rtdLoss} from './losses.js'
-import {maskedPositions, MlmModel} from './mlm-model.js'
-import {tidy, type ForwardContext, type ModelFault, type Recompute} from './nn.js'
-import {sampleCategorical} from './sampling.js'
+import {MlmModel} from './mlm-model.js'
+import {tidy, type ModelFault, type Recompute} from './nn.js'
+import {rtdStepLoss, type RtdLossOptions, type RtdLossResult} from './rtd-step.js'
 import {recomputeHelps} from '../runtime/memory-estimate.js'
 import {encoderShapeOf} from './encoder-shape.js'
 
-export const LOSS_PARTS = ['joint', 'generator', 'discriminator'] as const
-/** joint: w·L_MLM + λ·L_RTD (one backward); generator: w·L_MLM only; discriminator: λ·L_RTD only (decoupled order). */
-export type LossPart = (typeof LOSS_PARTS)[number]
+export {LOSS_PARTS} from './rtd-step.js'
+export type {LossPart, RtdLossOptions, RtdLossResult} from './rtd-step.js'
 
 const WORD = 'deberta.embeddings.word_embeddings'
 const POSITION = 'deberta.embeddings.position_embeddings'
@@ -48,63 +44,6 @@ export interface RtdPairOptions {
    * would otherwise not fit its 4 GiB heap comfortably (runtime/memory-estimate.ts).
    */
   recompute?: Recompute | 'auto'
-}
-
-export interface RtdLossOptions {
-  /** Original token ids, row-major [B·N]. */
-  inputIds: Int32Array
-  /** Generator input [B·N]; default: inputIds with maskTokenId at every mlmMask position. */
-  maskedInputIds?: Int32Array
-  /** 1 = token, 0 = padding, [B·N]. */
-  attentionMask: Int32Array | Float32Array
-  /** 1 = position selected for prediction, [B·N]. */
-  mlmMask: Int32Array | Uint8Array
-  batch: number
-  seqLen: number
-  tokenTypeIds?: Int32Array
-  /** λ, the weight of L_RTD. */
-  lambda: number
-  /** Weight of L_MLM. Default 1. */
-  mlmWeight?: number
-  /** Sampling temperature T. Default 1. */
-  temperature?: number
-  /** Replacement ids [M] in mlmMask row-major order; when absent they are drawn with sampleRng. */
-  samples?: Int32Array
-  sampleRng?: Rng
-  /** Dropout on (needs dropoutRng). Default false. */
-  training?: boolean
-  dropoutRng?: Rng
-  /** Default 'joint'. 'discriminator' needs samples (e.g. those of the preceding generator part). */
-  part?: LossPart
-  /** Keep the auxiliary tensors past the caller's tidy scope (then call result.dispose()). */
-  keep?: boolean
-  /** Overrides RtdPairOptions.recompute for this call. */
-  recompute?: Recompute
-}
-
-export interface RtdLossResult {
-  /** The objective of `part` (a scalar to differentiate). */
-  loss: tf.Scalar
-  /** L_MLM (absent for part 'discriminator'). */
-  lossMlm?: tf.Scalar
-  /** L_RTD without λ (absent for part 'generator'). */
-  lossRtd?: tf.Scalar
-  /** [M, V] generator logits at the masked positions. */
-  mlmLogits?: tf.Tensor2D
-  /** [B, N] discriminator logits. */
-  rtdLogits?: tf.Tensor2D
-  generator?: EncoderOutput
-  discriminator?: EncoderOutput
-  /** [M] replacement ids used. */
-  samples: Int32Array
-  /** [B·N] generator input. */
-  maskedInputIds: Int32Array
-  /** [B·N] discriminator input. */
-  discInputIds: Int32Array
-  /** [B·N] 1 iff masked and sample != original. */
-  rtdLabels: Int32Array
-  /** Disposes the tensors of this result (loss included). */
-  dispose(): void
 }
 
 export class RtdPair {
@@ -163,65 +102,7 @@ export class RtdPair {
    * with dataSync and never enters the tape.
    */
   lossFn(o: RtdLossOptions): RtdLossResult {
-    const {batch: B, seqLen: N} = o
-    const part = o.part ?? 'joint'
-    const size = B * N
-    for (const [name, a] of [['inputIds', o.inputIds], ['attentionMask', o.attentionMask], ['mlmMask', o.mlmMask]] as const) {
-      if (a.length !== size) throw new Error(`${name} has ${a.length} entries, expected batch·seqLen = ${B}·${N} = ${size}`)
-    }
-    const positions = maskedPositions(o.mlmMask)
-    const maskedInputIds = o.maskedInputIds ?? Int32Array.from(o.inputIds, (id, k) => (o.mlmMask[k] ? this.opts.maskTokenId : id))
-    const ctx: ForwardContext = {training: o.training ?? false, rng: o.dropoutRng, faults: this.opts.faults, recompute: o.recompute ?? this.recomputes(B, N)}
-    const keepers: tf.Tensor[] = []
-    let samples = o.samples
-    const res = tidy(() => {
-      const mask = tf.tensor2d(Float32Array.from(o.attentionMask), [B, N], 'float32')
-      const tokenTypeIds = o.tokenTypeIds ? tf.tensor2d(o.tokenTypeIds, [B, N], 'int32') : undefined
-      let lossMlm: tf.Scalar | undefined
-      let mlmLogits: tf.Tensor2D | undefined
-      let generator: EncoderOutput | undefined
-      if (part !== 'discriminator') {
-        const labels = Int32Array.from(positions, (p) => o.inputIds[p])
-        const g = this.generator.lossFn({maskedInputIds, attentionMask: o.attentionMask, mlmMask: o.mlmMask, labels, batch: B, seqLen: N, tokenTypeIds: o.tokenTypeIds, ctx})
-        lossMlm = g.loss
-        mlmLogits = g.logits
-        generator = g.encoder
-        if (samples === undefined) {
-          if (o.sampleRng === undefined) throw new Error('lossFn needs samples or a sampleRng')
-          samples = sampleCategorical({logits: g.logits.dataSync() as Float32Array, rows: positions.length, vocab: g.logits.shape[1], rng: o.sampleRng, temperature: o.temperature})
-        }
-      }
-      if (samples === undefined) throw new Error(`lossFn part 'discriminator' needs the samples of the generator part`)
-      if (samples.length !== positions.length) throw new Error(`samples has ${samples.length} entries but mlmMask selects ${positions.length}`)
-      const discInputIds = Int32Array.from(maskedInputIds)
-      positions.forEach((p, m) => (discInputIds[p] = samples![m]))
-      const rtdLabels = Int32Array.from(discInputIds, (id, k) => (o.mlmMask[k] && id !== o.inputIds[k] ? 1 : 0))
-      let lossRtd: tf.Scalar | undefined
-      let rtdLogits: tf.Tensor2D | undefined
-      let discriminator: EncoderOutput | undefined
-      if (part !== 'generator') {
-        const d = this.discriminator.forward({inputIds: tf.tensor2d(discInputIds, [B, N], 'int32'), mask, tokenTypeIds, ctx})
-        rtdLogits = d.logits
-        discriminator = d.encoder
-        lossRtd = rtdLoss({logits: d.logits, labels: tf.tensor2d(Float32Array.from(rtdLabels), [B, N]), weights: mask})
-      }
-      const w = o.mlmWeight ?? 1
-      const loss =
-        part === 'generator' ? tf.mul(lossMlm!, w) : part === 'discriminator' ? tf.mul(lossRtd!, o.lambda) : tf.add(tf.mul(lossMlm!, w), tf.mul(lossRtd!, o.lambda))
-      return {loss: loss as tf.Scalar, lossMlm, lossRtd, mlmLogits, rtdLogits, generator, discriminator, discInputIds, rtdLabels}
-    })
-    const tensors: tf.Tensor[] = [res.loss]
-    for (const t of [res.lossMlm, res.lossRtd, res.mlmLogits, res.rtdLogits]) if (t) tensors.push(t)
-    for (const e of [res.generator, res.discriminator]) if (e) tensors.push(...e.hiddenStates)
-    if (o.keep) for (const t of tensors) if (t !== res.loss) keepers.push(tf.keep(t))
-    return {
-      ...res,
-      samples: samples!,
-      maskedInputIds,
-      dispose: () => {
-        for (const t of new Set(tensors)) if (!t.isDisposed) t.dispose()
-      },
-    }
+    return rtdStepLoss({generator: this.generator, discriminator: this.discriminator, maskTokenId: this.opts.maskTokenId, faults: this.opts.faults, recomputes: (B, N) => this.recomputes(B, N)}, o)
   }
 
   /** Whether a step at this shape recomputes layer activations (see RtdPairOptions.recompute). */

@@ -6,7 +6,8 @@
  * Runs the generator and discriminator forward and the losses and gradients of each embedding
  * sharing mode the dump covers, with the stored replacement samples, and compares every tensor of
  * expected.safetensors with |actual - expected| <= atol + rtol·|expected| (integers exactly), at
- * non-pad positions only. Works on the current tfjs backend; any DeBERTa-v2/v3 config.
+ * non-pad positions only. Works on the current tfjs backend; any DeBERTa-v2/v3 or ELECTRA config:
+ * the architecture comes from rtd.json `architecture`, else config.json `model_type`.
  */
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -18,6 +19,9 @@ import {EMBEDDING_SHARING, type EmbeddingSharing} from '../model/embeddings.js'
 import type {ModelFault} from '../model/nn.js'
 import {relativeAttentionIndex, relativePositionBuckets} from '../model/relative-position.js'
 import {RtdPair, type RtdLossOptions} from '../model/rtd-pair.js'
+import {parseElectraConfig, type ElectraConfig} from '../model/electra/config.js'
+import {ElectraPair} from '../model/electra/electra-pair.js'
+import type {ElectraEncoderOutput} from '../model/electra/electra-model.js'
 
 export interface Tolerance {
   atol: number
@@ -87,9 +91,16 @@ export interface VerifyReport {
   notes: string[]
 }
 
-interface Fixture {
-  disc: DebertaConfig
-  gen: DebertaConfig
+/** Architectures `rtd verify` knows (rtd.json `architecture`; config.json `model_type` deberta-v2 / electra). */
+export const VERIFY_ARCHITECTURES = ['deberta-v3', 'electra'] as const
+export type VerifyArchitecture = (typeof VERIFY_ARCHITECTURES)[number]
+
+type FixtureModels = {architecture: 'deberta-v3'; disc: DebertaConfig; gen: DebertaConfig} | {architecture: 'electra'; disc: ElectraConfig; gen: ElectraConfig}
+
+/** Letter of a shared table in expected-tensor names (E_G, P_delta, T_G, ...) → its HF module name. */
+const TABLE_LETTERS: Record<string, string> = {E: 'word_embeddings', P: 'position_embeddings', T: 'token_type_embeddings'}
+
+type Fixture = FixtureModels & {
   rtd: Record<string, unknown>
   discWeights: Map<string, HostTensor>
   genWeights: Map<string, HostTensor>
@@ -116,16 +127,51 @@ function loadFixture(dir: string): Fixture {
     })
   }
   const rtdFile = path.join(dir, 'rtd.json')
+  const rtd = existsSync(rtdFile) ? readJson(rtdFile) : {}
+  const discFile = path.join(dir, 'config.json')
+  const genFile = path.join(dir, 'generator_config.json')
+  const discJson = readJson(discFile)
+  const genJson = readJson(genFile)
+  const architecture = fixtureArchitecture({rtd, config: discJson, where: dir})
+  const models: FixtureModels =
+    architecture === 'electra'
+      ? {architecture, disc: parseElectraConfig({json: discJson, where: discFile}), gen: parseElectraConfig({json: genJson, where: genFile})}
+      : {architecture, disc: parseHfConfig({json: discJson, where: discFile}), gen: parseHfConfig({json: genJson, where: genFile})}
   return {
-    disc: parseHfConfig({json: readJson(path.join(dir, 'config.json')), where: path.join(dir, 'config.json')}),
-    gen: parseHfConfig({json: readJson(path.join(dir, 'generator_config.json')), where: path.join(dir, 'generator_config.json')}),
-    rtd: existsSync(rtdFile) ? readJson(rtdFile) : {},
+    ...models,
+    rtd,
     discWeights: readSafetensors(path.join(dir, 'model.safetensors')).tensors,
     genWeights: readSafetensors(path.join(dir, 'generator.safetensors')).tensors,
     inputs: readSafetensors(path.join(dir, 'inputs.safetensors')).tensors,
     expected: readSafetensors(path.join(dir, 'expected.safetensors')).tensors,
     tolerances: parseToleranceTable(readFileSync(path.join(dir, 'README.md'), 'utf8')),
   }
+}
+
+/** rtd.json `architecture` when given (it must agree with config.json `model_type`), else from `model_type` (DeBERTa when absent). */
+export function fixtureArchitecture(opts: {rtd: Record<string, unknown>; config: Record<string, unknown>; where: string}): VerifyArchitecture {
+  const named = opts.rtd.architecture ?? (opts.config.model_type === 'electra' ? 'electra' : 'deberta-v3')
+  if (!(VERIFY_ARCHITECTURES as readonly unknown[]).includes(named)) {
+    throw new RuntimeFailure(`${opts.where}/rtd.json: architecture ${JSON.stringify(named)} is not one rtd verify knows`, {
+      code: 'verify.architecture_unknown',
+      suggestions: [`use one of ${VERIFY_ARCHITECTURES.join(', ')} (or leave it out: config.json model_type decides)`],
+    })
+  }
+  const modelType = opts.config.model_type
+  const expected = named === 'electra' ? ['electra'] : ['deberta-v2', 'deberta-v3']
+  if (modelType !== undefined && !expected.includes(String(modelType))) {
+    throw new RuntimeFailure(`${opts.where}: rtd.json says architecture ${JSON.stringify(named)} but config.json has model_type ${JSON.stringify(modelType)}`, {
+      code: 'verify.architecture_mismatch',
+      suggestions: ['make rtd.json `architecture` and config.json `model_type` agree (electra <-> electra, deberta-v3 <-> deberta-v2)'],
+    })
+  }
+  return named as VerifyArchitecture
+}
+
+/** The pair of the fixture's architecture. */
+function makePair(fx: Fixture, mode: EmbeddingSharing, faults?: readonly ModelFault[]): RtdPair | ElectraPair {
+  const common = {sharing: mode, seed: 0, maskTokenId: Number(fx.rtd.mask_token_id ?? 0), faults}
+  return fx.architecture === 'electra' ? new ElectraPair({...common, discriminator: fx.disc, generator: fx.gen}) : new RtdPair({...common, discriminator: fx.disc, generator: fx.gen})
 }
 
 interface Actual {
@@ -149,7 +195,8 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
   const [B, N] = mask.shape
   const H = fx.disc.hiddenSize
   const lambda = Number(fx.rtd.rtd_lambda ?? 1)
-  const pair = new RtdPair({discriminator: fx.disc, generator: fx.gen, sharing: mode, seed: 0, maskTokenId: Number(fx.rtd.mask_token_id ?? 0), faults: opts.faults})
+  const pair = makePair(fx, mode, opts.faults)
+  const embeddings = fx.architecture === 'electra' ? 'electra.embeddings' : 'deberta.embeddings'
   const actual = new Map<string, Actual>()
   const notes: string[] = []
   try {
@@ -160,6 +207,7 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
       attentionMask: mask.data as Int32Array,
       mlmMask: input('mlm_mask').data as Int32Array,
       samples: input('replacement_samples').data as Int32Array,
+      tokenTypeIds: fx.inputs.has('token_type_ids') ? (input('token_type_ids').data as Int32Array) : undefined,
       batch: B,
       seqLen: N,
       lambda,
@@ -175,6 +223,8 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
           const bn = (t: tf.Tensor, last?: number) => host(t, last === undefined ? [B, N] : [B, N, last])
           const dH = r.discriminator!.hiddenStates
           put(`${p}disc.embeddings`, bn(dH[0], H))
+          const dLn = (r.discriminator as Partial<ElectraEncoderOutput>).embeddingsLn
+          if (dLn) put(`${p}disc.embeddings_ln`, bn(dLn, dLn.shape[1]))
           put(`${p}disc.hidden_states`, {shape: [dH.length, B, N, H], data: concat(dH.map((t) => t.dataSync() as Float32Array))})
           put(`${p}disc.last_hidden_state`, bn(dH[dH.length - 1], H))
           put(`${p}disc.rtd_logits`, bn(r.rtdLogits!))
@@ -208,12 +258,12 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
       const m = new RegExp(`^${mode}\\.grad_(mlm|rtd|total)\\.(.+)$`).exec(name)
       if (!m) continue
       const t = m[2]
-      const target =
-        t === 'E_G'
-          ? {role: 'generator' as const, name: 'deberta.embeddings.word_embeddings.weight'}
-          : t === 'E_delta'
-            ? {role: 'discriminator' as const, name: 'deberta.embeddings.word_embeddings._weight'}
-            : t.startsWith('disc.')
+      const table = /^([EPT])_(G|delta)$/.exec(t)
+      const target = table
+        ? table[2] === 'G'
+          ? {role: 'generator' as const, name: `${embeddings}.${TABLE_LETTERS[table[1]]}.weight`}
+          : {role: 'discriminator' as const, name: `${embeddings}.${TABLE_LETTERS[table[1]]}._weight`}
+        : t.startsWith('disc.')
               ? {role: 'discriminator' as const, name: t.slice(5)}
               : t.startsWith('gen.')
                 ? {role: 'generator' as const, name: t.slice(4)}
@@ -235,7 +285,7 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
       }
       for (const g of grads.values()) g.dispose()
     }
-    if (opts.primary) {
+    if (opts.primary && pair instanceof RtdPair && fx.architecture === 'deberta-v3') {
       const dRel = pair.discriminator.deberta.encoder.relTable()
       if (dRel) actual.set('disc.rel_table', host(dRel)), dRel.dispose()
       const gRel = pair.generator.deberta.encoder.relTable()
