@@ -2,14 +2,13 @@ import {expect} from 'chai'
 import {copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {readSafetensors, writeSafetensors} from '../../../src/checkpoint/safetensors.js'
 import {RuntimeFailure} from '../../../src/errors.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {fixtureArchitecture, verifyFixture} from '../../../src/verify/verify-fixture.js'
 
-const electraFixture = path.resolve(fileURLToPath(import.meta.url), '../../../../fixtures/electra-tiny')
+import {electraTinyFixture as electraFixture} from '../model/fixture-path.js'
 
 describe('verify-fixture: electra-tiny', function () {
   // each run is a few seconds of CPU; more when the machine is shared

@@ -1,12 +1,11 @@
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import * as path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {ConfigError} from '../../../../src/errors.js'
 import {electraGeneratorConfig, parseElectraConfig, toElectraHfConfig} from '../../../../src/model/electra/config.js'
 
-const fixture = path.resolve(fileURLToPath(import.meta.url), '../../../../../fixtures/electra-tiny')
+import {electraTinyFixture as fixture} from '../fixture-path.js'
 const json = (f: string) => JSON.parse(readFileSync(path.join(fixture, f), 'utf8')) as Record<string, unknown>
 
 describe('electra config', () => {
