@@ -13,7 +13,9 @@ import {tinyFixture} from '../model/fixture-path.js'
 
 const variantsFixture = path.resolve(fileURLToPath(import.meta.url), '../fixtures/deberta-variants')
 
-describe('verify-fixture', () => {
+describe('verify-fixture', function () {
+  // a fixture run is ~10 s of CPU; on a machine shared by several jobs it can take several times that
+  this.timeout(300_000)
   let tmp: string
   beforeEach(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rtd-verify-'))

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 
 import {ConfigError} from '../../../../src/errors.js'
 import {electraGeneratorConfig, parseElectraConfig, toElectraHfConfig} from '../../../../src/model/electra/config.js'
+import {electraEncoderShape} from '../../../../src/model/electra/encoder-shape.js'
 
 import {electraTinyFixture as fixture} from '../fixture-path.js'
 const json = (f: string) => JSON.parse(readFileSync(path.join(fixture, f), 'utf8')) as Record<string, unknown>
@@ -46,5 +47,10 @@ describe('electra config', () => {
     const d = parseElectraConfig({json: {model_type: 'electra', hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024, embedding_size: 128}})
     const g = electraGeneratorConfig({discriminator: d})
     expect(g).to.include({hiddenSize: 64, numAttentionHeads: 1, intermediateSize: 256, embeddingSize: 128, numHiddenLayers: 12, vocabSize: d.vocabSize})
+  })
+
+  it('gives the memory estimate the encoder shape: absolute positions, no relative buckets, the embedding width', () => {
+    const d = parseElectraConfig({json: json('config.json')})
+    expect(electraEncoderShape(d)).to.deep.equal({vocab: 1000, hidden: 64, layers: 2, heads: 4, intermediate: 128, embeddingSize: 32, positionBuckets: 0, absolutePositions: 128})
   })
 })
