@@ -14,6 +14,7 @@ import {didYouMean} from './did-you-mean.js'
 import {dotPath, locate, type OriginMap, type PathSegments} from './origins.js'
 import {buildPipelineSchema, MESSAGE_KEYWORD} from './pipeline-schema.js'
 import type {IssueCode, PipelineIssue} from './pipeline-issue.js'
+import {seedFlagHint} from './seed-flags.js'
 
 const compiled = new WeakMap<PluginRegistry, {validate: ValidateFunction; size: number}>()
 
@@ -146,6 +147,9 @@ function toIssue(p: {err: ErrorObject; origins: OriginMap; root: unknown}): Pipe
       const key = String(params.additionalProperty)
       const known = Object.keys((err.parentSchema as any)?.properties ?? {})
       const where = path.length === 0 ? 'at the top level' : `in ${dotPath(path)}`
+      // a seed-project flag written as a pipeline key: point at where it went instead of a near spelling
+      const seed = path.length === 0 ? seedFlagHint(key) : undefined
+      if (seed) return mk('schema.unknown_key', `unknown key \`${key}\` ${where}: ${seed.note}`, [key], 'key', seed.didYouMean)
       return mk('schema.unknown_key', `unknown key \`${key}\` ${where} (allowed: ${known.join(', ')})`, [...path, key], 'key', didYouMean({input: key, candidates: known}))
     }
     case 'required':

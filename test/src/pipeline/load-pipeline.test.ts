@@ -64,6 +64,16 @@ describe('loadPipeline', () => {
     ])
   })
 
+  it('points seed-project flags written as top-level keys at their pipeline keys', async () => {
+    const f = `${fx}/seed-flags.yaml`
+    const issues = await issuesOf(f)
+    expect(issues).to.have.length(3)
+    expect(issues[0]).to.match(/^test\/fixtures\/pipelines\/seed-flags\.yaml:3:1: lambda_disc: unknown key `lambda_disc` at the top level: `lambda_disc` is a flag of the Python seed project \(rtd_gdes\); its pipeline key is `loss.lambda`.*; did you mean `loss.lambda`\?$/)
+    expect(issues[1]).to.match(/batch_size: .*its pipeline key is `schedule.batch_size`.*did you mean `schedule.batch_size`\?$/)
+    expect(issues[2]).to.match(/fp16: .*with no pipeline key \(rtd trains in float32/)
+    expect(issues[2]).to.not.include('did you mean')
+  })
+
   it('names a plugin of the wrong kind', async () => {
     const issues = await issuesOf(`${fx}/valid.yaml`, {overrides: ['model.plugin=line-count']})
     expect(issues).to.deep.equal([
