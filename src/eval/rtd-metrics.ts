@@ -10,6 +10,9 @@
  *   roc_auc_score (trapezoidal ROC) including its tie handling; NaN when a class is absent.
  *   Precision/F1 are 0 when nothing is predicted replaced (sklearn's zero_division=0).
  *   baseline_accuracy / baseline_f1: "predict original everywhere", for reference (F1 = 0).
+ *   disc_accuracy_no_special / baseline_accuracy_no_special / disc_tokens_no_special: the same
+ *   over the tokens masking may pick (non-pad and not a special id such as [CLS]/[SEP], which are
+ *   never replaced and so inflate accuracy), when the batches say which those are.
  * Generator, over masked tokens: mlm_loss (Σ CE / masked), mlm_accuracy (top-1),
  *   mlm_perplexity = exp(mlm_loss), replaced_rate (fraction of masked tokens whose sample ≠
  *   the original).
@@ -70,6 +73,8 @@ export interface DiscriminatorBatch {
   labels: ArrayLike<number>
   /** Attention mask, 1 = real token, 0 = pad, [B·N]. */
   mask: ArrayLike<number>
+  /** 1 = a token masking may pick (not pad, not a special id), [B·N]; enables the *_no_special metrics. */
+  maskable?: ArrayLike<number>
 }
 
 export interface GeneratorBatch {
@@ -90,6 +95,9 @@ export class RtdMetricsAccumulator {
   private fp = 0
   private fn = 0
   private tn = 0
+  /** Confusion counts over maskable tokens: [tp, fp, fn, tn]. */
+  private readonly maskableCounts = [0, 0, 0, 0]
+  private maskableSeen = false
   private readonly posScores = new Floats()
   private readonly negScores = new Floats()
   private masked = 0
@@ -99,10 +107,11 @@ export class RtdMetricsAccumulator {
   private replaced = 0
 
   addDiscriminator(batch: DiscriminatorBatch): void {
-    const {logits, labels, mask} = batch
-    if (logits.length !== labels.length || logits.length !== mask.length) {
-      throw new RangeError(`discriminator batch: logits ${logits.length}, labels ${labels.length} and mask ${mask.length} must have the same length`)
+    const {logits, labels, mask, maskable} = batch
+    if (logits.length !== labels.length || logits.length !== mask.length || (maskable && maskable.length !== mask.length)) {
+      throw new RangeError(`discriminator batch: logits ${logits.length}, labels ${labels.length}, mask ${mask.length}${maskable ? ` and maskable ${maskable.length}` : ''} must have the same length`)
     }
+    if (maskable) this.maskableSeen = true
     for (let i = 0; i < logits.length; i++) {
       if (!mask[i]) continue
       const x = logits[i]
@@ -110,6 +119,7 @@ export class RtdMetricsAccumulator {
       this.tokens++
       this.bceSum += bceWithLogits(x, y)
       const p = x > 0
+      if (maskable?.[i]) this.maskableCounts[y ? (p ? 0 : 2) : p ? 1 : 3]++
       if (y) {
         this.posScores.push(x)
         if (p) this.tp++
@@ -158,6 +168,9 @@ export class RtdMetricsAccumulator {
         baseline_accuracy: (tn + fp) / this.tokens,
         baseline_f1: 0,
       })
+      const [mtp, mfp, mfn, mtn] = this.maskableCounts
+      const n = mtp + mfp + mfn + mtn
+      if (this.maskableSeen && n > 0) Object.assign(out, {disc_accuracy_no_special: (mtp + mtn) / n, baseline_accuracy_no_special: (mtn + mfp) / n, disc_tokens_no_special: n})
     }
     if (this.masked > 0) {
       const loss = this.ceSum / this.masked

@@ -20,6 +20,8 @@ import type {RunContext} from '../../src/plugin/run-context.js'
 import {RtdTrainable, type EvalBatchOutput, type Evaluable} from '../../src/pretrain/index.js'
 import {initBackend} from '../../src/runtime/backend.js'
 import {writeCorpus} from '../e2e/tiny-fixture.js'
+import {drawSeed} from '../../src/eval/average-draws.js'
+import {formatMetricsTable} from '../../plugins/evaluation/format-metrics-table.js'
 
 function context(tmp: string, seed = 42): RunContext {
   const quiet = {info() {}, warn() {}, debug() {}}
@@ -109,6 +111,50 @@ describe('evaluation plugin', function () {
       for (const k of ['disc_loss', 'disc_f1', 'disc_auc', 'mlm_loss', 'mlm_accuracy', 'replaced_rate', 'masked_tokens']) expect(a[k], k).to.be.a('number')
       const c = await (await evaluator({max_batches: 3}, 43))(model, data, {step: 1, final: false})
       expect(c.mlm_loss).to.not.equal(a.mlm_loss)
+    } finally {
+      pair.dispose()
+    }
+  })
+
+  it('reports accuracy without special tokens beside the all-token figure', async () => {
+    // RecordingModel labels the first token of each row ([CLS], never maskable) replaced and predicts replaced everywhere
+    const model = new RecordingModel()
+    const m = await (await evaluator({batch_size: 16}))(model, data, {step: 1, final: false})
+    // every truncated row is [CLS] ... [SEP]: two special tokens per row
+    const specials = 2 * data.eval!.rows
+    expect(m.disc_tokens_no_special).to.equal(m.disc_tokens - specials)
+    expect(m.disc_accuracy_no_special).to.equal(0) // no maskable token is labelled replaced, every one is predicted replaced
+    expect(m.baseline_accuracy_no_special).to.equal(1)
+    expect(m.disc_accuracy).to.be.greaterThan(0)
+  })
+
+  it('draws: k evaluates k seeded draws and reports their mean and spread; k = 1 is the plain evaluation', async () => {
+    const model = new RecordingModel()
+    await (await evaluator({max_batches: 1, draws: 3}))(model, data, {step: 1, final: false})
+    const seeds = model.calls.map((c) => c.seed)
+    expect(seeds).to.deep.equal([42, drawSeed(42, 1), drawSeed(42, 2)])
+    expect(new Set(seeds).size).to.equal(3)
+
+    await initBackend({backend: 'wasm', native: 'off'})
+    const cfg = v3Config({vocabSize: data.tokenizer.vocabSize, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, positionBuckets: 8, maxPositionEmbeddings: 64})
+    const pair = new RtdPair({discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing: 'gdes', seed: 1, maskTokenId: data.tokenizer.special.mask})
+    try {
+      const rtd = new RtdTrainable({pair, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 42})
+      const one = await (await evaluator({max_batches: 2, draws: 1}))(rtd, data, {step: 1, final: false})
+      const plain = await (await evaluator({max_batches: 2}))(rtd, data, {step: 1, final: false})
+      expect(one).to.deep.equal(plain)
+      expect(one).to.not.have.property('disc_auc_std')
+      const second = await (await evaluator({max_batches: 2}, drawSeed(42, 1)))(rtd, data, {step: 1, final: false})
+      const two = await (await evaluator({max_batches: 2, draws: 2}))(rtd, data, {step: 1, final: false})
+      for (const k of ['disc_auc', 'disc_loss', 'mlm_loss', 'disc_accuracy_no_special']) {
+        expect(two[k], k).to.be.closeTo((one[k] + second[k]) / 2, 1e-12)
+        // sample std of two values = |a - b| / sqrt(2)
+        expect(two[`${k}_std`], `${k}_std`).to.be.closeTo(Math.abs(one[k] - second[k]) / Math.SQRT2, 1e-12)
+      }
+      expect(two.disc_loss_std).to.be.greaterThan(0)
+      expect(two.draws).to.equal(2)
+      expect(formatMetricsTable(two)).to.match(/disc_auc\s+\d\.\d{4} ± \d\.\d{4}/)
+      expect(formatMetricsTable(two)).to.not.include('disc_auc_std')
     } finally {
       pair.dispose()
     }
