@@ -109,7 +109,7 @@ export class RtdMetricsAccumulator {
   addDiscriminator(batch: DiscriminatorBatch): void {
     const {logits, labels, mask, maskable} = batch
     if (logits.length !== labels.length || logits.length !== mask.length || (maskable && maskable.length !== mask.length)) {
-      throw new RangeError(`discriminator batch: logits ${logits.length}, labels ${labels.length}, mask ${mask.length}${maskable ? ` and maskable ${maskable.length}` : ''} must have the same length`)
+      throw new RangeError(`discriminator batch: logits ${logits.length}, labels ${labels.length}${maskable ? `, mask ${mask.length} and maskable ${maskable.length}` : ` and mask ${mask.length}`} must have the same length`)
     }
     if (maskable) this.maskableSeen = true
     for (let i = 0; i < logits.length; i++) {
