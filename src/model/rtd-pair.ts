@@ -87,6 +87,18 @@ export class RtdPair {
     return [...this.generatorVariables(), ...this.discriminatorVariables()]
   }
 
+  /**
+   * The word tables behind the embedding sharing (for diagnostics): E_G always; under GDES E_Δ
+   * (E_D = E_G + E_Δ is never stored); under NES the discriminator's own E_D; under ES E_D is E_G.
+   */
+  wordTables(): {generator: tf.Variable; delta?: tf.Variable; discriminator?: tf.Variable} {
+    const generator = this.generator.deberta.embeddings.wordTable()
+    const word = this.discriminator.deberta.embeddings.word
+    if (this.sharing === 'gdes') return {generator, delta: word.own!}
+    if (this.sharing === 'es') return {generator}
+    return {generator, discriminator: this.discriminator.deberta.embeddings.wordTable()}
+  }
+
   /** Which model and HF name a tf variable (or its name, as in tf.variableGrads' result) belongs to. */
   hfName(v: tf.Variable | string): {role: 'generator' | 'discriminator'; name: string} | undefined {
     const tfName = typeof v === 'string' ? v : v.name

@@ -255,6 +255,10 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
     return this.opts.trainable.evaluateBatch(batch, opts)
   }
 
+  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
+    return this.opts.trainable.embeddingDiagnostics(batch, opts)
+  }
+
   /** Stops the workers (replica 0 stays usable). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return

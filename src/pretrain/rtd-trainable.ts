@@ -16,10 +16,11 @@ import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions, type RtdPair, type LossPart} from '../model/index.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
-import type {EvalBatchOutput, Evaluable} from './evaluable.js'
+import type {EmbeddingDiagnosable, EvalBatchOutput, Evaluable} from './evaluable.js'
 import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
 import {rowSampleRng} from './row-sample-rng.js'
+import {embeddingTableStats, gradientNorms} from '../eval/embedding-diagnostics.js'
 
 
 export interface RtdTrainableOptions {
@@ -46,7 +47,7 @@ export interface RtdShare {
   rtdScale: number
 }
 
-export class RtdTrainable implements Trainable<Batch>, Evaluable {
+export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagnosable {
   /** Samples of the generator phase of the current decoupled step, by micro-batch. */
   private samplesByMicroBatch = new Map<string, Int32Array>()
 
@@ -145,7 +146,7 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
       const positions = maskedPositions(masked.mlmMask)
       const original = Int32Array.from(positions, (p) => batch.inputIds[p])
       const out: EvalBatchOutput = {
-        discriminator: {logits: res.rtdLogits!.dataSync() as Float32Array, labels: res.rtdLabels, mask: batch.attentionMask},
+        discriminator: {logits: res.rtdLogits!.dataSync() as Float32Array, labels: res.rtdLabels, mask: batch.attentionMask, discInputIds: res.discInputIds, mlmMask: masked.mlmMask},
       }
       if (res.mlmLogits && positions.length > 0) {
         const [rows, vocab] = res.mlmLogits.shape
@@ -156,5 +157,36 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable {
     } finally {
       res.dispose()
     }
+  }
+
+  /**
+   * GDES diagnostics (issue 12): how alike E_G and E_D are row by row, the tables' norms, and the
+   * gradient norm each loss alone sends into each table on this batch (eval masks and samples of
+   * batch 0, no dropout): L_MLM -> E_G and L_RTD -> E_Δ under GDES (never the other way), both into
+   * E_G under ES, each into its own table under NES. A table a loss does not reach gets exactly 0.
+   */
+  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
+    const {pair} = this.opts
+    const tables = pair.wordTables()
+    const out = embeddingTableStats(tables)
+    const masked = this.mask(batch, Rng.derive(opts.seed, 'eval-mask', 0))
+    let samples: Int32Array | undefined
+    const named = {g: tables.generator, ...(tables.delta ? {delta: tables.delta} : {}), ...(tables.discriminator ? {d: tables.discriminator} : {})}
+    for (const loss of ['mlm', 'rtd'] as const) {
+      const norms = gradientNorms(() => {
+        const res = pair.lossFn({
+          ...maskedBatchInputs(batch, masked),
+          lambda: 1,
+          temperature: this.opts.temperature,
+          samples,
+          sampleRng: Rng.derive(opts.seed, 'eval-sample', 0),
+          training: false,
+        })
+        samples ??= res.samples
+        return loss === 'mlm' ? res.lossMlm! : res.lossRtd!
+      }, named)
+      for (const [name, v] of Object.entries(norms)) out[`emb_grad_${loss}_${name}`] = v
+    }
+    return out
   }
 }
