@@ -8,14 +8,19 @@
  * mean under its own name and the sample standard deviation across draws as `<name>_std`: one
  * draw moves AUC by ~0.005, as much as the differences people compare.
  */
-import {BatchIterator} from '../../src/data/batch-iterator.js'
+import * as path from 'node:path'
+
+import {BatchIterator, type Batch} from '../../src/data/batch-iterator.js'
 import type {PreparedData, SpecialTokenIds} from '../../src/data/prepared-data.js'
 import {ConfigError} from '../../src/errors.js'
 import {averageDraws, drawSeed} from '../../src/eval/average-draws.js'
 import {RtdMetricsAccumulator} from '../../src/eval/rtd-metrics.js'
 import type {RunState, Stage} from '../../src/plugin/contract.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
-import {isEvaluable} from '../../src/pretrain/index.js'
+import {hasEmbeddingDiagnostics, isEvaluable, type EvalBatchOutput} from '../../src/pretrain/index.js'
+import {writeFileAtomic} from '../../src/pipeline/run-dir.js'
+import {SAMPLES_FILE} from '../../src/report/read-run.js'
+import {sampleRows, type DiscriminatorSamples} from '../../src/report/samples.js'
 import {formatMetricsTable} from './format-metrics-table.js'
 
 export interface EvaluationOptions {
@@ -23,6 +28,8 @@ export interface EvaluationOptions {
   max_batches: number
   seed?: number
   draws?: number
+  samples?: number
+  diagnostics?: boolean
 }
 
 /** 1 where masking may pick the token (not pad, not a special id): what can ever be replaced. */
@@ -35,6 +42,31 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
   const batchSize = options.batch_size ?? Number(ctx.pipeline.schedule?.batch_size ?? 8)
   const seed = options.seed ?? ctx.seed
   const draws = options.draws ?? 1
+  const sampleCount = options.samples ?? 8
+  /** <run-dir>/samples.json: the first rows of eval batch 0 as the discriminator saw them (the report's samples view). */
+  const writeSamples = (p: {batch: Batch; out: NonNullable<EvalBatchOutput['discriminator']>; step: number; seed: number; prepared: PreparedData}): void => {
+    const {batch, out, prepared} = p
+    const record: DiscriminatorSamples = {
+      step: p.step,
+      seed: p.seed,
+      sequences: sampleRows({
+        inputIds: batch.inputIds,
+        attentionMask: batch.attentionMask,
+        mlmMask: out.mlmMask!,
+        discInputIds: out.discInputIds!,
+        logits: out.logits,
+        batchSize: batch.batchSize,
+        seqLen: batch.seqLen,
+        rows: sampleCount,
+        idToToken: (id) => prepared.tokenizer.idToToken(id),
+      }),
+    }
+    try {
+      writeFileAtomic(path.join(ctx.runDir, SAMPLES_FILE), `${JSON.stringify(record)}\n`)
+    } catch (error) {
+      ctx.log.warn(`could not write ${SAMPLES_FILE}: ${(error as Error).message}`)
+    }
+  }
   const evaluate = async (model: unknown, data: unknown, opts: {step: number; final: boolean}): Promise<Record<string, number>> => {
     if (!isEvaluable(model)) throw new ConfigError('the evaluation stage needs a model stage whose model can be evaluated (plugin gdes or mlm)', {code: 'evaluation.no_model'})
     const prepared = data as PreparedData
@@ -43,6 +75,7 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
     }
     const limit = options.max_batches > 0 ? options.max_batches : Infinity
     const perDraw: Record<string, number>[] = []
+    let diagnostics: Record<string, number> = {}
     for (let draw = 0; draw < draws; draw++) {
       const drawSeedValue = drawSeed(seed, draw)
       const it = new BatchIterator({shards: prepared.eval, batchSize, seed, maxLength: prepared.maxLength, padId: prepared.tokenizer.special.pad, shuffle: false, epochs: 1})
@@ -55,6 +88,10 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
           const batch = it.next()
           if (!batch) break
           const out = model.evaluateBatch(batch, {seed: drawSeedValue, index})
+          if (draw === 0 && index === 0) {
+            if (sampleCount > 0 && out.discriminator?.discInputIds && out.discriminator.mlmMask) writeSamples({batch, out: out.discriminator, step: opts.step, seed: drawSeedValue, prepared})
+            if (options.diagnostics !== false && hasEmbeddingDiagnostics(model)) diagnostics = model.embeddingDiagnostics(batch, {seed: drawSeedValue})
+          }
           if (out.discriminator) acc.addDiscriminator({...out.discriminator, maskable: maskableOf(batch.inputIds, batch.attentionMask, prepared.tokenizer.special)})
           if (out.generator) acc.addGenerator(out.generator)
           bar.update(index + 1)
@@ -65,7 +102,7 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
       }
       perDraw.push(acc.result())
     }
-    const metrics = averageDraws(perDraw)
+    const metrics = {...averageDraws(perDraw), ...diagnostics}
     if (opts.final) ctx.log.info(`final evaluation (step ${opts.step}${draws > 1 ? `, mean of ${draws} draws` : ''}):\n${formatMetricsTable(metrics)}`)
     return metrics
   }

@@ -29,6 +29,7 @@ export function createTextStage(options: TextOptions, ctx: RunContext): Stage {
         train_tokens: data.train.tokens,
         eval_sequences: data.eval?.rows ?? 0,
         eval_tokens: data.eval?.tokens ?? 0,
+        shards_key: data.manifest.key, // rtd diff: same key = same shards
       })
     },
   }

@@ -18,6 +18,7 @@ import {orderPipeline} from './order-pipeline.js'
 import {displayPath} from './resolve-extends.js'
 import {checkResumable, createRunDir, writeStatus, type RunStatus} from './run-dir.js'
 import {createMetricsSink, createProgress, createRunLogger, type ConsoleSink} from './run-log.js'
+import {runReportWriter} from '../report/run-report.js'
 
 export interface RunPipelineParams {
   pipeline: ResolvedPipeline
@@ -72,6 +73,8 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   if (resumed && pipeline.overrides.length > 0) log.info(`overrides for this resume: ${pipeline.overrides.join(' ')}`)
 
   const pipelineDir = path.dirname(pipeline.file)
+  const sink = createMetricsSink({runDir, now})
+  const report = runReportWriter({runDir, log})
   const ctx: RunContext = {
     pipeline: p,
     pipelineFile: pipeline.file,
@@ -79,7 +82,12 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
     cacheDir: params.cacheDir ?? process.env.RTD_CACHE ?? path.join(os.homedir(), '.cache', 'rtd'),
     seed: p.seed,
     log,
-    metrics: createMetricsSink({runDir, now}),
+    metrics: {
+      write(record) {
+        sink.write(record)
+        if (record.type === 'eval') report.update() // report.html follows each evaluation
+      },
+    },
     signal,
     ...(resumed ? {resumeDir: runDir} : {}),
     resolvePath: (x: string) => path.resolve(pipelineDir, x),
@@ -112,10 +120,12 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
     log[interrupted ? 'info' : 'warn'](interrupted ? `interrupted during the ${current ?? ''} stage; run directory kept` : failure.message)
     if (error instanceof Error && error.stack) log.debug(error.stack)
     writeStatus(runDir, {...status, state: interrupted ? 'interrupted' : 'failed', ended: now().toISOString(), error: {code: failure.code, message: failure.message}})
+    await report.flush()
     throw failure
   }
   const metrics = state.metrics ?? {}
   writeStatus(runDir, {...status, state: 'completed', ended: now().toISOString(), metrics})
+  await report.flush()
   log.info(`completed ${p.name}; run directory ${runDir}`)
   return {runDir, state: 'completed', resumed, metrics, outputs: state.outputs ?? {}}
 }

@@ -83,6 +83,29 @@ describe('e2e: reduced tiny-gdes pipeline', function () {
     expect(fs.readdirSync(path.join(runDir, 'checkpoints')).filter((d) => d.startsWith('step-')).sort()).to.deep.equal(['step-16', `step-${STEPS}`])
   })
 
+  it('logs GDES diagnostics at each evaluation, records the discriminator samples and keeps report.html current', () => {
+    const evals = readMetrics(runDir).filter((m) => m.type === 'eval')
+    for (const e of evals) {
+      expect(e.emb_grad_rtd_g, `step ${e.step}`).to.equal(0) // GDES: the RTD loss never reaches E_G
+      expect(e.emb_grad_mlm_delta, `step ${e.step}`).to.equal(0)
+      for (const k of ['emb_grad_mlm_g', 'emb_grad_rtd_delta', 'emb_norm_delta']) expect(e[k] as number, `${k} at ${e.step}`).to.be.greaterThan(0)
+      expect(e.emb_cos_mean as number).to.be.within(-1, 1)
+      expect(e.disc_accuracy_no_special as number).to.be.within(0, 1)
+    }
+    const samples = JSON.parse(fs.readFileSync(path.join(runDir, 'samples.json'), 'utf8')) as {step: number; sequences: {o: string; s?: string; p: number; m?: 1}[][]}
+    expect(samples.step).to.equal(STEPS)
+    expect(samples.sequences).to.have.length(8)
+    const tokens = samples.sequences.flat()
+    expect(tokens.some((t) => t.s !== undefined)).to.equal(true)
+    for (const t of tokens) {
+      expect(t.p).to.be.within(0, 1)
+      if (t.s !== undefined) expect(t.m).to.equal(1) // only masked positions are replaced
+    }
+    const html = fs.readFileSync(path.join(runDir, 'report.html'), 'utf8')
+    for (const id of ['loss', 'loss_rtd', 'disc_auc', 'emb_cos_mean', 'emb_grad_rtd_delta']) expect(html, id).to.include(`data-plot="${id}"`)
+    expect(html).to.include('id="samples"')
+  })
+
   it('exports HF folders: deberta.* names, merged word table, mask_predictions / lm_predictions heads, tokenizer beside both', () => {
     const disc = tensorsOf(path.join(exportDir, 'model.safetensors'))
     const gen = tensorsOf(path.join(exportDir, 'generator', 'model.safetensors'))

@@ -1,10 +1,12 @@
 /** The commands test/helpers/rtd-dev.ts offers (oclif `explicit` command discovery). */
 import DataBuild from '../../src/commands/data/build.js'
+import Diff from '../../src/commands/diff.js'
 import Export from '../../src/commands/export.js'
 import Plugins from '../../src/commands/plugins.js'
+import Report from '../../src/commands/report.js'
 import Run from '../../src/commands/run.js'
 import Schema from '../../src/commands/schema.js'
 import Validate from '../../src/commands/validate.js'
 import Verify from '../../src/commands/verify.js'
 
-export const commands = {'data:build': DataBuild, export: Export, plugins: Plugins, run: Run, schema: Schema, validate: Validate, verify: Verify}
+export const commands = {'data:build': DataBuild, diff: Diff, export: Export, plugins: Plugins, report: Report, run: Run, schema: Schema, validate: Validate, verify: Verify}
