@@ -78,7 +78,7 @@ export function plotSpecs(runs: RunRecord[]): PlotSpec[] {
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         title: TITLES[id] ?? id,
-        width: 380,
+        width: 330,
         height: 210,
         background: 'white',
         data: {values},
@@ -86,7 +86,7 @@ export function plotSpecs(runs: RunRecord[]): PlotSpec[] {
         encoding: {
           x: {field: 'step', type: 'quantitative', title: 'step'},
           y: {field: 'value', type: 'quantitative', title: id, scale: {zero: false}},
-          color: {field: 'run', type: 'nominal', title: 'run', scale: {domain: labels, scheme: 'category10'}, legend: {orient: 'bottom', columns: 1, labelLimit: 380}},
+          color: {field: 'run', type: 'nominal', title: 'run', scale: {domain: labels, scheme: 'category10'}, legend: {orient: 'bottom', columns: 1, labelLimit: 330}},
         },
         config: {font: 'sans-serif'},
       },

@@ -1,45 +1,85 @@
 /**
  * Keeps <run-dir>/report.html current while `rtd run` goes on: rewritten after each evaluation
- * line and once when the run ends, so a long run can be watched in a browser. Writes are
- * chained (never two at once) and a failure is logged once as a warning: the report never
- * stops a run.
+ * line and once when the run ends, so a long run can be watched in a browser. A run with no
+ * train or eval lines (e.g. only a data stage) gets none.
+ *
+ * The write runs on a worker thread: the training loop only yields to microtasks between steps,
+ * so work that needs I/O callbacks (loading vega, reading the run's files) would otherwise wait
+ * until training ends. One write at a time; an update that arrives during a write starts one
+ * more after it. A failure is logged once as a warning: the report never stops a run.
  */
+import {createRequire} from 'node:module'
 import * as path from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {Worker} from 'node:worker_threads'
 
 import type {Logger} from '../plugin/run-context.js'
+import {readMetrics} from './read-run.js'
+import type {ReportJob} from './report-worker.js'
 
 export const RUN_REPORT_FILE = 'report.html'
 
 export interface RunReportWriter {
   /** Schedule a rewrite (returns at once). */
   update(): void
-  /** Rewrite now and wait for every scheduled write. */
+  /** Rewrite once more after any write in progress, and wait for it. */
   flush(): Promise<void>
 }
 
+/** The worker entry beside this file: the .js when built; under tsx the .ts through a bootstrap that registers tsx (Node 20 workers do not inherit loader hooks). */
+function startWorker(job: ReportJob): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./report-worker.js', import.meta.url), {workerData: job})
+  const entry = new URL('./report-worker.ts', import.meta.url).href
+  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
+  const api = pathToFileURL(path.join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href
+  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`, {eval: true, workerData: job})
+}
+
 export function runReportWriter(p: {runDir: string; log: Logger}): RunReportWriter {
-  let chain: Promise<void> = Promise.resolve()
+  const job: ReportJob = {runDir: p.runDir, output: path.join(p.runDir, RUN_REPORT_FILE)}
+  let running: Promise<void> | undefined
+  let again = false
   let warned = false
-  let queued = false
-  const write = async (): Promise<void> => {
-    queued = false
-    try {
-      const {writeReport} = await import('./build-report.js')
-      await writeReport({runDirs: [p.runDir], output: path.join(p.runDir, RUN_REPORT_FILE)})
-    } catch (error) {
-      if (!warned) p.log.warn(`could not write ${RUN_REPORT_FILE}: ${(error as Error).message}`)
-      warned = true
-    }
+  const warn = (message: string) => {
+    if (!warned) p.log.warn(`could not write ${RUN_REPORT_FILE}: ${message}`)
+    warned = true
+  }
+  const writeOnce = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      // nothing to plot yet (a run without training or evaluation lines): no report, and no worker started
+      if (!readMetrics(p.runDir).some((r) => r.type === 'train' || r.type === 'eval')) {
+        resolve()
+        return
+      }
+      let worker: Worker
+      try {
+        worker = startWorker(job)
+      } catch (error) {
+        warn((error as Error).message)
+        resolve()
+        return
+      }
+      worker.on('message', (m: {ok?: true; error?: string}) => m.error && warn(m.error))
+      worker.on('error', (error) => warn(error.message))
+      worker.on('exit', () => resolve())
+    })
+  const start = (): void => {
+    running = writeOnce().then(() => {
+      running = undefined
+      if (again) {
+        again = false
+        start()
+      }
+    })
   }
   return {
     update() {
-      if (queued) return // a write that has not started yet will see this line too
-      queued = true
-      chain = chain.then(write)
+      if (running) again = true
+      else start()
     },
-    flush() {
-      chain = chain.then(write)
-      return chain
+    async flush() {
+      while (running) await running
+      await writeOnce()
     },
   }
 }
