@@ -133,11 +133,12 @@ export function formatRunDiff(d: RunDiff): string {
   lines.push(`metrics (${d.commonSteps.eval} common eval steps, ${d.commonSteps.train} common train steps):`)
   if (d.metrics.length === 0) lines.push('  no step logged by both runs')
   let last = ''
+  const width = Math.max(24, ...d.metrics.map((m) => m.metric.length))
   for (const m of d.metrics) {
     const head = `  ${m.type} step ${m.step}`
     if (head !== last) lines.push(head)
     last = head
-    lines.push(`    ${m.metric.padEnd(24)} ${num(m.a).padStart(12)} ${num(m.b).padStart(12)}  ${m.delta >= 0 ? '+' : ''}${num(m.delta)}`)
+    lines.push(`    ${m.metric.padEnd(width)} ${num(m.a).padStart(12)} ${num(m.b).padStart(12)}  ${m.delta >= 0 ? '+' : ''}${num(m.delta)}`)
   }
   const maxes = Object.entries(d.trainMaxDelta)
   if (maxes.length > 0) lines.push(`  largest |b - a| over the common train steps: ${maxes.map(([k, v]) => `${k} ${num(v)}`).join(', ')}`)
