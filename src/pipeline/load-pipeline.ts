@@ -11,6 +11,7 @@ import {ConfigError, RtdError} from '../errors.js'
 import {PLUGIN_KINDS} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
+import {replaceOnFormChange} from './one-of-forms.js'
 import {locate, type Origin, type OriginMap} from './origins.js'
 import {applyOverrides, parseOverride, typeValue, type Override} from './overrides.js'
 import {PipelineInvalid, type PipelineIssue} from './pipeline-issue.js'
@@ -56,7 +57,8 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     throw new ConfigError(`pipeline file ${display} does not exist`, {code: 'pipeline.not_found', suggestions: ['Check the path; pipelines/ holds the example pipelines.']})
   }
-  const merged = resolveExtends({file, env: params.env ?? process.env, cwd})
+  const env = params.env ?? process.env
+  let merged = resolveExtends({file, env, cwd})
   const issues: PipelineIssue[] = [...merged.issues]
   const fail = () => new PipelineInvalid({file: display, issues})
   if (issues.some((i) => i.code === 'yaml.syntax' || i.code === 'yaml.limit' || i.code.startsWith('extends.'))) throw fail()
@@ -64,8 +66,8 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
     issues.push({code: 'schema.type', path: '(root)', message: 'a pipeline must be a mapping of sections (name:, data:, model:, ...)', origin: locate(merged.origins, [])})
     throw fail()
   }
-  const value = merged.value
-  const origins = merged.origins
+  let value = merged.value
+  let origins = merged.origins
 
   const overrides: Override[] = []
   for (const text of params.overrides ?? []) {
@@ -95,6 +97,18 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   if (issues.some((i) => i.code === 'plugin.load')) throw fail()
 
   const schema = buildPipelineSchema({registry})
+  if (merged.files.length > 1) {
+    // Merge again, now that the schema is known, with the rule that a section given in another
+    // of its one-of forms replaces the base's (README, extends). Only the plugins' schemas
+    // were needed from the first merge, and no one-of section lives under `plugins`.
+    const again = resolveExtends({file, env, cwd, replaceWhole: replaceOnFormChange({schema, value})})
+    if (again.replacedWhole.length > 0 && isPlainObject(again.value)) {
+      merged = again
+      value = again.value
+      origins = again.origins
+      applyOverrides({value, origins, overrides: first, schema}) // already reported above
+    }
+  }
   for (const p of merged.envPaths) {
     let parent: any = value
     for (const seg of p.slice(0, -1)) parent = parent?.[seg as any]
@@ -103,7 +117,7 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   }
   issues.push(...applyOverrides({value, origins, overrides: rest, schema}))
 
-  const result = validatePipeline({value, origins, registry, cpuCount: params.cpuCount})
+  const result = validatePipeline({value, origins, registry, cpuCount: params.cpuCount, topFile: display})
   // A value whose environment variable is missing is already reported; its type error is noise.
   const envMissing = new Set(issues.filter((i) => i.code === 'env.missing').map((i) => i.path))
   issues.push(...result.issues.filter((i) => !(envMissing.has(i.path) && i.code.startsWith('schema.'))))

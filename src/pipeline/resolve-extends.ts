@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {deepMerge, isPlainObject} from './deep-merge.js'
+import {deepMerge, isPlainObject, type ReplaceWhole} from './deep-merge.js'
 import {dropOriginsUnder, emptyOriginMap, isUnder, locate, pathKey, type OriginMap, type PathSegments} from './origins.js'
 import type {PipelineIssue} from './pipeline-issue.js'
 import {readYamlSource} from './yaml-source.js'
@@ -17,6 +17,8 @@ export interface MergedSource {
   issues: PipelineIssue[]
   /** Every file read, the top file first, then its bases in the order they were found. */
   files: {file: string; text: string}[]
+  /** Paths where a file's mapping replaced its base's whole (see `replaceWhole`). */
+  replacedWhole: PathSegments[]
 }
 
 /** How issues name a file: relative to the working directory when it is below it. */
@@ -25,10 +27,25 @@ export function displayPath(file: string, cwd: string): string {
   return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel
 }
 
-export function resolveExtends(params: {file: string; env: Record<string, string | undefined>; cwd: string}): MergedSource {
+export function resolveExtends(params: {
+  file: string
+  env: Record<string, string | undefined>
+  cwd: string
+  /** Mappings a file replaces instead of merging into its base's (default: none). */
+  replaceWhole?: ReplaceWhole
+}): MergedSource {
   const files: MergedSource['files'] = []
-  const merged = load({file: path.resolve(params.cwd, params.file), stack: [], files, env: params.env, cwd: params.cwd})
-  return {...merged, files}
+  const replacedWhole: PathSegments[] = []
+  const replaceWhole: ReplaceWhole | undefined =
+    params.replaceWhole === undefined
+      ? undefined
+      : (m) => {
+          const yes = params.replaceWhole!(m)
+          if (yes) replacedWhole.push(m.path)
+          return yes
+        }
+  const merged = load({file: path.resolve(params.cwd, params.file), stack: [], files, env: params.env, cwd: params.cwd, replaceWhole})
+  return {...merged, files, replacedWhole}
 }
 
 function load(p: {
@@ -37,7 +54,8 @@ function load(p: {
   files: MergedSource['files']
   env: Record<string, string | undefined>
   cwd: string
-}): Omit<MergedSource, 'files'> {
+  replaceWhole: ReplaceWhole | undefined
+}): Omit<MergedSource, 'files' | 'replacedWhole'> {
   const src = readYamlSource({file: p.file, displayFile: displayPath(p.file, p.cwd), env: p.env})
   p.files.push({file: p.file, text: src.text})
   const result = {value: src.value, origins: src.origins, envPaths: src.envPaths, issues: [...src.issues]}
@@ -80,22 +98,23 @@ function load(p: {
     }
     const base = load({...p, file: baseFile, stack: [...p.stack, p.file]})
     issues.push(...base.issues)
-    ;({value, origins} = mergeWithOrigins({base: {value, origins}, top: {value: base.value, origins: base.origins}}))
+    ;({value, origins} = mergeWithOrigins({base: {value, origins}, top: {value: base.value, origins: base.origins}, replaceWhole: p.replaceWhole}))
     envPaths = [...envPaths, ...base.envPaths]
   }
   const topOrigins = emptyOriginMap()
   for (const [k, o] of src.origins.keys) if (!isUnder(JSON.parse(k), ['extends'])) topOrigins.keys.set(k, o)
   for (const [k, o] of src.origins.values) if (!isUnder(JSON.parse(k), ['extends'])) topOrigins.values.set(k, o)
-  const m = mergeWithOrigins({base: {value, origins}, top: {value: top, origins: topOrigins}})
+  const m = mergeWithOrigins({base: {value, origins}, top: {value: top, origins: topOrigins}, replaceWhole: p.replaceWhole})
   return {value: m.value, origins: m.origins, envPaths: [...envPaths, ...src.envPaths], issues}
 }
 
 function mergeWithOrigins(p: {
   base: {value: unknown; origins: OriginMap}
   top: {value: unknown; origins: OriginMap}
+  replaceWhole: ReplaceWhole | undefined
 }): {value: unknown; origins: OriginMap} {
   const replaced: PathSegments[] = []
-  const value = deepMerge({base: p.base.value, top: p.top.value, replaced})
+  const value = deepMerge({base: p.base.value, top: p.top.value, replaced, replaceWhole: p.replaceWhole})
   const origins: OriginMap = {keys: new Map(p.base.origins.keys), values: new Map(p.base.origins.values)}
   for (const r of replaced) dropOriginsUnder(origins, r)
   for (const [k, o] of p.top.origins.keys) origins.keys.set(k, o)

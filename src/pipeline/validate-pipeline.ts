@@ -11,7 +11,8 @@ import {PLUGIN_KINDS} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
 import {didYouMean} from './did-you-mean.js'
-import {dotPath, locate, type OriginMap, type PathSegments} from './origins.js'
+import {oneOfForms} from './one-of-forms.js'
+import {dotPath, formatOrigin, locate, type OriginMap, type PathSegments} from './origins.js'
 import {buildPipelineSchema, MESSAGE_KEYWORD} from './pipeline-schema.js'
 import type {IssueCode, PipelineIssue} from './pipeline-issue.js'
 import {seedFlagHint} from './seed-flags.js'
@@ -42,6 +43,8 @@ export function validatePipeline(params: {
   registry: PluginRegistry
   /** Default for runtime.threads; os.availableParallelism() when omitted. */
   cpuCount?: number
+  /** How origins name the pipeline file itself (not an `extends` base), for hints. */
+  topFile?: string
 }): ValidationResult {
   const {origins, registry} = params
   const value = structuredClone(params.value) as Record<string, any>
@@ -72,7 +75,7 @@ export function validatePipeline(params: {
     const seen = new Set<string>()
     for (const err of validate.errors ?? []) {
       if (badPluginPaths.has(err.instancePath)) continue
-      const issue = toIssue({err, origins, root: value})
+      const issue = toIssue({err, origins, root: value, topFile: params.topFile})
       if (issue === undefined) continue
       const key = `${issue.path}\u0000${issue.message}`
       if (seen.has(key)) continue
@@ -126,7 +129,48 @@ function typeName(t: unknown): string {
   return Array.isArray(t) ? t.map((x) => name(String(x))).join(' or ') : name(String(t))
 }
 
-function toIssue(p: {err: ErrorObject; origins: OriginMap; root: unknown}): PipelineIssue | undefined {
+/**
+ * A section that must be written in exactly one of its forms: name the forms given, where each
+ * was written (a key from an `extends` base is located in the base file), and how to drop one.
+ */
+function formsIssue(p: {forms: string[][]; data: Record<string, unknown>; path: PathSegments; origins: OriginMap; topFile?: string}): PipelineIssue {
+  const names = p.forms.map((keys) => keys.map((k) => `\`${k}\``).join(' + '))
+  const here = dotPath(p.path)
+  const given = p.forms.filter((keys) => keys.every((k) => k in p.data)).map((keys) => keys[0])
+  if (given.length <= 1) {
+    return {code: 'schema.required', path: here, message: `needs exactly one of ${names.join(', ')}`, origin: locate(p.origins, p.path)}
+  }
+  // Which key to keep: a command line override beats the pipeline file, which beats its bases.
+  const written = given.map((key) => {
+    const origin = locate(p.origins, [...p.path, key], 'key')
+    const rank = origin?.kind === 'override' ? 2 : origin?.kind === 'file' && origin.file === p.topFile ? 1 : 0
+    return {key, origin, rank}
+  })
+  const top = Math.max(...written.map((w) => w.rank))
+  const keep = written.filter((w) => w.rank === top)
+  const drop = written.filter((w) => w.rank < top)
+  const listed = written.map((w) => `\`${w.key}\` (${formatOrigin(w.origin)}${w.rank === 0 && p.topFile !== undefined ? ', from a base file' : ''})`)
+  let how: string
+  if (keep.length === 1 && drop.length > 0) {
+    const cli = drop.map((w) => `\`~${here}.${w.key}\``).join(' ')
+    const fromBase = drop.filter((w) => w.rank === 0)
+    const inFile =
+      fromBase.length === drop.length
+        ? `write ${fromBase.map((w) => `\`~${w.key}:\``).join(', ')} under \`${here}\` ${p.topFile === undefined ? 'in the pipeline that extends the base' : `in ${p.topFile}`}`
+        : `delete ${drop.length === 1 ? 'it' : 'them'} from the file`
+    how = `to keep \`${keep[0].key}\`, drop ${drop.map((w) => `\`${w.key}\``).join(', ')}: ${cli} on the command line, or ${inFile}`
+  } else {
+    how = `remove all but one of them`
+  }
+  return {
+    code: 'schema.constraint',
+    path: here,
+    message: `give exactly one of ${names.join(', ')}; it has ${listed.join(' and ')}; ${how}`,
+    origin: locate(p.origins, p.path),
+  }
+}
+
+function toIssue(p: {err: ErrorObject; origins: OriginMap; root: unknown; topFile?: string}): PipelineIssue | undefined {
   const {err, origins} = p
   const path = pointerToPath(err.instancePath, p.root)
   const mk = (code: IssueCode, message: string, at: PathSegments = path, prefer: 'key' | 'value' = 'value', hint?: string): PipelineIssue => ({
@@ -153,6 +197,8 @@ function toIssue(p: {err: ErrorObject; origins: OriginMap; root: unknown}): Pipe
       return mk('schema.unknown_key', `unknown key \`${key}\` ${where} (allowed: ${known.join(', ')})`, [...path, key], 'key', didYouMean({input: key, candidates: known}))
     }
     case 'required':
+      // A branch of a forms `oneOf` (`hub` | `files` | `package`): the oneOf issue says it better.
+      if (/\/oneOf\/\d+\/required$/.test(err.schemaPath) && Object.keys((err.parentSchema as object | undefined) ?? {}).length === 1) return undefined
       return mk('schema.required', `missing required key \`${params.missingProperty}\``, [...path, String(params.missingProperty)], 'value')
     case 'type':
       return mk('schema.type', `expected ${typeName(params.type)}, got ${show(err.data)}`)
@@ -178,8 +224,12 @@ function toIssue(p: {err: ErrorObject; origins: OriginMap; root: unknown}): Pipe
       const msg = (err.parentSchema as any)?.[MESSAGE_KEYWORD]
       return mk('schema.constraint', typeof msg === 'string' ? msg : (err.message ?? 'is not allowed'))
     }
+    case 'oneOf': {
+      const forms = oneOfForms(err.parentSchema)
+      if (forms !== undefined && isPlainObject(err.data)) return formsIssue({forms, data: err.data, path, origins, topFile: p.topFile})
+      return mk('schema.type', `${show(err.data)} does not match ${(err.parentSchema as any)?.description ?? 'any allowed form'}`)
+    }
     case 'anyOf':
-    case 'oneOf':
       return mk('schema.type', `${show(err.data)} does not match ${(err.parentSchema as any)?.description ?? 'any allowed form'}`)
     default:
       return mk('schema.constraint', `${err.message ?? 'is invalid'} (got ${show(err.data)})`)
