@@ -1,6 +1,7 @@
 /**
  * Ctrl-C handling for long commands: the first SIGINT aborts the signal (stages stop at the
- * next safe point and save), a second one exits at once with status 130.
+ * next safe point and save), a second one runs `beforeExit` (synchronous: e.g. mark the run
+ * interrupted) and exits at once with status 130.
  */
 import {Interrupted} from '../errors.js'
 
@@ -14,6 +15,8 @@ export function installInterruptHandler(params: {
   notify?: (message: string) => void
   /** Called on the second Ctrl-C; default exits the process with 130. */
   forceExit?: () => void
+  /** Called on the second Ctrl-C before `forceExit`; its errors are ignored (we are leaving). */
+  beforeExit?: () => void
   /** Default `process`; tests pass an EventEmitter. */
   target?: NodeJS.EventEmitter
 }): InterruptHandle {
@@ -23,6 +26,11 @@ export function installInterruptHandler(params: {
   const onSigint = () => {
     if (controller.signal.aborted) {
       params.notify?.('second Ctrl-C: exiting now without saving')
+      try {
+        params.beforeExit?.()
+      } catch {
+        // exiting anyway; the run directory's status is best effort here
+      }
       forceExit()
       return
     }

@@ -5,7 +5,7 @@ import {installInterruptHandler} from '../cli/interrupt.js'
 import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
 import {ConfigError} from '../errors.js'
 import {loadPipeline} from '../pipeline/load-pipeline.js'
-import {findInterruptedRun, findResumableRun} from '../pipeline/run-dir.js'
+import {findInterruptedRun, findResumableRun, markInterruptedNow} from '../pipeline/run-dir.js'
 import {runPipeline, type RunResult} from '../pipeline/runner.js'
 import * as path from 'node:path'
 
@@ -50,7 +50,13 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       resumeDir = findInterruptedRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
       if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }
-    const interrupt = installInterruptHandler({notify: (m) => process.stderr.write(`\n${m}\n`)})
+    let runDir: string | undefined
+    const interrupt = installInterruptHandler({
+      notify: (m) => process.stderr.write(`\n${m}\n`),
+      beforeExit: () => {
+        if (runDir !== undefined) markInterruptedNow({runDir, message: 'second Ctrl-C: exited at once; the stage in progress did not save'})
+      },
+    })
     try {
       const result = await runPipeline({
         pipeline,
@@ -58,7 +64,10 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
         resumeDir,
         verbose: this.verbose,
         console: this.jsonEnabled() ? undefined : {line: (t) => process.stderr.write(`${t}\n`), tty: process.stderr},
-        onStart: (dir) => this.log(`run directory: ${dir}`),
+        onStart: (dir) => {
+          runDir = dir
+          this.log(`run directory: ${dir}`)
+        },
       })
       const m = Object.entries(result.metrics).map(([k, v]) => `${k}=${v}`)
       this.log(`done${m.length > 0 ? `: ${m.join(' ')}` : ''}`)

@@ -52,6 +52,16 @@ export function writeStatus(runDir: string, status: RunStatus): void {
   writeFileAtomic(path.join(runDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`)
 }
 
+/**
+ * Mark a run this process is running as interrupted, synchronously (the second Ctrl-C exits
+ * at once: the stage in progress does not save, the last checkpoint is what a resume uses).
+ */
+export function markInterruptedNow(params: {runDir: string; message: string; now?: Date}): void {
+  const status = readStatus(params.runDir)
+  if (status === undefined || status.state !== 'running' || status.pid !== process.pid) return
+  writeStatus(params.runDir, {...status, state: 'interrupted', ended: (params.now ?? new Date()).toISOString(), error: {code: 'interrupted', message: params.message}})
+}
+
 export function readStatus(runDir: string): RunStatus | undefined {
   try {
     return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')) as RunStatus

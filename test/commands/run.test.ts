@@ -30,7 +30,7 @@ describe('rtd run', () => {
     const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), 'output.dir=runs', 'schedule.optimizer.lr=-1', 'model.stepz=2'], cwd: tmp})
     expect(r.code).to.equal(2)
     expect(r.stdout).to.equal('')
-    expect(r.stderr).to.contain('command line override `model.stepz=2`: model.stepz: unknown key `stepz` in model (allowed: plugin, steps, delay_ms, fail_at); did you mean `steps`?')
+    expect(r.stderr).to.contain('command line override `model.stepz=2`: model.stepz: unknown key `stepz` in model (allowed: plugin, steps, delay_ms, fail_at, save_delay_ms); did you mean `steps`?')
     expect(r.stderr).to.contain('command line override `schedule.optimizer.lr=-1`: schedule.optimizer.lr: must be > 0, got -1')
     expect(fs.existsSync(out)).to.equal(false)
     expect(fs.readdirSync(tmp)).to.deep.equal([])
@@ -70,6 +70,34 @@ describe('rtd run', () => {
     const again = await runCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`, `model.steps=${saved + 1}`, '--auto-resume', '--json']})
     expect(again.code, again.stderr).to.equal(0)
     expect(JSON.parse(again.stdout)).to.deep.include({runDir: dir, resumed: true, state: 'completed'})
+  })
+
+  it('a second Ctrl-C exits at once with 130 and marks the run interrupted, not running', async () => {
+    const child = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`, 'model.save_delay_ms=60000']})
+    const done = finished(child)
+    const statusFile = () => {
+      const [dir] = fs.existsSync(tmp) ? fs.readdirSync(tmp) : []
+      return dir === undefined ? undefined : path.join(tmp, dir, 'status.json')
+    }
+    const metricsHasStep = () => {
+      const f = statusFile()
+      const m = f === undefined ? undefined : path.join(path.dirname(f), 'metrics.jsonl')
+      return m !== undefined && fs.existsSync(m) && fs.readFileSync(m, 'utf8').includes('"step"')
+    }
+    for (let i = 0; i < 1200 && !metricsHasStep(); i++) await new Promise((r) => setTimeout(r, 50))
+    child.kill('SIGINT')
+    // The first Ctrl-C is noticed (the save has started) before the second is sent.
+    let stderr = ''
+    child.stderr!.on('data', (d) => (stderr += d))
+    for (let i = 0; i < 600 && !stderr.includes('Ctrl-C: stopping'); i++) await new Promise((r) => setTimeout(r, 50))
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.code, r.stderr).to.equal(130)
+    expect(r.stderr).to.contain('second Ctrl-C: exiting now without saving')
+    const status = JSON.parse(fs.readFileSync(statusFile()!, 'utf8'))
+    expect(status.state).to.equal('interrupted')
+    expect(status.error.message).to.contain('second Ctrl-C')
+    expect(fs.existsSync(path.join(path.dirname(statusFile()!), 'checkpoint.json'))).to.equal(false)
   })
 
   it('exits 2 on a usage error', async () => {

@@ -10,7 +10,19 @@ describe('installInterruptHandler', () => {
     const target = new EventEmitter()
     const notes: string[] = []
     let exits = 0
-    const h = installInterruptHandler({target, notify: (m) => notes.push(m), forceExit: () => exits++})
+    const order: string[] = []
+    const h = installInterruptHandler({
+      target,
+      notify: (m) => notes.push(m),
+      forceExit: () => {
+        exits++
+        order.push('exit')
+      },
+      beforeExit: () => {
+        order.push('before')
+        throw new Error('ignored: the process exits anyway')
+      },
+    })
     expect(h.signal.aborted).to.equal(false)
     target.emit('SIGINT')
     expect(h.signal.aborted).to.equal(true)
@@ -18,6 +30,7 @@ describe('installInterruptHandler', () => {
     expect(exits).to.equal(0)
     target.emit('SIGINT')
     expect(exits).to.equal(1)
+    expect(order).to.deep.equal(['before', 'exit'])
     expect(notes).to.have.length(2)
     h.dispose()
     expect(target.listenerCount('SIGINT')).to.equal(0)
