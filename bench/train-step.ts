@@ -18,6 +18,7 @@ import {estimateTrainingMemory} from '../src/runtime/memory-estimate.js'
 import {AdamW} from '../src/train/adamw.js'
 import {clipByGlobalNorm} from '../src/train/clip.js'
 import {Rng} from '../src/util/rng.js'
+import {architecture as debertaV3} from '../plugins/deberta-v3/deberta-v3-networks.js'
 
 const CONFIGS = {
   'bench-small': {vocab: 8000, hidden: 256, heads: 4, inter: 1024, dLayers: 4, gLayers: 2, batch: 8, seqLen: 128},
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   await initBackend({backend: 'wasm', native: 'off'})
   trackPeak()
   const shape = {vocabSize: c.vocab, hiddenSize: c.hidden, numAttentionHeads: c.heads, intermediateSize: c.inter, maxPositionEmbeddings: 512}
-  const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: c.dLayers}), generator: v3Config({...shape, numHiddenLayers: c.gLayers}), sharing: 'gdes', seed: 1, maskTokenId: 4, recompute})
+  const pair = new RtdPair({architecture: debertaV3, discriminator: v3Config({...shape, numHiddenLayers: c.dLayers}), generator: v3Config({...shape, numHiddenLayers: c.gLayers}), sharing: 'gdes', seed: 1, maskTokenId: 4, recompute})
   const vars = new Map(pair.variables().map((v) => [v.name, v]))
   const adam = optimizer === 'adamw' ? new AdamW({variables: vars}) : undefined
   const rng = Rng.derive('bench', 'train-step')

@@ -1,27 +1,27 @@
 /**
- * Builds the generator/discriminator pair from the plugin options and hands it to the shared
- * pretraining stage (src/pretrain). GDES keeps the RTD loss off E_G (stop-gradient) and the MLM
- * loss off E_delta; the export merges E_D = E_G + E_delta under the normal HF name.
+ * Builds the generator/discriminator pair of the pipeline's architecture (src/plugin/architecture.ts)
+ * and hands it to the shared pretraining stage (src/pretrain). GDES keeps the RTD loss off the
+ * generator's shared tables (stop-gradient) and the MLM loss off the discriminator's deltas; the
+ * export merges each shared table = E_G + E_delta under its HF name.
  */
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {loadModelFolder} from '../../src/checkpoint/index.js'
-import type {EmbeddingSharing} from '../../src/model/index.js'
-import {RtdPair, toHfConfig, type DebertaConfig} from '../../src/model/index.js'
-import type {RunState, Stage} from '../../src/plugin/contract.js'
+import type {EmbeddingSharing} from '../../src/model/embedding-sharing.js'
+import {RtdPair} from '../../src/model/rtd-pair.js'
+import type {ArchitectureNetworks, GeneratorShape} from '../../src/plugin/architecture.js'
+import type {RestoreContext, RestoredModel, RunState, Stage} from '../../src/plugin/contract.js'
+import {RuntimeFailure} from '../../src/errors.js'
+import {EMBEDDING_SHARING} from '../../src/model/embedding-sharing.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
 import {
   checkMemory,
   defaultSaveName,
   exportRtdPair,
-  generatorConfig,
-  generatorTensorsFromDiscriminator,
   resolveModelFolder,
   runPretraining,
   startModelStage,
-  shapeOf,
   RtdTrainable,
-  type GeneratorShape,
   type MaskOptions,
   type PretrainModel,
   type ScheduleSection,
@@ -31,6 +31,7 @@ import {
 export interface GdesOptions {
   from?: string
   generator_from?: string
+  architecture: string
   config?: ScratchConfigOptions
   generator: GeneratorShape
   embedding_sharing: EmbeddingSharing
@@ -38,12 +39,12 @@ export interface GdesOptions {
   mask: MaskOptions
 }
 
-function gdesModel(opts: {pair: RtdPair; disc: DebertaConfig; gen: DebertaConfig; trainable: RtdTrainable; sharing: EmbeddingSharing}): PretrainModel {
-  const {pair, disc, gen, trainable, sharing} = opts
+function gdesModel<C>(opts: {pair: RtdPair<C>; architecture: ArchitectureNetworks<C>; disc: C; gen: C; trainable: RtdTrainable; sharing: EmbeddingSharing}): PretrainModel {
+  const {pair, architecture: a, disc, gen, trainable, sharing} = opts
   return {
     trainable,
-    memory: {discriminator: shapeOf(disc), generator: shapeOf(gen), sharing},
-    describe: () => ({plugin: 'gdes', embedding_sharing: sharing, discriminator: toHfConfig(disc), generator: toHfConfig(gen)}),
+    memory: {discriminator: a.configs.shape(disc), generator: a.configs.shape(gen), sharing},
+    describe: () => ({plugin: 'gdes', architecture: a.name, embedding_sharing: sharing, discriminator: a.configs.toHf(disc), generator: a.configs.toHf(gen)}),
     exportTo: ({dir, tokenizerDir}) => exportRtdPair({pair, dir, tokenizerDir}),
     variables: () => pair.variables(),
     dispose: () => pair.dispose(),
@@ -51,9 +52,9 @@ function gdesModel(opts: {pair: RtdPair; disc: DebertaConfig; gen: DebertaConfig
 }
 
 /** Load the starting weights named by `from` / `generator_from` into the pair. */
-async function loadStartingWeights(opts: {pair: RtdPair; options: GdesOptions; ctx: RunContext; discFolder?: ReturnType<typeof loadModelFolder>; gen: DebertaConfig}): Promise<void> {
-  const {pair, options, ctx, discFolder, gen} = opts
-  let generator = discFolder ? generatorTensorsFromDiscriminator(discFolder.tensors, gen.numHiddenLayers) : undefined
+async function loadStartingWeights(opts: {pair: RtdPair; architecture: ArchitectureNetworks; options: GdesOptions; ctx: RunContext; discFolder?: ReturnType<typeof loadModelFolder>; generatorLayers: number}): Promise<void> {
+  const {pair, architecture, options, ctx, discFolder} = opts
+  let generator = discFolder && architecture.generatorTensorsFromDiscriminator ? architecture.generatorTensorsFromDiscriminator(discFolder.tensors, opts.generatorLayers) : undefined
   if (options.generator_from) {
     const dir = await resolveModelFolder({from: options.generator_from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.generator_from'})
     const msGenerator = existsSync(join(dir, 'pytorch_model.generator.bin')) && existsSync(join(dir, 'generator_config.json'))
@@ -66,25 +67,58 @@ async function loadStartingWeights(opts: {pair: RtdPair; options: GdesOptions; c
 export function createGdesStage(options: GdesOptions, ctx: RunContext): Stage {
   return {
     async run(state: RunState) {
-      const {data, backend, checkpoint: discFolder, config: disc, recompute} = await startModelStage({state, ctx, plugin: 'gdes', from: options.from, config: options.config})
+      const started = await startModelStage({state, ctx, plugin: 'gdes', architecture: options.architecture, from: options.from, config: options.config})
+      const {data, backend, checkpoint: discFolder, config: disc, recompute, networks} = started
       if (options.generator.width !== 1 && options.from) {
         ctx.log.warn('model.generator.width < 1 with `from`: the generator cannot take the discriminator\'s layers and starts from random weights')
       }
-      const gen = generatorConfig(disc, options.generator)
+      const configs = started.architecture.configs
+      const gen = configs.generator(disc, options.generator)
       const schedule = ctx.pipeline.schedule as ScheduleSection
       const sharing = options.embedding_sharing
-      const memory = {discriminator: shapeOf(disc), generator: shapeOf(gen), sharing}
+      const memory = {discriminator: configs.shape(disc), generator: configs.shape(gen), sharing}
       checkMemory({memory, schedule, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate, recompute})
 
-      const pair = new RtdPair({discriminator: disc, generator: gen, sharing, seed: ctx.seed, maskTokenId: data.tokenizer.special.mask, ...(recompute !== undefined ? {recompute} : {})})
+      const pair = new RtdPair({architecture: networks, discriminator: disc, generator: gen, sharing, seed: ctx.seed, maskTokenId: data.tokenizer.special.mask, ...(recompute !== undefined ? {recompute} : {})})
       if (discFolder || options.generator_from) {
-        await loadStartingWeights({pair, options, ctx, discFolder: options.generator.width === 1 ? discFolder : undefined, gen})
+        const generatorLayers = configs.facts(gen).numHiddenLayers
+        await loadStartingWeights({pair, architecture: networks, options, ctx, discFolder: options.generator.width === 1 ? discFolder : undefined, generatorLayers})
         if (discFolder && options.generator.width !== 1) pair.loadTensors({discriminator: discFolder.tensors})
       }
       const trainable = new RtdTrainable({pair, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: options.mask, temperature: options.temperature, seed: ctx.seed})
-      const model = gdesModel({pair, disc, gen, trainable, sharing})
+      const model = gdesModel({pair, architecture: networks, disc, gen, trainable, sharing})
       const saveName = (ctx.pipeline.output?.save_name as string | undefined) ?? defaultSaveName({from: options.from, pipelineName: String(ctx.pipeline.name), suffix: sharing})
       await runPretraining({model, data, ctx, state, saveName})
     },
   }
+}
+
+/** `rtd export`: the pair of a gdes run's model.json (architecture default deberta-v3 for records written before architectures existed). */
+export async function restoreGdesModel(record: Record<string, unknown>, ctx: RestoreContext): Promise<RestoredModel> {
+  const {discriminator, generator} = record
+  if (typeof discriminator !== 'object' || discriminator === null || typeof generator !== 'object' || generator === null) {
+    throw new RuntimeFailure(`${ctx.where} lacks the discriminator or generator config`, {code: 'export.model_json'})
+  }
+  const sharing = record.embedding_sharing as EmbeddingSharing
+  if (!EMBEDDING_SHARING.includes(sharing)) throw new RuntimeFailure(`${ctx.where}: embedding_sharing ${JSON.stringify(sharing)} is not one of ${EMBEDDING_SHARING.join(', ')}`, {code: 'export.model_json'})
+  const plugin = ctx.architecture(typeof record.architecture === 'string' ? record.architecture : 'deberta-v3')
+  const networks = await plugin.load()
+  const pair = new RtdPair({
+    architecture: networks,
+    discriminator: plugin.configs.parse(discriminator as Record<string, unknown>, `${ctx.where} discriminator`),
+    generator: plugin.configs.parse(generator as Record<string, unknown>, `${ctx.where} generator`),
+    sharing,
+    seed: 0,
+    maskTokenId: 0, // the export runs no forward pass
+  })
+  const named = (vars: ReturnType<RtdPair['variables']>) => new Map(vars.map((v) => [pair.hfName(v)!.name, v]))
+  return {
+    pair,
+    parameterGroups: () => [
+      {name: 'generator', variables: named(pair.generatorVariables())},
+      {name: 'discriminator', variables: named(pair.discriminatorVariables())},
+    ],
+    exportTo: ({dir, tokenizerDir}) => exportRtdPair({pair, dir, tokenizerDir}),
+    dispose: () => pair.dispose(),
+  } as RestoredModel
 }

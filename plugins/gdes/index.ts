@@ -1,16 +1,21 @@
-/** The `gdes` model plugin: DeBERTa-v3 RTD pretraining with GDES / ES / NES embedding sharing. */
+/**
+ * The `gdes` model plugin: RTD pretraining of a generator/discriminator pair of any architecture
+ * (model.architecture, default deberta-v3) with GDES / ES / NES embedding sharing. The
+ * implementation (and TensorFlow.js) loads only when a stage is created.
+ */
 import type {RtdPlugin} from '../../src/plugin/contract.js'
-import {checkModelSection} from '../../src/pretrain/index.js'
+import {checkModelSection} from '../../src/pretrain/check-model-section.js'
 import schema from './schema.json' with {type: 'json'}
-import {createGdesStage, type GdesOptions} from './gdes-stage.js'
+import type {GdesOptions} from './gdes-stage.js'
 
 export const plugin: RtdPlugin<GdesOptions> = {
   name: 'gdes',
   kind: 'model',
-  summary: 'DeBERTa-v3 generator + discriminator trained with MLM + lambda * RTD, embedding sharing gdes | es | nes',
+  summary: 'Generator + discriminator (DeBERTa-v3 or another architecture) trained with MLM + lambda * RTD, embedding sharing gdes | es | nes',
   schema,
-  check: (options, pipeline) => checkModelSection({config: options.config, from: options.from, pipeline}),
-  create: createGdesStage,
+  check: (options) => checkModelSection({config: options.config, from: options.from}),
+  create: async (options, ctx) => (await import('./gdes-stage.js')).createGdesStage(options, ctx),
+  restore: async (record, ctx) => (await import('./gdes-stage.js')).restoreGdesModel(record, ctx),
 }
 
 export default plugin

@@ -1,16 +1,17 @@
-/** The `mlm` model plugin: plain DeBERTa masked-language-model pretraining (the RTD baseline). */
+/** The `mlm` model plugin: plain masked-language-model pretraining (the RTD baseline) of any architecture (default deberta-v3). */
 import type {RtdPlugin} from '../../src/plugin/contract.js'
-import {checkModelSection} from '../../src/pretrain/index.js'
+import {checkModelSection} from '../../src/pretrain/check-model-section.js'
 import schema from './schema.json' with {type: 'json'}
-import {createMlmStage, type MlmOptions} from './mlm-stage.js'
+import type {MlmOptions} from './mlm-stage.js'
 
 export const plugin: RtdPlugin<MlmOptions> = {
   name: 'mlm',
   kind: 'model',
-  summary: 'DeBERTa-v3 encoder + MLM head trained with masked-language modelling alone (baseline)',
+  summary: 'Encoder + MLM head (DeBERTa-v3 or another architecture) trained with masked-language modelling alone (baseline)',
   schema,
-  check: (options, pipeline) => checkModelSection({config: options.config, from: options.from, pipeline}),
-  create: createMlmStage,
+  check: (options) => checkModelSection({config: options.config, from: options.from}),
+  create: async (options, ctx) => (await import('./mlm-stage.js')).createMlmStage(options, ctx),
+  restore: async (record, ctx) => (await import('./mlm-stage.js')).restoreMlmModel(record, ctx),
 }
 
 export default plugin

@@ -1,6 +1,6 @@
-/** Builds one DeBERTa MLM model and hands it to the shared pretraining stage (src/pretrain). */
-import {MlmModel, toHfConfig} from '../../src/model/index.js'
-import type {RunState, Stage} from '../../src/plugin/contract.js'
+/** Builds one masked-language model of the pipeline's architecture and hands it to the shared pretraining stage (src/pretrain). */
+import type {RestoreContext, RestoredModel, RunState, Stage} from '../../src/plugin/contract.js'
+import {RuntimeFailure} from '../../src/errors.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
 import {
   checkMemory,
@@ -8,7 +8,6 @@ import {
   exportMlmModel,
   runPretraining,
   startModelStage,
-  shapeOf,
   MlmTrainable,
   type MaskOptions,
   type PretrainModel,
@@ -18,6 +17,7 @@ import {
 
 export interface MlmOptions {
   from?: string
+  architecture: string
   config?: ScratchConfigOptions
   mask: MaskOptions
 }
@@ -25,20 +25,22 @@ export interface MlmOptions {
 export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
   return {
     async run(state: RunState) {
-      const {data, backend, checkpoint: loaded, config, recompute} = await startModelStage({state, ctx, plugin: 'mlm', from: options.from, config: options.config})
+      const started = await startModelStage({state, ctx, plugin: 'mlm', architecture: options.architecture, from: options.from, config: options.config})
+      const {data, backend, checkpoint: loaded, config, recompute, networks} = started
+      const configs = started.architecture.configs
       // an MLM alone: the estimator's generator slot takes the whole model. The estimator needs a
       // discriminator of at least one layer (it refuses 0): the smallest one it accepts, sharing
       // the word table (es), so the estimate errs high by one layer and an RTD head.
-      const memory = {discriminator: {...shapeOf(config), layers: 1}, generator: shapeOf(config), sharing: 'es' as const}
+      const memory = {discriminator: {...configs.shape(config), layers: 1}, generator: configs.shape(config), sharing: 'es' as const}
       checkMemory({memory, schedule: ctx.pipeline.schedule as ScheduleSection, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate, recompute})
-      const net = new MlmModel({config, seed: ctx.seed, role: 'model'})
+      const net = networks.createMaskedLm({config, seed: ctx.seed, role: 'model'})
       if (loaded) for (const n of net.loadTensors(loaded.tensors)) ctx.log.debug(n)
       const trainable = new MlmTrainable({model: net, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: options.mask, seed: ctx.seed, ...(recompute !== undefined ? {recompute} : {})})
       const model: PretrainModel = {
         trainable,
         memory,
-        describe: () => ({plugin: 'mlm', model: toHfConfig(config)}),
-        exportTo: ({dir, tokenizerDir}) => exportMlmModel({model: net, dir, tokenizerDir}),
+        describe: () => ({plugin: 'mlm', architecture: networks.name, model: configs.toHf(config)}),
+        exportTo: ({dir, tokenizerDir}) => exportMlmModel({model: net, architecture: networks, dir, tokenizerDir}),
         variables: () => net.variables(),
         dispose: () => net.dispose(),
       }
@@ -46,4 +48,18 @@ export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
       await runPretraining({model, data, ctx, state, saveName})
     },
   }
+}
+
+/** `rtd export`: the model of an mlm run's model.json (architecture default deberta-v3 for older records). */
+export async function restoreMlmModel(record: Record<string, unknown>, ctx: RestoreContext): Promise<RestoredModel> {
+  if (typeof record.model !== 'object' || record.model === null) throw new RuntimeFailure(`${ctx.where} lacks the model config`, {code: 'export.model_json'})
+  const plugin = ctx.architecture(typeof record.architecture === 'string' ? record.architecture : 'deberta-v3')
+  const networks = await plugin.load()
+  const net = networks.createMaskedLm({config: plugin.configs.parse(record.model as Record<string, unknown>, `${ctx.where} model`), seed: 0, role: 'model'})
+  return {
+    model: net,
+    parameterGroups: () => [{name: 'model', variables: new Map(net.variables().map((v) => [net.params.nameOf(v.name)!, v]))}],
+    exportTo: ({dir, tokenizerDir}) => exportMlmModel({model: net, architecture: networks, dir, tokenizerDir}),
+    dispose: () => net.dispose(),
+  } as RestoredModel
 }

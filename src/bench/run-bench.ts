@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs'
 import type {Batch} from '../data/batch-iterator.js'
 import {ConfigError} from '../errors.js'
 import {EMBEDDING_SHARING, RtdPair, v3Config, type EmbeddingSharing} from '../model/index.js'
+import {PluginRegistry} from '../plugin/registry.js'
 import {maybeParallel, threadsPerReplica} from '../pretrain/maybe-parallel.js'
 import {RtdTrainable} from '../pretrain/rtd-trainable.js'
 import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
@@ -113,7 +114,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const info = await initBackend({backend: runtime.backend, native: runtime.native, threads: threadsPerReplica({threads: runtime.threads, workers})})
 
   const shape = {vocabSize: c.vocab, hiddenSize: c.hidden, numAttentionHeads: c.heads, intermediateSize: c.intermediate, maxPositionEmbeddings: c.maxPositions, positionBuckets: c.positionBuckets}
-  const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: c.discriminatorLayers}), generator: v3Config({...shape, numHiddenLayers: c.generatorLayers}), sharing, seed, maskTokenId: SPECIAL.mask})
+  const pair = new RtdPair({architecture: await new PluginRegistry().architecture('deberta-v3').load(), discriminator: v3Config({...shape, numHiddenLayers: c.discriminatorLayers}), generator: v3Config({...shape, numHiddenLayers: c.generatorLayers}), sharing, seed, maskTokenId: SPECIAL.mask})
   const base = new RtdTrainable({pair, special: SPECIAL, tokenizerVocabSize: c.vocab, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed})
   const par = await maybeParallel({trainable: base, runtime})
   const model = par.trainable

@@ -54,6 +54,7 @@ export async function buildData(params: {
     signal: params.signal ?? new AbortController().signal,
     resolvePath: (x) => path.resolve(dir, x),
     progress: (o) => createProgress({...o, tty: params.tty, log}),
+    architecture: (name) => params.pipeline.registry.architecture(name),
   }
   const start = performance.now()
   const runOnce = async () => {

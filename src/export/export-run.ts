@@ -1,19 +1,20 @@
 /**
  * `rtd export <run-dir>`: rebuild a run's networks from <runDir>/model/model.json, load a
  * complete training checkpoint into them and write the same Hugging Face folders as the
- * end-of-training export (src/pretrain exportRtdPair / exportMlmModel, SPEC A.9).
+ * end-of-training export (SPEC A.9). The model plugin named by the record rebuilds them
+ * (RtdPlugin.restore), with the architecture it names, both found through the plugin registry
+ * (built-ins plus the run's external modules, <runDir>/plugins.json).
  *
- * Checkpoint tensors are named `<group>/<hf name>` (src/train): groups `generator` and
- * `discriminator` for the gdes plugin (the discriminator's E_Δ is `word_embeddings._weight`),
- * `model` for the mlm plugin. Every variable must be found with its shape and every checkpoint
+ * Checkpoint tensors are named `<group>/<hf name>` (src/train), the groups being the restored
+ * model's parameterGroups(). Every variable must be found with its shape and every checkpoint
  * tensor must be used, so a checkpoint of another model is refused, not half loaded.
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError, RuntimeFailure} from '../errors.js'
-import {MlmModel, parseHfConfig, RtdPair, type EmbeddingSharing} from '../model/index.js'
-import {exportMlmModel, exportRtdPair} from '../pretrain/index.js'
+import type {RestoredModel} from '../plugin/contract.js'
+import {PluginRegistry} from '../plugin/registry.js'
 import {initBackend, type BackendChoice} from '../runtime/backend.js'
 import {checkpointsDir, loadLatestCheckpoint, verifyCheckpoint} from '../train/index.js'
 import {readSafetensors, type HostTensor} from '../checkpoint/index.js'
@@ -41,10 +42,7 @@ export interface ExportRunResult {
 
 interface ModelJson {
   plugin?: unknown
-  embedding_sharing?: unknown
-  discriminator?: Record<string, unknown>
-  generator?: Record<string, unknown>
-  model?: Record<string, unknown>
+  architecture?: unknown
   save_name?: unknown
   export_dir?: unknown
   tokenizer_dir?: unknown
@@ -118,7 +116,11 @@ function tokenizerDirOf(runDir: string, json: ModelJson): string {
 }
 
 /** A run's networks with a checkpoint's weights: what `rtd export` writes, and what tests compare exports with. */
-export type LoadedRunModel = ({kind: 'gdes'; pair: RtdPair} | {kind: 'mlm'; model: MlmModel}) & {
+export interface LoadedRunModel {
+  /** The model plugin that trained it (model.json `plugin`). */
+  plugin: string
+  /** Its networks; plugin-specific fields (e.g. gdes's `pair`) beside the contract's. */
+  restored: RestoredModel
   step: number
   checkpoint: string
   saveName: string
@@ -128,6 +130,20 @@ export type LoadedRunModel = ({kind: 'gdes'; pair: RtdPair} | {kind: 'mlm'; mode
   dispose(): void
 }
 
+/** Built-in plugins plus the external modules the run's pipeline loaded (<runDir>/plugins.json). */
+async function registryForRun(runDir: string): Promise<PluginRegistry> {
+  const registry = new PluginRegistry()
+  const file = join(runDir, 'plugins.json')
+  if (!existsSync(file)) return registry // runs from before plugins.json: built-ins only
+  const modules = (JSON.parse(readFileSync(file, 'utf8')) as {modules?: unknown}).modules
+  for (const m of Array.isArray(modules) ? modules : []) {
+    if (typeof m !== 'string') continue
+    if (!existsSync(m)) throw new ConfigError(`plugin module ${m} that run ${runDir} was trained with is gone`, {code: 'export.plugin', suggestions: ['Restore the module at that path, then export again.']})
+    await registry.load({specifier: m, baseDir: runDir})
+  }
+  return registry
+}
+
 /** Rebuilds the networks of model/model.json and loads the checkpoint (newest complete one, or `step`). */
 export async function loadRunModel(opts: {runDir: string; step?: number; backend?: BackendChoice; log?: (message: string) => void}): Promise<LoadedRunModel> {
   const runDir = resolve(opts.runDir)
@@ -135,44 +151,23 @@ export async function loadRunModel(opts: {runDir: string; step?: number; backend
   const saveName = typeof json.save_name === 'string' ? json.save_name : undefined
   if (!saveName) throw new RuntimeFailure(`${file} records no save_name (written by an older rtd)`, {code: 'export.model_json'})
   const tokenizerDir = tokenizerDirOf(runDir, json)
+  const registry = await registryForRun(runDir)
+  const name = String(json.plugin)
+  const plugin = registry.get('model', name)
+  if (plugin?.restore === undefined) {
+    throw new RuntimeFailure(`${file} names model plugin ${JSON.stringify(json.plugin)}, which ${plugin ? 'cannot rebuild its models (no restore)' : 'is not available'}; rtd export can rebuild: ${registry.list('model').filter((r) => (r.plugin as {restore?: unknown}).restore).map((r) => r.plugin.name).join(', ')}`, {code: 'export.plugin'})
+  }
   const ckpt = readCheckpoint({runDir, step: opts.step, log: opts.log ?? (() => {})})
   await initBackend({backend: opts.backend ?? 'cpu', native: 'off'})
-  const common = {step: ckpt.step, checkpoint: ckpt.dir, saveName, tokenizerDir, ...(typeof json.export_dir === 'string' ? {exportDir: json.export_dir} : {})}
-
-  if (json.plugin === 'gdes') {
-    if (!json.discriminator || !json.generator) throw new RuntimeFailure(`${file} lacks the discriminator or generator config`, {code: 'export.model_json'})
-    const pair = new RtdPair({
-      discriminator: parseHfConfig({json: json.discriminator, where: `${file} discriminator`}),
-      generator: parseHfConfig({json: json.generator, where: `${file} generator`}),
-      sharing: json.embedding_sharing as EmbeddingSharing,
-      seed: 0,
-      maskTokenId: 0, // the export runs no forward pass; callers that do pass their own masked ids
-    })
-    try {
-      const vars = pair.variables().map((variable) => {
-        const n = pair.hfName(variable)!
-        return {key: `${n.role}/${n.name}`, variable}
-      })
-      assignAll({vars, tensors: ckpt.tensors, where: ckpt.dir})
-    } catch (e) {
-      pair.dispose()
-      throw e
-    }
-    return {kind: 'gdes', pair, ...common, dispose: () => pair.dispose()}
+  const restored = await plugin.restore(json as Record<string, unknown>, {architecture: (a) => registry.architecture(a), where: file})
+  try {
+    const vars = restored.parameterGroups().flatMap((g) => [...g.variables].map(([n, variable]) => ({key: `${g.name}/${n}`, variable})))
+    assignAll({vars, tensors: ckpt.tensors, where: ckpt.dir})
+  } catch (e) {
+    restored.dispose()
+    throw e
   }
-  if (json.plugin === 'mlm') {
-    if (!json.model) throw new RuntimeFailure(`${file} lacks the model config`, {code: 'export.model_json'})
-    const model = new MlmModel({config: parseHfConfig({json: json.model, where: `${file} model`}), seed: 0, role: 'model'})
-    try {
-      const vars = model.variables().map((variable) => ({key: `model/${model.params.nameOf(variable.name)!}`, variable}))
-      assignAll({vars, tensors: ckpt.tensors, where: ckpt.dir})
-    } catch (e) {
-      model.dispose()
-      throw e
-    }
-    return {kind: 'mlm', model, ...common, dispose: () => model.dispose()}
-  }
-  throw new RuntimeFailure(`${file} names model plugin ${JSON.stringify(json.plugin)}; rtd export knows gdes and mlm`, {code: 'export.plugin'})
+  return {plugin: name, restored, step: ckpt.step, checkpoint: ckpt.dir, saveName, tokenizerDir, ...(typeof json.export_dir === 'string' ? {exportDir: json.export_dir} : {}), dispose: () => restored.dispose()}
 }
 
 export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult> {
@@ -183,10 +178,9 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
   if (parent === undefined) throw new ConfigError(`${file} records no export_dir; give --output <dir>`, {code: 'export.no_output'})
   const loaded = await loadRunModel({runDir, step: opts.step, backend: opts.backend, log})
   try {
-    const dir = join(parent, loaded.saveName)
-    const outputs = loaded.kind === 'gdes' ? exportRtdPair({pair: loaded.pair, dir, tokenizerDir: loaded.tokenizerDir}) : exportMlmModel({model: loaded.model, dir, tokenizerDir: loaded.tokenizerDir})
+    const outputs = loaded.restored.exportTo({dir: join(parent, loaded.saveName), tokenizerDir: loaded.tokenizerDir})
     for (const [k, v] of Object.entries(outputs)) log(`exported ${k}: ${v}`)
-    return {runDir, plugin: loaded.kind, step: loaded.step, checkpoint: loaded.checkpoint, saveName: loaded.saveName, outputs}
+    return {runDir, plugin: loaded.plugin, step: loaded.step, checkpoint: loaded.checkpoint, saveName: loaded.saveName, outputs}
   } finally {
     loaded.dispose()
   }

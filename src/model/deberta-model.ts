@@ -7,19 +7,15 @@ import {Embeddings} from './embeddings.js'
 import {Encoder} from './encoder.js'
 import {tidy, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
+import type {EncoderOutput, TableShare} from '../plugin/architecture.js'
 
-export interface EncoderOutput {
-  /** Hidden states, index 0 = embeddings output, index l = layer l output; each [B·N, H]. */
-  hiddenStates: tf.Tensor2D[]
-  /** = hiddenStates[L], [B·N, H]. */
-  last: tf.Tensor2D
-}
+export type {EncoderOutput} from '../plugin/architecture.js'
 
 export class DebertaModel {
   readonly embeddings: Embeddings
   readonly encoder: Encoder
 
-  constructor(readonly opts: {config: DebertaConfig; params: ParamStore; share?: {mode: 'es' | 'gdes'; source: Embeddings}}) {
+  constructor(readonly opts: {config: DebertaConfig; params: ParamStore; share?: TableShare}) {
     this.embeddings = new Embeddings({config: opts.config, params: opts.params, prefix: 'deberta.embeddings', share: opts.share})
     this.encoder = new Encoder({config: opts.config, params: opts.params, prefix: 'deberta.encoder'})
   }

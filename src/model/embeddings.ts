@@ -14,9 +14,9 @@ import {dropout, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 import {withoutGradient} from './stop-gradient.js'
 import type {TiedTable} from './tied-table.js'
+import type {SharedTable, TableShare} from '../plugin/architecture.js'
 
-export const EMBEDDING_SHARING = ['gdes', 'es', 'nes'] as const
-export type EmbeddingSharing = (typeof EMBEDDING_SHARING)[number]
+export {EMBEDDING_SHARING, type EmbeddingSharing} from './embedding-sharing.js'
 
 /** A table that is this model's own, the source's (es), or stopgrad(source) + own delta (gdes). */
 export interface TableRef {
@@ -37,14 +37,14 @@ export class Embeddings {
 
   /**
    * @param opts.share when given, word (and position, when both models have one) tables are
-   *   shared with `source` in mode `es` or `gdes`; default: own tables (nes, or a plain model).
+   *   shared with the generator's in mode `es` or `gdes`; default: own tables (nes, or a plain model).
    */
-  constructor(readonly opts: {config: DebertaConfig; params: ParamStore; prefix: string; share?: {mode: 'es' | 'gdes'; source: Embeddings}}) {
+  constructor(readonly opts: {config: DebertaConfig; params: ParamStore; prefix: string; share?: TableShare}) {
     const {config: c, params: p, prefix, share} = opts
     const emb = c.embeddingSize
-    this.word = makeTable(p, `${prefix}.word_embeddings`, [c.vocabSize, emb], share?.mode, share?.source.wordTable())
+    this.word = makeTable(p, `${prefix}.word_embeddings`, [c.vocabSize, emb], share?.mode, share?.tables.word)
     if (c.positionBiasedInput) {
-      const src = share?.source.position ? share.source.positionTable() : undefined
+      const src = share?.tables.position
       this.position = makeTable(p, `${prefix}.position_embeddings`, [c.maxPositionEmbeddings, emb], src ? share?.mode : undefined, src)
     }
     if (c.typeVocabSize > 0) this.tokenType = p.create(`${prefix}.token_type_embeddings.weight`, [c.typeVocabSize, emb], 'normal')
@@ -58,6 +58,17 @@ export class Embeddings {
     const t = this.word.mode === 'own' ? this.word.own : this.word.source
     if (t === undefined) throw new Error('word table missing')
     return t
+  }
+
+  /** The tables read from a generator (word, then position), for the objective's export and loading. */
+  sharedTables(): SharedTable[] {
+    const out: SharedTable[] = []
+    const prefix = this.opts.prefix
+    for (const [name, ref, hf] of [['word', this.word, 'word_embeddings'], ['position', this.position, 'position_embeddings']] as const) {
+      if (ref === undefined || ref.mode === 'own' || ref.source === undefined) continue
+      out.push({name, hfName: `${prefix}.${hf}.weight`, mode: ref.mode, source: ref.source, ...(ref.own ? {delta: ref.own, deltaName: `${prefix}.${hf}._weight`} : {})})
+    }
+    return out
   }
 
   positionTable(): tf.Variable {

@@ -14,13 +14,10 @@ import {ParamStore} from './params.js'
 import {TiedTable} from './tied-table.js'
 import {recomputeHelps} from '../runtime/memory-estimate.js'
 import {encoderShapeOf} from './encoder-shape.js'
+import {maskedPositions} from './masked-positions.js'
+import type {MaskedLmNet, TableName} from '../plugin/architecture.js'
 
-/** Flat row indices (b·N + i) of the masked tokens in row-major order, and their count M. */
-export function maskedPositions(mlmMask: Int32Array | Uint8Array): Int32Array {
-  const out: number[] = []
-  for (let k = 0; k < mlmMask.length; k++) if (mlmMask[k]) out.push(k)
-  return Int32Array.from(out)
-}
+export {maskedPositions}
 
 export interface MlmForward {
   encoder: EncoderOutput
@@ -28,7 +25,7 @@ export interface MlmForward {
   logits: tf.Tensor2D
 }
 
-export class MlmModel {
+export class MlmModel implements MaskedLmNet<DebertaConfig> {
   readonly params: ParamStore
   readonly deberta: DebertaModel
   readonly head: MlmHead
@@ -56,6 +53,12 @@ export class MlmModel {
 
   variables(): tf.Variable[] {
     return [...this.params.vars.values()]
+  }
+
+  /** DeBERTa shares the word table, and the absolute position table when the config has one. */
+  embeddingTables(): Partial<Record<TableName, tf.Variable>> {
+    const e = this.deberta.embeddings
+    return {word: e.wordTable(), ...(e.position ? {position: e.positionTable()} : {})}
   }
 
   /**

@@ -1,6 +1,9 @@
 /**
- * The ELECTRA-style generator/discriminator pair of DeBERTa-v3 with embedding sharing
- * gdes | es | nes (SPEC A.3-A.6, B.6, B.7.5; Microsoft rtd_task.py RTDModel).
+ * The ELECTRA-style generator/discriminator pair with embedding sharing gdes | es | nes
+ * (SPEC A.3-A.6, B.6, B.7.5; Microsoft rtd_task.py RTDModel), for any architecture: the
+ * networks come from an architecture plugin (src/plugin/architecture.ts), which also says
+ * which embedding tables are shared (DeBERTa-v3: word and absolute position; ELECTRA: word,
+ * position and token type), each with its own zero-init delta under GDES.
  *
  * One step: the generator reads the masked input and predicts the masked tokens (L_MLM); a
  * replacement is sampled per masked position from softmax(logits/T) on the host (no gradient);
@@ -11,25 +14,21 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
-import type {DebertaConfig} from './config.js'
-import {Discriminator} from './discriminator.js'
-import {EMBEDDING_SHARING, type EmbeddingSharing} from './embeddings.js'
-import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
-import {MlmModel} from './mlm-model.js'
+import type {ArchitectureNetworks, DiscriminatorNet, MaskedLmNet} from '../plugin/architecture.js'
+import {EMBEDDING_SHARING, type EmbeddingSharing} from './embedding-sharing.js'
+import {toHost, type HostTensorLike} from './hf-tensors.js'
 import {tidy, type ModelFault, type Recompute} from './nn.js'
 import {rtdStepLoss, type RtdLossOptions, type RtdLossResult} from './rtd-step.js'
 import {recomputeHelps} from '../runtime/memory-estimate.js'
-import {encoderShapeOf} from './encoder-shape.js'
 
 export {LOSS_PARTS} from './rtd-step.js'
 export type {LossPart, RtdLossOptions, RtdLossResult} from './rtd-step.js'
 
-const WORD = 'deberta.embeddings.word_embeddings'
-const POSITION = 'deberta.embeddings.position_embeddings'
-
-export interface RtdPairOptions {
-  discriminator: DebertaConfig
-  generator: DebertaConfig
+export interface RtdPairOptions<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D extends DiscriminatorNet<C> = DiscriminatorNet<C>> {
+  /** Builds the networks (an architecture plugin's `load()`). */
+  architecture: ArchitectureNetworks<C, G, D>
+  discriminator: C
+  generator: C
   /** Default 'gdes'. */
   sharing?: EmbeddingSharing
   /** Init seed (SPEC B.2.6); the generator and discriminator draw from separate streams. */
@@ -46,30 +45,31 @@ export interface RtdPairOptions {
   recompute?: Recompute | 'auto'
 }
 
-export class RtdPair {
-  readonly generator: MlmModel
-  readonly discriminator: Discriminator
+export class RtdPair<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D extends DiscriminatorNet<C> = DiscriminatorNet<C>> {
+  readonly generator: G
+  readonly discriminator: D
   readonly sharing: EmbeddingSharing
 
-  constructor(readonly opts: RtdPairOptions) {
+  constructor(readonly opts: RtdPairOptions<C, G, D>) {
     const sharing = opts.sharing ?? 'gdes'
     if (!EMBEDDING_SHARING.includes(sharing)) {
       throw new ConfigError(`embedding sharing ${JSON.stringify(sharing)} is not one of ${EMBEDDING_SHARING.join(', ')}`, {code: 'model.sharing_invalid'})
     }
     this.sharing = sharing
-    const g = opts.generator
-    const d = opts.discriminator
+    const arch = opts.architecture
+    const g = arch.configs.facts(opts.generator)
+    const d = arch.configs.facts(opts.discriminator)
     if (sharing !== 'nes' && (g.vocabSize !== d.vocabSize || g.embeddingSize !== d.embeddingSize)) {
       throw new ConfigError(
         `embedding sharing ${sharing} needs equal word tables, got generator [${g.vocabSize}, ${g.embeddingSize}] and discriminator [${d.vocabSize}, ${d.embeddingSize}]`,
         {code: 'model.sharing_shape', suggestions: ['use the same vocab_size and embedding_size for both, or sharing: nes']},
       )
     }
-    this.generator = new MlmModel({config: g, seed: opts.seed})
-    this.discriminator = new Discriminator({
-      config: d,
+    this.generator = arch.createMaskedLm({config: opts.generator, seed: opts.seed})
+    this.discriminator = arch.createDiscriminator({
+      config: opts.discriminator,
       seed: opts.seed,
-      share: sharing === 'nes' ? undefined : {mode: sharing, source: this.generator.deberta.embeddings},
+      ...(sharing === 'nes' ? {} : {share: {mode: sharing, tables: this.generator.embeddingTables()}}),
     })
   }
 
@@ -78,7 +78,7 @@ export class RtdPair {
     return this.generator.variables()
   }
 
-  /** Variables the discriminator's optimizer updates: GDES includes E_Δ (`word_embeddings._weight`), never E_G; ES has no word table of its own. */
+  /** Variables the discriminator's optimizer updates: GDES includes the deltas (E_Δ), never E_G; ES has no shared table of its own. */
   discriminatorVariables(): tf.Variable[] {
     return [...this.discriminator.params.vars.values()]
   }
@@ -92,11 +92,11 @@ export class RtdPair {
    * (E_D = E_G + E_Δ is never stored); under NES the discriminator's own E_D; under ES E_D is E_G.
    */
   wordTables(): {generator: tf.Variable; delta?: tf.Variable; discriminator?: tf.Variable} {
-    const generator = this.generator.deberta.embeddings.wordTable()
-    const word = this.discriminator.deberta.embeddings.word
-    if (this.sharing === 'gdes') return {generator, delta: word.own!}
+    const generator = this.generator.embeddingTables().word!
+    const word = this.discriminator.sharedTables().find((s) => s.name === 'word')
+    if (this.sharing === 'gdes') return {generator, delta: word!.delta!}
     if (this.sharing === 'es') return {generator}
-    return {generator, discriminator: this.discriminator.deberta.embeddings.wordTable()}
+    return {generator, discriminator: this.discriminator.ownTables().word!}
   }
 
   /** Which model and HF name a tf variable (or its name, as in tf.variableGrads' result) belongs to. */
@@ -108,11 +108,7 @@ export class RtdPair {
     return d === undefined ? undefined : {role: 'discriminator', name: d}
   }
 
-  /**
-   * One RTD step's losses. Usable inside tf.variableGrads / optimizer.minimize (return `.loss`).
-   * Host-side work (masking defaults, sampling, labels) happens here; sampling reads the logits
-   * with dataSync and never enters the tape.
-   */
+  /** One RTD step's losses (src/model/rtd-step.ts). Usable inside tf.variableGrads / optimizer.minimize (return `.loss`). */
   lossFn(o: RtdLossOptions): RtdLossResult {
     return rtdStepLoss({generator: this.generator, discriminator: this.discriminator, maskTokenId: this.opts.maskTokenId, faults: this.opts.faults, recomputes: (B, N) => this.recomputes(B, N)}, o)
   }
@@ -126,62 +122,57 @@ export class RtdPair {
     if (tf.getBackend() !== 'wasm') return false
     // every layer when the heap would be crowded; otherwise every other layer, which keeps a
     // training step near PyTorch's memory for ~25% more time (docs/performance.md, window F)
-    return recomputeHelps({discriminator: encoderShapeOf(this.discriminator.config), generator: encoderShapeOf(this.generator.config), batch, seqLen, sharing: this.sharing}) || 'alternate'
+    const shape = this.opts.architecture.configs.shape
+    return recomputeHelps({discriminator: shape(this.discriminator.config), generator: shape(this.generator.config), batch, seqLen, sharing: this.sharing}) || 'alternate'
   }
 
   /**
-   * Loads HF-named tensors. The generator first (E_G), then the discriminator: under GDES its
-   * E_Δ comes from `word_embeddings._weight` (a training checkpoint; the merged `.weight` beside
-   * it is informational), or, for a plain HF discriminator without `_weight`, E_Δ = weight - E_G.
-   * Under ES the discriminator's own word table in the file is ignored. Returns notes.
+   * Loads HF-named tensors. The generator first (E_G), then the discriminator: under GDES each
+   * shared table's delta comes from its `deltaName` (a training checkpoint; the merged table
+   * beside it is informational), or, for a plain HF discriminator without deltas,
+   * delta = merged table - generator's table. A shared table's own copy in the file is ignored
+   * (ES, GDES). Returns notes.
    */
   loadTensors(opts: {generator?: Map<string, HostTensorLike>; discriminator?: Map<string, HostTensorLike>}): string[] {
     const notes: string[] = []
     if (opts.generator) notes.push(...this.generator.loadTensors(opts.generator))
     if (opts.discriminator) {
-      const t = new Map(withDebertaPrefix(opts.discriminator))
-      if (this.sharing === 'gdes') {
-        for (const [prefix, store] of [[WORD, this.generator.params], [POSITION, this.generator.params]] as const) {
-          if (!this.discriminator.params.vars.has(`${prefix}._weight`) || t.has(`${prefix}._weight`)) continue
-          const merged = t.get(`${prefix}.weight`)
-          if (merged === undefined) continue
-          const g = store.get(`${prefix}.weight`).dataSync()
-          t.set(`${prefix}._weight`, {shape: merged.shape, data: Float32Array.from(merged.data, (x, i) => x - g[i])})
-          notes.push(`discriminator: no ${prefix}._weight; E_delta = ${prefix}.weight - generator's table`)
-        }
+      const t = new Map(this.discriminator.canonicalNames(opts.discriminator))
+      const shared = this.discriminator.sharedTables()
+      for (const s of shared) {
+        if (s.delta === undefined || s.deltaName === undefined || t.has(s.deltaName)) continue
+        const merged = t.get(s.hfName)
+        if (merged === undefined) continue
+        const g = s.source.dataSync()
+        t.set(s.deltaName, {shape: merged.shape, data: Float32Array.from(merged.data, (x, i) => x - g[i])})
+        notes.push(`discriminator: no ${s.deltaName}; E_delta = ${s.hfName} - generator's table`)
       }
-      const shared = this.sharing !== 'nes'
-      notes.push(
-        ...loadIntoStore({
-          store: this.discriminator.params,
-          tensors: t,
-          role: 'discriminator',
-          isDocumentedExtra: (k) => isDocumentedExtra(k, 'discriminator') || (shared && (k === `${WORD}.weight` || k === `${POSITION}.weight`)),
-        }),
-      )
+      const sharedNames = new Set(shared.map((s) => s.hfName))
+      notes.push(...this.discriminator.loadTensors(t, {ignore: (k) => sharedNames.has(k)}))
     }
     return notes
   }
 
-  /** Generator tensors with HF names (`deberta.*`, `lm_predictions.lm_head.*`). */
+  /** Generator tensors with HF names. */
   exportGeneratorTensors(): Map<string, HostTensorLike> {
     return this.generator.exportTensors()
   }
 
   /**
-   * Discriminator tensors for a Hugging Face export (SPEC A.9, B.6.4): word_embeddings.weight =
-   * E_G + E_Δ under GDES (E_G under ES), no `_weight`, RTD head as `mask_predictions.*`.
+   * Discriminator tensors for a Hugging Face export (SPEC A.9, B.6.4): each shared table merged
+   * under its HF name (E_G + E_Δ under GDES, E_G under ES), no deltas.
    */
   exportDiscriminatorTensors(): Map<string, HostTensorLike> {
+    const deltas = new Set(this.discriminator.sharedTables().flatMap((s) => (s.deltaName ? [s.deltaName] : [])))
     const out = new Map<string, HostTensorLike>()
-    for (const [k, v] of this.discriminator.params.vars) if (!k.endsWith('._weight')) out.set(k, toHost(v))
+    for (const [k, v] of this.discriminator.params.vars) if (!deltas.has(k)) out.set(k, toHost(v))
     this.addMergedTables(out)
     return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   }
 
   /**
-   * Everything needed to resume: generator tensors, and discriminator tensors including E_Δ
-   * (`_weight`) next to the merged table (the format of fixtures/deberta-tiny).
+   * Everything needed to resume: generator tensors, and discriminator tensors including the
+   * deltas next to the merged tables (the format of fixtures/deberta-tiny).
    */
   trainingTensors(): {generator: Map<string, HostTensorLike>; discriminator: Map<string, HostTensorLike>} {
     const disc = new Map<string, HostTensorLike>()
@@ -191,18 +182,15 @@ export class RtdPair {
   }
 
   private addMergedTables(out: Map<string, HostTensorLike>): void {
-    if (this.sharing === 'nes') return
-    const emb = this.discriminator.deberta.embeddings
-    for (const [prefix, ref] of [[WORD, emb.word], [POSITION, emb.position]] as const) {
-      if (ref === undefined || ref.source === undefined) continue
-      const merged = ref.mode === 'gdes' ? tidy(() => tf.add(ref.source!, ref.own!)) : ref.source
-      out.set(`${prefix}.weight`, toHost(merged))
-      if (merged !== ref.source) merged.dispose()
+    for (const s of this.discriminator.sharedTables()) {
+      const merged = s.mode === 'gdes' && s.delta ? tidy(() => tf.add(s.source, s.delta!)) : s.source
+      out.set(s.hfName, toHost(merged))
+      if (merged !== s.source) merged.dispose()
     }
   }
 
   dispose(): void {
-    this.discriminator.params.dispose()
+    this.discriminator.dispose()
     this.generator.dispose()
   }
 }

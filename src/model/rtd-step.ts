@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs'
 import type {Rng} from '../util/rng.js'
 import type {EncoderOutput as BaseEncoderOutput} from './deberta-model.js'
 import {rtdLoss} from './losses.js'
-import {maskedPositions} from './mlm-model.js'
+import {maskedPositions} from './masked-positions.js'
 import {tidy, type ForwardContext, type ModelFault, type Recompute} from './nn.js'
 import {sampleCategorical} from './sampling.js'
 

@@ -108,7 +108,8 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
 
   private startWorker(): Promise<void> {
     const {trainable, runtime} = this.opts
-    const {faults: _faults, ...pair} = trainable.opts.pair.opts
+    const {faults: _faults, architecture, ...rest0} = trainable.opts.pair.opts
+    const pair = {...rest0, architecture: architecture.module}
     const {pair: _pair, ...rest} = trainable.opts
     const gradsBuf = new SharedArrayBuffer(4 * this.layout.total)
     const spec: ReplicaSpec = {pair, trainable: rest, runtime, fingerprint: layoutFingerprint(this.layout), weights: this.weights.buffer as SharedArrayBuffer, grads: gradsBuf}

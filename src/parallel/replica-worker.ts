@@ -6,7 +6,8 @@
  */
 import {parentPort} from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
-import {RtdPair} from '../model/index.js'
+import {RtdPair} from '../model/rtd-pair.js'
+import type {ArchitectureNetworks} from '../plugin/architecture.js'
 import {RtdTrainable} from '../pretrain/rtd-trainable.js'
 import {initBackend} from '../runtime/backend.js'
 import {entryKey, flatLayout, layoutFingerprint, type FlatLayout} from './flat-layout.js'
@@ -27,7 +28,8 @@ const send = (m: FromWorker): void => port.postMessage(m)
 
 async function init(spec: ReplicaSpec): Promise<void> {
   const backend = await initBackend({backend: spec.runtime.backend, native: spec.runtime.native, threads: spec.runtime.threads})
-  const pair = new RtdPair(spec.pair)
+  const architecture = ((await import(spec.pair.architecture)) as {architecture: ArchitectureNetworks}).architecture
+  const pair = new RtdPair({...spec.pair, architecture})
   const trainable = new RtdTrainable({...spec.trainable, pair})
   const layout = flatLayout(trainable.parameterGroups())
   const fp = layoutFingerprint(layout)

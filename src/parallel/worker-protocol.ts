@@ -12,7 +12,8 @@ import type {RtdTrainableOptions} from '../pretrain/rtd-trainable.js'
 
 /** What a worker needs to build a replica identical to the coordinator's. */
 export interface ReplicaSpec {
-  pair: Omit<RtdPairOptions, 'faults'>
+  /** The pair's options; `architecture` is the URL of the module exporting the networks as `architecture` (ArchitectureNetworks.module). */
+  pair: Omit<RtdPairOptions, 'faults' | 'architecture'> & {architecture: string}
   trainable: Omit<RtdTrainableOptions, 'pair'>
   runtime: {backend: BackendChoice; native: NativeChoice; threads: number}
   /** layoutFingerprint of the coordinator's parameter groups. */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {ConfigError, RtdError} from '../errors.js'
-import {PLUGIN_KINDS} from '../plugin/contract.js'
+import {STAGE_KINDS, type PluginProblem} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
 import {replaceOnFormChange} from './one-of-forms.js'
@@ -130,18 +130,24 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
 /** Each stage plugin's cross-field `check`, its problems located like schema issues. */
 async function runPluginChecks(p: {value: Record<string, any>; registry: PluginRegistry; origins: OriginMap}): Promise<PipelineIssue[]> {
   const issues: PipelineIssue[] = []
-  for (const kind of PLUGIN_KINDS) {
+  for (const kind of STAGE_KINDS) {
     const stage = p.value[kind] as Record<string, unknown> | undefined
     if (stage === undefined) continue
     const plugin = p.registry.get(kind, stage.plugin as string)
-    if (plugin?.check === undefined) continue
     const {plugin: _name, ...options} = stage
-    let problems
-    try {
-      problems = await plugin.check(options, p.value)
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      problems = [{path: kind, message: error.message}]
+    const checks: (() => PluginProblem[] | Promise<PluginProblem[]>)[] = []
+    if (plugin?.check !== undefined) checks.push(() => plugin.check!(options, p.value))
+    // a model section's architecture checks its own `config` (src/plugin/architecture.ts)
+    const arch = kind === 'model' && typeof stage.architecture === 'string' ? p.registry.get('architecture', stage.architecture) : undefined
+    if (arch?.check !== undefined && typeof stage.config === 'object' && stage.config !== null) checks.push(() => arch.check!(stage.config as Record<string, unknown>, p.value))
+    const problems: PluginProblem[] = []
+    for (const check of checks) {
+      try {
+        problems.push(...(await check()))
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error
+        problems.push({path: kind, message: error.message})
+      }
     }
     for (const problem of problems) {
       const segments = problem.path.split('.').filter((s) => s !== '')

@@ -4,8 +4,9 @@
  * x's fragment through `if plugin = x then $ref x`, so an error points into x's options and
  * x's defaults are filled in. Closed sets come from src/pipeline/enums.ts.
  */
-import type {JsonSchema, PluginKind, RtdPlugin} from '../plugin/contract.js'
-import {PLUGIN_KINDS} from '../plugin/contract.js'
+import type {ArchitecturePlugin} from '../plugin/architecture.js'
+import type {AnyPlugin, JsonSchema, PluginKind, RtdPlugin, StageKind} from '../plugin/contract.js'
+import {STAGE_KINDS} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
 import {BACKENDS, LR_SCHEDULES, NATIVE_MODES, OPTIMIZERS, RECOMPUTE_MODES, TRAINING_MODES, WEIGHT_SCHEDULES} from './enums.js'
 
@@ -41,8 +42,28 @@ function weightSchema(description: string, dflt: number): JsonSchema {
   }
 }
 
-function stageSchema(kind: PluginKind, plugins: RtdPlugin<any>[]): JsonSchema {
+/**
+ * A model plugin that declares an `architecture` option gets its `config` checked by that
+ * architecture's schema (the plugin's own `config` stays an open object). The default
+ * architecture also matches when `architecture` is absent.
+ */
+function architectureDispatch(plugin: RtdPlugin<any>, architectures: ArchitecturePlugin[]): JsonSchema | undefined {
+  const option = (plugin.schema as {properties?: Record<string, {default?: unknown}>}).properties?.architecture
+  if (option === undefined || architectures.length === 0) return undefined
+  return {
+    if: {properties: {plugin: {const: plugin.name}}, required: ['plugin']},
+    then: {
+      allOf: architectures.map((a) => ({
+        if: {properties: {architecture: {const: a.name}}, ...(option.default === a.name ? {} : {required: ['architecture']})},
+        then: {properties: {config: {$ref: pluginSchemaId('architecture', a.name)}}},
+      })),
+    },
+  }
+}
+
+function stageSchema(kind: StageKind, plugins: RtdPlugin<any>[], architectures: ArchitecturePlugin[] = []): JsonSchema {
   const names = plugins.map((p) => p.name).sort()
+  const dispatch = plugins.map((p) => architectureDispatch(p, architectures)).filter((d): d is JsonSchema => d !== undefined)
   return {
     type: 'object',
     description: `The ${kind} stage: \`plugin\` names its implementation; the other keys are that plugin's options (see \`rtd plugins\`).`,
@@ -53,17 +74,24 @@ function stageSchema(kind: PluginKind, plugins: RtdPlugin<any>[]): JsonSchema {
     ...(names.length === 0
       ? {}
       : {
-          allOf: names.map((name) => ({
-            if: {properties: {plugin: {const: name}}, required: ['plugin']},
-            then: {$ref: pluginSchemaId(kind, name)},
-          })),
+          allOf: [
+            ...names.map((name) => ({
+              if: {properties: {plugin: {const: name}}, required: ['plugin']},
+              then: {$ref: pluginSchemaId(kind, name)},
+            })),
+            ...dispatch,
+          ],
         }),
   }
 }
 
-/** A plugin's fragment as a standalone resource, with the `plugin` key allowed. */
-export function pluginFragment(plugin: RtdPlugin<any>): JsonSchema {
+/** A plugin's fragment as a standalone resource, with the `plugin` key allowed (an architecture's: its `model.config`). */
+export function pluginFragment(plugin: AnyPlugin): JsonSchema {
   const s = plugin.schema as Record<string, any>
+  if (plugin.kind === 'architecture') {
+    const closed = s.unevaluatedProperties === undefined && s.additionalProperties === undefined
+    return {...s, $id: pluginSchemaId(plugin.kind, plugin.name), type: 'object', ...(closed ? {additionalProperties: false} : {}), description: s.description ?? plugin.summary}
+  }
   const closed = s.unevaluatedProperties === undefined && s.additionalProperties === undefined
   return {
     ...s,
@@ -78,7 +106,8 @@ export function pluginFragment(plugin: RtdPlugin<any>): JsonSchema {
 export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSchema {
   const {registry} = params
   const all = registry.list().map((r) => r.plugin)
-  const byKind = (k: PluginKind) => all.filter((p) => p.kind === k)
+  const byKind = (k: StageKind) => all.filter((p): p is RtdPlugin<any> => p.kind === k)
+  const architectures = all.filter((p): p is ArchitecturePlugin => p.kind === 'architecture')
   const $defs: Record<string, JsonSchema> = {}
   for (const p of all) $defs[`${p.kind}.${p.name}`] = pluginFragment(p)
 
@@ -111,7 +140,7 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
         },
       },
       data: stageSchema('data', byKind('data')),
-      model: stageSchema('model', byKind('model')),
+      model: stageSchema('model', byKind('model'), architectures),
       loss: {
         type: 'object',
         additionalProperties: false,
@@ -193,4 +222,4 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
 }
 
 /** The stage sections, for code that walks them. */
-export const STAGE_SECTIONS: readonly PluginKind[] = PLUGIN_KINDS
+export const STAGE_SECTIONS: readonly StageKind[] = STAGE_KINDS

@@ -1,6 +1,6 @@
 /**
  * Run a resolved pipeline: make (or reuse, on resume) the run directory, record what is being
- * run, create every stage, then run them in PLUGIN_KINDS order with one RunState. Ctrl-C
+ * run, create every stage, then run them in STAGE_KINDS order with one RunState. Ctrl-C
  * (the `signal`) lets the stage in progress save and stop; the run then ends Interrupted.
  */
 import * as fs from 'node:fs'
@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import {parse, stringify} from 'yaml'
 
 import {ConfigError, Interrupted, RtdError, RuntimeFailure} from '../errors.js'
-import {PLUGIN_KINDS, type PluginKind, type RunState, type Stage} from '../plugin/contract.js'
+import {STAGE_KINDS, type StageKind as PluginKind, type RunState, type Stage} from '../plugin/contract.js'
 import type {RunContext} from '../plugin/run-context.js'
 import {environmentRecord} from './environment-record.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
@@ -92,13 +92,14 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
     ...(resumed ? {resumeDir: runDir} : {}),
     resolvePath: (x: string) => path.resolve(pipelineDir, x),
     progress: (o) => createProgress({...o, tty: params.console?.tty, log}),
+    architecture: (name) => pipeline.registry.architecture(name),
   }
 
   const state: RunState = {}
   let current: PluginKind | undefined
   try {
     const stages: {kind: PluginKind; name: string; stage: Stage}[] = []
-    for (const kind of PLUGIN_KINDS) {
+    for (const kind of STAGE_KINDS) {
       if (p[kind] === undefined) continue
       current = kind
       const {plugin: name, ...options} = p[kind] as Record<string, unknown>
@@ -179,6 +180,8 @@ function writeRecords(p: {runDir: string; pipeline: ResolvedPipeline; argv: stri
   }
   fs.writeFileSync(path.join(p.runDir, 'resolved.yaml'), `# ${p.pipeline.file} resolved: extends merged, overrides applied, defaults filled in\n${stringify(orderPipeline({value: p.pipeline.value, registry: p.pipeline.registry}))}`)
   fs.writeFileSync(path.join(p.runDir, 'overrides.json'), `${JSON.stringify(p.pipeline.overrides, null, 2)}\n`)
+  // the external plugin modules, so that `rtd export` can rebuild models of external plugins
+  fs.writeFileSync(path.join(p.runDir, 'plugins.json'), `${JSON.stringify({modules: p.pipeline.registry.moduleFiles()}, null, 2)}\n`)
   const env = environmentRecord({pipelineFile: p.pipeline.file, backend: String(p.pipeline.value.runtime?.backend ?? 'auto'), argv: p.argv})
   fs.writeFileSync(path.join(p.runDir, 'environment.json'), `${JSON.stringify(env, null, 2)}\n`)
 }

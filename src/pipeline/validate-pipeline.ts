@@ -7,7 +7,7 @@ import * as os from 'node:os'
 
 import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
 
-import {PLUGIN_KINDS} from '../plugin/contract.js'
+import {STAGE_KINDS} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
 import {didYouMean} from './did-you-mean.js'
@@ -52,13 +52,13 @@ export function validatePipeline(params: {
   const badPluginPaths = new Set<string>()
 
   if (isPlainObject(value)) {
-    for (const kind of PLUGIN_KINDS) {
+    for (const kind of STAGE_KINDS) {
       const stage = value[kind]
       if (!isPlainObject(stage) || typeof stage.plugin !== 'string') continue
       if (registry.get(kind, stage.plugin) !== undefined) continue
       badPluginPaths.add(`/${kind}/plugin`)
       const names = registry.names(kind)
-      const otherKind = PLUGIN_KINDS.find((k) => k !== kind && registry.get(k, stage.plugin as string) !== undefined)
+      const otherKind = STAGE_KINDS.find((k) => k !== kind && registry.get(k, stage.plugin as string) !== undefined)
       const available = names.length > 0 ? `available ${kind} plugins: ${names.join(', ')}` : `no ${kind} plugin is available (add one under \`plugins:\`)`
       issues.push({
         code: 'plugin.unknown',
@@ -66,6 +66,19 @@ export function validatePipeline(params: {
         message: `unknown ${kind} plugin \`${stage.plugin}\`${otherKind ? ` (\`${stage.plugin}\` is a ${otherKind} plugin)` : ''}; ${available}`,
         origin: locate(origins, [kind, 'plugin']),
         didYouMean: didYouMean({input: stage.plugin, candidates: names}),
+      })
+    }
+    // model.architecture names an architecture plugin (src/plugin/architecture.ts)
+    const arch = isPlainObject(value.model) ? value.model.architecture : undefined
+    if (typeof arch === 'string' && registry.get('architecture', arch) === undefined) {
+      badPluginPaths.add('/model/architecture')
+      const names = registry.names('architecture')
+      issues.push({
+        code: 'plugin.unknown',
+        path: 'model.architecture',
+        message: `unknown architecture \`${arch}\`; available architectures: ${names.join(', ')}`,
+        origin: locate(origins, ['model', 'architecture']),
+        didYouMean: didYouMean({input: arch, candidates: names}),
       })
     }
   }
@@ -84,11 +97,11 @@ export function validatePipeline(params: {
     }
   }
 
-  if (isPlainObject(value) && !PLUGIN_KINDS.some((k) => k in value)) {
+  if (isPlainObject(value) && !STAGE_KINDS.some((k) => k in value)) {
     issues.push({
       code: 'schema.required',
       path: '(root)',
-      message: `a pipeline needs at least one stage (${PLUGIN_KINDS.join(', ')})`,
+      message: `a pipeline needs at least one stage (${STAGE_KINDS.join(', ')})`,
       origin: locate(origins, []),
     })
   }

@@ -10,9 +10,19 @@
  */
 import type {RunContext} from './run-context.js'
 
-/** Stage kinds, in the order the runner executes them. */
-export const PLUGIN_KINDS = ['data', 'model', 'evaluation'] as const
+import type * as tf from '@tensorflow/tfjs'
+import type {ArchitecturePlugin} from './architecture.js'
+
+/** Stage kinds (pipeline sections with a `plugin:` key), in the order the runner executes them. */
+export const STAGE_KINDS = ['data', 'model', 'evaluation'] as const
+export type StageKind = (typeof STAGE_KINDS)[number]
+
+/** Every plugin kind: the stages, and `architecture` (src/plugin/architecture.ts), which model plugins build on. */
+export const PLUGIN_KINDS = [...STAGE_KINDS, 'architecture'] as const
 export type PluginKind = (typeof PLUGIN_KINDS)[number]
+
+/** Any registered plugin. */
+export type AnyPlugin = RtdPlugin<any> | ArchitecturePlugin
 
 /** A JSON Schema (2020-12) object schema for a stage's options, without the `plugin` key. */
 export type JsonSchema = Record<string, unknown>
@@ -20,7 +30,7 @@ export type JsonSchema = Record<string, unknown>
 export interface RtdPlugin<Options = Record<string, unknown>> {
   /** The value users write as `plugin: <name>` in the stage. */
   readonly name: string
-  readonly kind: PluginKind
+  readonly kind: StageKind
   /** One line for `rtd plugins`. */
   readonly summary: string
   /** Options of the stage: `type: object`, `properties` with `default`s and `description`s. */
@@ -34,6 +44,27 @@ export interface RtdPlugin<Options = Record<string, unknown>> {
    * no tensors, no downloads, no files written.
    */
   check?(options: Options, pipeline: Record<string, any>): PluginProblem[] | Promise<PluginProblem[]>
+  /**
+   * Model plugins: rebuild the networks a run's model stage recorded in <runDir>/model/model.json
+   * (its `describe()`), with fresh weights, for `rtd export` to load a checkpoint into.
+   */
+  restore?(record: Record<string, unknown>, ctx: RestoreContext): Promise<RestoredModel>
+}
+
+export interface RestoreContext {
+  /** The architecture plugin of that name; a ConfigError when there is none. */
+  architecture(name: string): ArchitecturePlugin
+  /** Where the record came from (for error messages). */
+  where: string
+}
+
+/** A model rebuilt from its record: the checkpoint's variables by group and HF name, and its export. */
+export interface RestoredModel {
+  /** As the trainer saved them: checkpoint tensor `<group>/<name>` is `variables.get(name)` of group `group`. */
+  parameterGroups(): {name: string; variables: Map<string, tf.Variable>}[]
+  /** Write the Hugging Face folder(s) under `dir`; returns output name -> path. */
+  exportTo(opts: {dir: string; tokenizerDir: string}): Record<string, string>
+  dispose(): void
 }
 
 /** One problem found by RtdPlugin.check. */

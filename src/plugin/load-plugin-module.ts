@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import {ConfigError} from '../errors.js'
-import type {RtdPlugin} from './contract.js'
+import type {AnyPlugin} from './contract.js'
 import {validatePlugin} from './validate-plugin.js'
 
 export function isPathSpecifier(spec: string): boolean {
@@ -60,7 +60,7 @@ function resolveEsmPackage(p: {name: string; baseDir: string}): string | undefin
 }
 
 /** Import the module and return the plugins it exports (default, `plugin`, or `plugins`). */
-export async function loadPluginModule(params: {specifier: string; baseDir: string}): Promise<{file: string; plugins: RtdPlugin[]}> {
+export async function loadPluginModule(params: {specifier: string; baseDir: string}): Promise<{file: string; plugins: AnyPlugin[]}> {
   const file = resolvePluginModule(params)
   let mod: Record<string, unknown>
   try {

@@ -1,4 +1,6 @@
 /** What every stage gets from the runner: the resolved pipeline, where to write, how to report. */
+import type {ArchitecturePlugin} from './architecture.js'
+
 export interface Logger {
   info(message: string): void
   warn(message: string): void
@@ -40,4 +42,6 @@ export interface RunContext {
   /** Resolve a path written in the pipeline (relative to the pipeline file's folder). */
   resolvePath(p: string): string
   progress(opts: {label: string; total?: number; unit?: string}): ProgressBar
+  /** The architecture plugin of that name (built-in or from the pipeline's `plugins:`); a ConfigError when there is none. */
+  architecture(name: string): ArchitecturePlugin
 }

@@ -1,7 +1,7 @@
 import {Ajv2020} from 'ajv/dist/2020.js'
 
 import {ConfigError} from '../errors.js'
-import {PLUGIN_KINDS, type RtdPlugin} from './contract.js'
+import {PLUGIN_KINDS, type AnyPlugin} from './contract.js'
 
 // Only checks fragments against the 2020-12 meta-schema; pipelines compile their own validator.
 const metaValidator = new Ajv2020({strict: false})
@@ -10,7 +10,7 @@ const metaValidator = new Ajv2020({strict: false})
  * Check that a value a module exported really is an RtdPlugin, so a broken plugin fails at
  * load time with its source named, not in the middle of a run.
  */
-export function validatePlugin(params: {value: unknown; source: string}): RtdPlugin {
+export function validatePlugin(params: {value: unknown; source: string}): AnyPlugin {
   const {value, source} = params
   const problems: string[] = []
   if (typeof value !== 'object' || value === null) {
@@ -31,11 +31,19 @@ export function validatePlugin(params: {value: unknown; source: string}): RtdPlu
     if (typeof schema.properties === 'object' && schema.properties !== null && 'plugin' in schema.properties) problems.push('schema.properties must not declare `plugin` (the runner adds it)')
     if (!metaValidator.validateSchema(schema)) problems.push(`schema is not valid JSON Schema 2020-12: ${metaValidator.errorsText(metaValidator.errors)}`)
   }
-  if (typeof p.create !== 'function') problems.push(`create must be a function, got ${typeof p.create}`)
+  if (p.kind === 'architecture') {
+    // src/plugin/architecture.ts: pure config functions plus a lazy load() of the networks
+    if (typeof p.load !== 'function') problems.push(`load must be a function returning the networks, got ${typeof p.load}`)
+    if (!Array.isArray(p.modelTypes) || p.modelTypes.some((t) => typeof t !== 'string')) problems.push(`modelTypes must be an array of Hugging Face model_type strings, got ${JSON.stringify(p.modelTypes)}`)
+    const c = p.configs as Record<string, unknown> | undefined
+    for (const f of ['parse', 'toHf', 'fromScratch', 'generator', 'facts', 'shape']) {
+      if (typeof c?.[f] !== 'function') problems.push(`configs.${f} must be a function, got ${typeof c?.[f]}`)
+    }
+  } else if (typeof p.create !== 'function') problems.push(`create must be a function, got ${typeof p.create}`)
   if (p.check !== undefined && typeof p.check !== 'function') problems.push(`check must be a function when given, got ${typeof p.check}`)
   if (problems.length > 0) {
     const label = typeof p.name === 'string' ? `plugin \`${p.name}\` from ${source}` : `plugin from ${source}`
     throw new ConfigError(`${label} is invalid:\n${problems.map((x) => `  - ${x}`).join('\n')}`, {code: 'plugin.invalid'})
   }
-  return {summary: '', ...(p as object)} as RtdPlugin
+  return {summary: '', ...(p as object)} as AnyPlugin
 }

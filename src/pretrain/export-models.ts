@@ -1,13 +1,16 @@
 /**
  * Hugging Face export of a trained pair (SPEC A.9): `<dir>/` is the discriminator
- * (config.json, model.safetensors with word_embeddings.weight = E_G + E_Δ under GDES and the
- * RTD head as mask_predictions.*), `<dir>/generator/` the generator (lm_predictions.lm_head.*),
- * the tokenizer files beside both. Each folder is written under a temporary name and renamed.
+ * (config.json, model.safetensors with the shared tables merged, e.g. DeBERTa's
+ * word_embeddings.weight = E_G + E_Δ under GDES, and its RTD head), `<dir>/generator/` the
+ * generator with its MLM head, the tokenizer files beside both; names and `architectures` come
+ * from the architecture plugin. Each folder is written under a temporary name and renamed.
  */
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {writeModelFolder} from '../checkpoint/index.js'
-import {toHfConfig, type DebertaConfig, type HostTensorLike, type MlmModel, type RtdPair} from '../model/index.js'
+import type {HostTensorLike} from '../model/hf-tensors.js'
+import type {RtdPair} from '../model/rtd-pair.js'
+import type {ArchitectureNetworks, MaskedLmNet} from '../plugin/architecture.js'
 
 /** `microsoft/deberta-v3-base` + gdes -> `deberta_v3_base_gdes` (the seed project's naming). */
 export function defaultSaveName(opts: {from?: string; pipelineName: string; suffix: string}): string {
@@ -30,29 +33,33 @@ export interface ExportedModel {
   files: string[]
 }
 
-/** Writes one HF model folder (replacing an older export at the same place). */
-export function exportModelFolder(opts: {dir: string; config: DebertaConfig; tensors: Map<string, HostTensorLike>; tokenizerDir: string; architectures?: string[]}): ExportedModel {
-  const config: Record<string, unknown> = {...toHfConfig(opts.config), ...(opts.architectures ? {architectures: opts.architectures} : {})}
-  // transformers reads `lm_predictions.lm_head.*` (Microsoft's names, ours) only with legacy=False;
-  // with its default legacy=True DebertaV2ForMaskedLM would silently start a random `cls.*` head.
-  if (opts.architectures?.includes('DebertaV2ForMaskedLM')) config.legacy = false
-  return writeModelFolder({dir: opts.dir, config, tensors: opts.tensors as Map<string, {shape: number[]; data: Float32Array}>, extraFiles: tokenizerFiles(opts.tokenizerDir)})
+/** Writes one HF model folder (config.json as given, weights, tokenizer files), replacing an older export at the same place. */
+export function exportModelFolder(opts: {dir: string; hfConfig: Record<string, unknown>; tensors: Map<string, HostTensorLike>; tokenizerDir: string}): ExportedModel {
+  return writeModelFolder({dir: opts.dir, config: opts.hfConfig, tensors: opts.tensors as Map<string, {shape: number[]; data: Float32Array}>, extraFiles: tokenizerFiles(opts.tokenizerDir)})
+}
+
+/** config.json of an exported model: the architecture's HF config with `architectures` (and the masked-LM's extras). */
+export function exportedConfig<C>(opts: {architecture: ArchitectureNetworks<C>; config: C; role: 'discriminator' | 'maskedLm'}): Record<string, unknown> {
+  const {architecture: a, role} = opts
+  const name = a.hfArchitectures[role]
+  return {...a.configs.toHf(opts.config), ...(name ? {architectures: [name]} : {}), ...(role === 'maskedLm' ? (a.maskedLmConfigExtras ?? {}) : {})}
 }
 
 /**
  * Exports a generator/discriminator pair (the gdes plugin's models): the discriminator at `dir`
- * (E_D = E_G + E_Δ under GDES, E_G under ES; no `_weight`; `mask_predictions.*`), the generator
- * at `dir`/generator (`lm_predictions.lm_head.*`). Used at the end of training and by `rtd export`.
+ * (shared tables merged: E_G + E_Δ under GDES, E_G under ES; no deltas; its RTD head), the
+ * generator at `dir`/generator (its MLM head). Used at the end of training and by `rtd export`.
  */
 export function exportRtdPair(opts: {pair: RtdPair; dir: string; tokenizerDir: string}): {discriminator: string; generator: string} {
   const {pair, dir, tokenizerDir} = opts
-  const d = exportModelFolder({dir, config: pair.opts.discriminator, tensors: pair.exportDiscriminatorTensors(), tokenizerDir})
-  const g = exportModelFolder({dir: join(dir, 'generator'), config: pair.opts.generator, tensors: pair.exportGeneratorTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']})
+  const architecture = pair.opts.architecture
+  const d = exportModelFolder({dir, hfConfig: exportedConfig({architecture, config: pair.opts.discriminator, role: 'discriminator'}), tensors: pair.exportDiscriminatorTensors(), tokenizerDir})
+  const g = exportModelFolder({dir: join(dir, 'generator'), hfConfig: exportedConfig({architecture, config: pair.opts.generator, role: 'maskedLm'}), tensors: pair.exportGeneratorTensors(), tokenizerDir})
   return {discriminator: d.dir, generator: g.dir}
 }
 
-/** Exports a plain DeBERTa MLM (the mlm plugin's model) as one HF folder at `dir`. */
-export function exportMlmModel(opts: {model: MlmModel; dir: string; tokenizerDir: string}): {model: string} {
-  const {model, dir, tokenizerDir} = opts
-  return {model: exportModelFolder({dir, config: model.opts.config, tensors: model.exportTensors(), tokenizerDir, architectures: ['DebertaV2ForMaskedLM']}).dir}
+/** Exports one masked-LM (the mlm plugin's model) as one HF folder at `dir`. */
+export function exportMlmModel<C>(opts: {model: MaskedLmNet<C>; architecture: ArchitectureNetworks<C>; dir: string; tokenizerDir: string}): {model: string} {
+  const {model, architecture, dir, tokenizerDir} = opts
+  return {model: exportModelFolder({dir, hfConfig: exportedConfig({architecture, config: model.config, role: 'maskedLm'}), tensors: model.exportTensors(), tokenizerDir}).dir}
 }

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type {Batch} from '../data/batch-iterator.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
-import {maskedPositions, type MlmModel} from '../model/index.js'
+import {maskedPositions} from '../model/masked-positions.js'
+import type {MaskedLmNet} from '../plugin/architecture.js'
 import type {Recompute} from '../model/nn.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
@@ -15,7 +16,7 @@ import {mlmTokenStats} from './masked-lm-outputs.js'
 import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 
 export interface MlmTrainableOptions {
-  model: MlmModel
+  model: MaskedLmNet<unknown>
   special: SpecialTokenIds
   tokenizerVocabSize: number
   mask: MaskOptions

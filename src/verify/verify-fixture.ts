@@ -22,6 +22,9 @@ import {RtdPair, type RtdLossOptions} from '../model/rtd-pair.js'
 import {parseElectraConfig, type ElectraConfig} from '../model/electra/config.js'
 import {ElectraPair} from '../model/electra/electra-pair.js'
 import type {ElectraEncoderOutput} from '../model/electra/electra-model.js'
+import {architecture as debertaV3} from '../../plugins/deberta-v3/deberta-v3-networks.js'
+import type {MlmModel} from '../model/mlm-model.js'
+import type {Discriminator} from '../model/discriminator.js'
 
 export interface Tolerance {
   atol: number
@@ -169,9 +172,10 @@ export function fixtureArchitecture(opts: {rtd: Record<string, unknown>; config:
 }
 
 /** The pair of the fixture's architecture. */
-function makePair(fx: Fixture, mode: EmbeddingSharing, faults?: readonly ModelFault[]): RtdPair | ElectraPair {
+function makePair(fx: Fixture, mode: EmbeddingSharing, faults?: readonly ModelFault[]): RtdPair<DebertaConfig, MlmModel, Discriminator> | ElectraPair {
   const common = {sharing: mode, seed: 0, maskTokenId: Number(fx.rtd.mask_token_id ?? 0), faults}
-  return fx.architecture === 'electra' ? new ElectraPair({...common, discriminator: fx.disc, generator: fx.gen}) : new RtdPair({...common, discriminator: fx.disc, generator: fx.gen})
+  // deberta-v3's networks through the architecture contract (plugins/deberta-v3)
+  return fx.architecture === 'electra' ? new ElectraPair({...common, discriminator: fx.disc as ElectraConfig, generator: fx.gen as ElectraConfig}) : new RtdPair({...common, architecture: debertaV3, discriminator: fx.disc as DebertaConfig, generator: fx.gen as DebertaConfig})
 }
 
 interface Actual {

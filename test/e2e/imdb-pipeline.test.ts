@@ -19,6 +19,7 @@ import {initBackend} from '../../src/runtime/backend.js'
 import {startHubServer, type HubServer} from '../helpers/hub-server.js'
 import {runCli} from '../helpers/run-cli.js'
 import {pipelineFile, readMetrics, repoRoot, runDirOf, tensorsOf} from './tiny-fixture.js'
+import {architecture as debertaV3} from '../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const spmModel = path.join(repoRoot, 'test', 'fixtures', 'tokenizer', 'spm.model') // 2000 pieces, DeBERTa-v3 special ids
 
@@ -66,7 +67,7 @@ describe('e2e: imdb pipelines', function () {
       // a 2-layer stand-in for microsoft/deberta-v3-base, exported the way rtd exports (HF layout)
       await initBackend({backend: 'cpu'})
       const disc = v3Config({vocabSize: 2048, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, positionBuckets: 16, maxPositionEmbeddings: 128})
-      const pair = new RtdPair({discriminator: disc, generator: {...disc, numHiddenLayers: 1}, sharing: 'gdes', seed: 3, maskTokenId: 2000})
+      const pair = new RtdPair({architecture: debertaV3, discriminator: disc, generator: {...disc, numHiddenLayers: 1}, sharing: 'gdes', seed: 3, maskTokenId: 2000})
       const modelDir = path.join(tmp, 'model')
       fs.mkdirSync(path.join(tmp, 'tok'))
       fs.copyFileSync(spmModel, path.join(tmp, 'tok', 'spm.model'))

@@ -16,6 +16,7 @@ import {loadRunModel, type LoadedRunModel} from '../../src/export/export-run.js'
 import {EVAL, MlmModel, parseHfConfig, RtdPair} from '../../src/model/index.js'
 import {runCli} from '../helpers/run-cli.js'
 import {pipelineFile, readMetrics, runDirOf, tensorsOf, tinyOverrides, writeCorpus} from './tiny-fixture.js'
+import {architecture as debertaV3} from '../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const STEPS = 24
 
@@ -157,12 +158,14 @@ describe('e2e: reduced tiny-gdes pipeline', function () {
       const d = loadModelFolder({dir: exportDir})
       const g = loadModelFolder({dir: path.join(exportDir, 'generator')})
       // no sharing: the export's discriminator word table is used as it is
-      exported = new RtdPair({discriminator: parseHfConfig({json: d.config}), generator: parseHfConfig({json: g.config}), sharing: 'nes', seed: 7, maskTokenId: 4})
+      exported = new RtdPair({architecture: debertaV3, discriminator: parseHfConfig({json: d.config}), generator: parseHfConfig({json: g.config}), sharing: 'nes', seed: 7, maskTokenId: 4})
       const notes = exported.loadTensors({generator: g.tensors, discriminator: d.tensors})
       expect(notes.join('\n')).to.not.match(/missing|unexpected|random/i)
       const vocab = (d.config as {vocab_size: number}).vocab_size
       ids = Int32Array.from({length: B * N}, (_, k) => (k % N === 0 ? 1 : k % N === N - 1 ? 2 : 5 + ((k * 37) % (vocab - 5))))
     })
+
+    const trainedPair = () => (trained.restored as unknown as {pair: RtdPair}).pair
 
     after(() => {
       trained?.dispose()
@@ -170,10 +173,10 @@ describe('e2e: reduced tiny-gdes pipeline', function () {
     })
 
     it('the discriminator gives the trained pair\'s RTD logits', () => {
-      if (trained.kind !== 'gdes') expect.fail('expected a gdes run')
+      if (trained.plugin !== 'gdes') expect.fail('expected a gdes run')
       const run = (disc: RtdPair['discriminator']): Float32Array =>
         tf.tidy(() => disc.forward({inputIds: tf.tensor2d(ids, [B, N], 'int32'), mask: tf.ones([B, N]) as tf.Tensor2D, ctx: EVAL}).logits.dataSync() as Float32Array)
-      const want = run(trained.pair.discriminator)
+      const want = run(trainedPair().discriminator)
       const got = run(exported.discriminator)
       expect(want.length).to.equal(B * N)
       expect(maxRelDiff(got, want)).to.be.at.most(1e-6)
@@ -181,10 +184,10 @@ describe('e2e: reduced tiny-gdes pipeline', function () {
     })
 
     it('the generator gives the trained pair\'s MLM logits', () => {
-      if (trained.kind !== 'gdes') expect.fail('expected a gdes run')
+      if (trained.plugin !== 'gdes') expect.fail('expected a gdes run')
       const run = (gen: MlmModel): Float32Array =>
         tf.tidy(() => gen.forward({inputIds: tf.tensor2d(ids, [B, N], 'int32'), mask: tf.ones([B, N]) as tf.Tensor2D, positions: tf.range(0, B * N, 1, 'int32') as tf.Tensor1D, ctx: EVAL}).logits.dataSync() as Float32Array)
-      expect(maxRelDiff(run(exported.generator), run(trained.pair.generator))).to.be.at.most(1e-6)
+      expect(maxRelDiff(run(exported.generator as MlmModel), run(trainedPair().generator as MlmModel))).to.be.at.most(1e-6)
     })
   })
 

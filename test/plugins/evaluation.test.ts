@@ -22,6 +22,7 @@ import {initBackend} from '../../src/runtime/backend.js'
 import {writeCorpus} from '../e2e/tiny-fixture.js'
 import {drawSeed} from '../../src/eval/average-draws.js'
 import {formatMetricsTable} from '../../plugins/evaluation/format-metrics-table.js'
+import {architecture as debertaV3} from '../../plugins/deberta-v3/deberta-v3-networks.js'
 
 function context(tmp: string, seed = 42): RunContext {
   const quiet = {info() {}, warn() {}, debug() {}}
@@ -36,6 +37,7 @@ function context(tmp: string, seed = 42): RunContext {
     signal: new AbortController().signal,
     resolvePath: (p) => path.resolve(tmp, p),
     progress: () => ({update() {}, stop() {}}),
+    architecture: () => expect.fail('this stage needs no architecture'),
   }
 }
 
@@ -102,7 +104,7 @@ describe('evaluation plugin', function () {
   it('gives identical numbers for two evaluations of the same weights, and other numbers with another seed', async () => {
     await initBackend({backend: 'wasm', native: 'off'})
     const cfg = v3Config({vocabSize: data.tokenizer.vocabSize, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, positionBuckets: 8, maxPositionEmbeddings: 64})
-    const pair = new RtdPair({discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing: 'gdes', seed: 1, maskTokenId: data.tokenizer.special.mask})
+    const pair = new RtdPair({architecture: debertaV3, discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing: 'gdes', seed: 1, maskTokenId: data.tokenizer.special.mask})
     try {
       const model = new RtdTrainable({pair, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 42})
       const a = await (await evaluator({max_batches: 3}))(model, data, {step: 1, final: false})
@@ -137,7 +139,7 @@ describe('evaluation plugin', function () {
 
     await initBackend({backend: 'wasm', native: 'off'})
     const cfg = v3Config({vocabSize: data.tokenizer.vocabSize, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, positionBuckets: 8, maxPositionEmbeddings: 64})
-    const pair = new RtdPair({discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing: 'gdes', seed: 1, maskTokenId: data.tokenizer.special.mask})
+    const pair = new RtdPair({architecture: debertaV3, discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing: 'gdes', seed: 1, maskTokenId: data.tokenizer.special.mask})
     try {
       const rtd = new RtdTrainable({pair, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 42})
       const one = await (await evaluator({max_batches: 2, draws: 1}))(rtd, data, {step: 1, final: false})

@@ -24,6 +24,7 @@ function context(params: {dir: string; cacheDir: string; records: Record<string,
     signal: params.signal ?? new AbortController().signal,
     resolvePath: (p) => path.resolve(params.dir, p),
     progress: () => ({update: () => {}, stop: () => {}}),
+    architecture: () => expect.fail('this stage needs no architecture'),
   }
 }
 

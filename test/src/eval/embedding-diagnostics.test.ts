@@ -10,6 +10,7 @@ import {embeddingTableStats} from '../../../src/eval/embedding-diagnostics.js'
 import {RtdPair, v3Config, type EmbeddingSharing} from '../../../src/model/index.js'
 import {RtdTrainable} from '../../../src/pretrain/index.js'
 import {initBackend} from '../../../src/runtime/backend.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const special = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
 const V = 40
@@ -31,7 +32,7 @@ function batch(): Batch {
 
 function model(sharing: EmbeddingSharing): {pair: RtdPair; trainable: RtdTrainable} {
   const cfg = v3Config({vocabSize: V, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, positionBuckets: 8, maxPositionEmbeddings: 32})
-  const pair = new RtdPair({discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing, seed: 3, maskTokenId: special.mask})
+  const pair = new RtdPair({architecture: debertaV3, discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing, seed: 3, maskTokenId: special.mask})
   // a high masking rate so the batch surely has replacements (the RTD loss has positives)
   const trainable = new RtdTrainable({pair, special, tokenizerVocabSize: V, mask: {rate: 0.5, recipe: 'all-mask'}, temperature: 2, seed: 9})
   return {pair, trainable}

@@ -8,6 +8,7 @@ import {recomputed} from '../../../src/model/recompute.js'
 import {RtdPair, type RtdLossOptions} from '../../../src/model/rtd-pair.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {Rng} from '../../../src/util/rng.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const small = (over: Partial<DebertaConfig> = {}): DebertaConfig =>
   v3Config({vocabSize: 40, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, numHiddenLayers: 3, positionBuckets: 8, maxPositionEmbeddings: 32, initializerRange: 0.2, ...over})
@@ -48,7 +49,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     })
 
     it('gives the same loss and gradients as keeping the activations (GDES, dropout on), without leaking tensors', () => {
-      const pair = new RtdPair({
+      const pair = new RtdPair({architecture: debertaV3, 
         discriminator: small({hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1}),
         generator: small({numHiddenLayers: 2, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1}),
         sharing: 'gdes',
@@ -69,7 +70,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     })
 
     it('alternate (every other layer) gives the same loss and gradients as keeping every activation', () => {
-      const pair = new RtdPair({
+      const pair = new RtdPair({architecture: debertaV3, 
         discriminator: small({hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1}),
         generator: small({numHiddenLayers: 2, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1}),
         sharing: 'gdes',
@@ -87,7 +88,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     for (const sharing of ['es', 'nes'] as const) {
       it(`${sharing}: recomputation gives the same gradients`, () => {
-        const pair = new RtdPair({discriminator: small(), generator: small({numHiddenLayers: 1}), sharing, seed: 6, maskTokenId: 4})
+        const pair = new RtdPair({architecture: debertaV3, discriminator: small(), generator: small({numHiddenLayers: 1}), sharing, seed: 6, maskTokenId: 4})
         const plain = step(pair, false)
         const re = step(pair, true)
         expect(re.loss).to.equal(plain.loss)

@@ -5,18 +5,20 @@ import {RuntimeFailure} from '../../../src/errors.js'
 import {v3Config, type DebertaConfig} from '../../../src/model/config.js'
 import type {EmbeddingSharing} from '../../../src/model/embeddings.js'
 import {MlmModel} from '../../../src/model/mlm-model.js'
+import type {Discriminator} from '../../../src/model/discriminator.js'
 import {tidy} from '../../../src/model/nn.js'
 import {RtdPair, type RtdLossOptions} from '../../../src/model/rtd-pair.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {Rng} from '../../../src/util/rng.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const E_G = 'deberta.embeddings.word_embeddings.weight'
 const E_DELTA = 'deberta.embeddings.word_embeddings._weight'
 const small = (over: Partial<DebertaConfig> = {}): DebertaConfig =>
   v3Config({vocabSize: 40, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, numHiddenLayers: 2, positionBuckets: 8, maxPositionEmbeddings: 32, initializerRange: 0.2, ...over})
 
-function makePair(sharing: EmbeddingSharing, over: Partial<DebertaConfig> = {}): RtdPair {
-  const pair = new RtdPair({discriminator: small(over), generator: small({...over, numHiddenLayers: 1}), sharing, seed: 3, maskTokenId: 4})
+function makePair(sharing: EmbeddingSharing, over: Partial<DebertaConfig> = {}): RtdPair<DebertaConfig, MlmModel, Discriminator> {
+  const pair = new RtdPair({architecture: debertaV3, discriminator: small(over), generator: small({...over, numHiddenLayers: 1}), sharing, seed: 3, maskTokenId: 4})
   if (sharing === 'gdes') {
     // A non-zero E_Δ, as in a checkpoint mid-training (it starts at zero).
     const d = pair.discriminator.params
@@ -181,10 +183,10 @@ describe('rtd-pair', () => {
     const lossOf = (p: RtdPair) => tf.tidy(() => p.lossFn(batch).loss.dataSync()[0])
     const t = a.trainingTensors()
     expect(t.discriminator.has(E_DELTA)).to.equal(true)
-    const b = new RtdPair({discriminator: small(), generator: small({numHiddenLayers: 1}), sharing: 'gdes', seed: 99, maskTokenId: 4})
+    const b = new RtdPair({architecture: debertaV3, discriminator: small(), generator: small({numHiddenLayers: 1}), sharing: 'gdes', seed: 99, maskTokenId: 4})
     b.loadTensors(t)
     expect(lossOf(b)).to.equal(lossOf(a))
-    const c = new RtdPair({discriminator: small(), generator: small({numHiddenLayers: 1}), sharing: 'gdes', seed: 98, maskTokenId: 4})
+    const c = new RtdPair({architecture: debertaV3, discriminator: small(), generator: small({numHiddenLayers: 1}), sharing: 'gdes', seed: 98, maskTokenId: 4})
     const notes = c.loadTensors({generator: a.exportGeneratorTensors(), discriminator: a.exportDiscriminatorTensors()})
     expect(notes.join('\n')).to.match(/E_delta = /)
     expect(lossOf(c)).to.be.closeTo(lossOf(a), 1e-5)

@@ -5,6 +5,7 @@ import {maybeParallel, threadsPerReplica} from '../../../src/pretrain/maybe-para
 import {RtdTrainable} from '../../../src/pretrain/rtd-trainable.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {ConfigError} from '../../../src/errors.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
 describe('maybeParallel', function () {
   this.timeout(60_000)
@@ -12,7 +13,7 @@ describe('maybeParallel', function () {
   before(async () => {
     await initBackend({backend: 'cpu'})
     const shape = {vocabSize: 50, hiddenSize: 8, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 32, positionBuckets: 4}
-    const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: 1}), generator: v3Config({...shape, numHiddenLayers: 1}), seed: 1, maskTokenId: 4})
+    const pair = new RtdPair({architecture: debertaV3, discriminator: v3Config({...shape, numHiddenLayers: 1}), generator: v3Config({...shape, numHiddenLayers: 1}), seed: 1, maskTokenId: 4})
     t = new RtdTrainable({pair, special: {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}, tokenizerVocabSize: 50, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 1})
   })
   after(() => t.opts.pair.dispose())

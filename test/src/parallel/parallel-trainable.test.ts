@@ -8,6 +8,7 @@ import {initBackend} from '../../../src/runtime/backend.js'
 import {AdamW} from '../../../src/train/adamw.js'
 import type {LossContext, Trainable} from '../../../src/train/trainable.js'
 import {Rng} from '../../../src/util/rng.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const special = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
 const B = 5 // odd: the two replicas get 3 and 2 rows
@@ -15,7 +16,7 @@ const N = 16
 
 function tinyTrainable(): RtdTrainable {
   const shape = {vocabSize: 97, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 64, positionBuckets: 8, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0}
-  const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: 2}), generator: v3Config({...shape, numHiddenLayers: 1}), sharing: 'gdes', seed: 7, maskTokenId: special.mask})
+  const pair = new RtdPair({architecture: debertaV3, discriminator: v3Config({...shape, numHiddenLayers: 2}), generator: v3Config({...shape, numHiddenLayers: 1}), sharing: 'gdes', seed: 7, maskTokenId: special.mask})
   return new RtdTrainable({pair, special, tokenizerVocabSize: 97, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 11})
 }
 

@@ -116,7 +116,7 @@ describe('loadPipeline', () => {
     const issues = await issuesOf(`${fx}/valid.yaml`, {overrides: ['plugins=../plugins/broken-plugin.mjs']})
     expect(issues).to.have.length(1)
     expect(issues[0]).to.match(/^command line override `plugins=..\/plugins\/broken-plugin.mjs`: plugins\[0\]: plugin `broken` from ..\/plugins\/broken-plugin.mjs is invalid:/)
-    expect(issues[0]).to.contain('kind must be one of data, model, evaluation, got "tokenizer"')
+    expect(issues[0]).to.contain('kind must be one of data, model, evaluation, architecture, got "tokenizer"')
     expect(issues[0]).to.contain('create must be a function')
   })
 })

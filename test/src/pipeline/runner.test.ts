@@ -37,10 +37,14 @@ describe('runPipeline', () => {
     const dir = path.join(tmp, 'fixture-run-20260102-030405')
     expect(result).to.deep.equal({runDir: dir, state: 'completed', resumed: false, metrics: {lines: 3, steps: 2}, outputs: {}})
     expect(started).to.deep.equal([dir])
-    expect(fs.readdirSync(dir).sort()).to.deep.equal(['environment.json', 'metrics.jsonl', 'overrides.json', 'pipeline.yaml', 'resolved.yaml', 'run.log', 'status.json'])
+    expect(fs.readdirSync(dir).sort()).to.deep.equal(['environment.json', 'metrics.jsonl', 'overrides.json', 'pipeline.yaml', 'plugins.json', 'resolved.yaml', 'run.log', 'status.json'])
     expect(fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8')).to.equal(fs.readFileSync(path.join(fx, 'valid.yaml'), 'utf8'))
     expect(parse(fs.readFileSync(path.join(dir, 'resolved.yaml'), 'utf8'))).to.deep.equal(pipeline.value)
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'overrides.json'), 'utf8'))).to.deep.equal([`output.dir=${tmp}`, 'model.steps=2'])
+    // the external plugin modules, by absolute path, for `rtd export`
+    const modules = (JSON.parse(fs.readFileSync(path.join(dir, 'plugins.json'), 'utf8')) as {modules: string[]}).modules
+    expect(modules.length).to.be.greaterThan(0)
+    for (const m of modules) expect(path.isAbsolute(m) && fs.existsSync(m), m).to.equal(true)
     const env = JSON.parse(fs.readFileSync(path.join(dir, 'environment.json'), 'utf8'))
     expect(env).to.include({node: process.version, backendRequested: 'auto', rtd: '0.1.0'})
     expect(env.packages['@tensorflow/tfjs']).to.equal('4.22.0')

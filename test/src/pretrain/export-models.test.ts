@@ -13,6 +13,7 @@ import {readSafetensors} from '../../../src/checkpoint/index.js'
 import {RtdPair, v3Config, type EmbeddingSharing} from '../../../src/model/index.js'
 import {defaultSaveName, exportRtdPair} from '../../../src/pretrain/index.js'
 import {initBackend} from '../../../src/runtime/backend.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
 const WORD = 'deberta.embeddings.word_embeddings'
 
@@ -37,7 +38,7 @@ describe('pretrain export-models', () => {
 
   function pair(sharing: EmbeddingSharing): RtdPair {
     const cfg = v3Config({vocabSize: 40, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, positionBuckets: 8, maxPositionEmbeddings: 64})
-    const p = new RtdPair({discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing, seed: 5, maskTokenId: 4})
+    const p = new RtdPair({architecture: debertaV3, discriminator: cfg, generator: {...cfg, numHiddenLayers: 1}, sharing, seed: 5, maskTokenId: 4})
     const own = p.discriminator.params.vars.get(`${WORD}._weight`)
     if (own) own.assign(tf.randomNormal(own.shape, 0, 0.3, 'float32', 9)) // a trained-looking E_delta
     return p
