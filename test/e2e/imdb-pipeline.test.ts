@@ -51,7 +51,7 @@ describe('e2e: imdb pipelines', function () {
       expect({...p, name: gdes.name, model: {...p.model, embedding_sharing: 'gdes'}}).to.deep.equal(gdes)
     }
     const mlm = await load('imdb-mlm')
-    expect(mlm.model).to.deep.equal({plugin: 'mlm', from: 'microsoft/deberta-v3-base', mask: gdes.model.mask})
+    expect(mlm.model).to.deep.equal({plugin: 'mlm', architecture: 'deberta-v3', from: 'microsoft/deberta-v3-base', mask: gdes.model.mask})
     expect({...mlm, name: gdes.name, model: gdes.model}).to.deep.equal(gdes)
     for (const [name, plugin] of [['tiny-es', 'gdes'], ['tiny-nes', 'gdes'], ['tiny-mlm', 'mlm']] as const) expect((await load(name)).model.plugin).to.equal(plugin)
   })

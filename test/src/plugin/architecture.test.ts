@@ -3,6 +3,7 @@
  * schema checks `model.config`, what the registry accepts, and that a checkpoint of another
  * architecture is refused before any tensor exists.
  */
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -33,6 +34,15 @@ describe('architecture plugins', () => {
     const {value} = await loadPipeline({file: tiny, cwd: root, env: {}, cpuCount: 2, overrides: ['~model.config.position_buckets']})
     expect(value.model.architecture).to.equal('deberta-v3')
     expect(value.model.config.position_buckets).to.equal(256) // the architecture's default, not the model plugin's
+  })
+
+  it('leave every pipeline in pipelines/ valid, on deberta-v3', async () => {
+    const files = fs.readdirSync(path.join(root, 'pipelines')).filter((f) => f.endsWith('.yaml'))
+    expect(files.length).to.be.greaterThan(5)
+    for (const f of files) {
+      const {value} = await loadPipeline({file: path.join(root, 'pipelines', f), cwd: root, env: {}, cpuCount: 2})
+      expect(value.model.architecture, f).to.equal('deberta-v3')
+    }
   })
 
   it('report an unknown architecture with the known ones and a suggestion', async () => {
