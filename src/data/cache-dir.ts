@@ -1,10 +1,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {isTempWriterAlive} from '../util/process-claim.js'
+
 /**
  * Crash-safe cache entries: a build writes `<dir>/<key>.tmp-<pid>` and renames it to
  * `<dir>/<key>` only when complete, so a directory named `<key>` is always whole. Leftover
- * temporaries are never read; those whose process is gone are deleted.
+ * temporaries are never read; those whose process is gone (see process-claim.ts) are deleted.
  */
 export function tmpPathFor(finalDir: string): string {
   return `${finalDir}.tmp-${process.pid}`
@@ -18,7 +20,7 @@ export function removeStaleTmpDirs(params: {dir: string}): string[] {
     if (!m) continue
     const pid = Number(m[1])
     // ours (a build in this process) or another live process's: being written, leave it
-    if (pid === process.pid || isAlive(pid)) continue
+    if (isTempWriterAlive({pid, file: path.join(params.dir, name)})) continue
     fs.rmSync(path.join(params.dir, name), {recursive: true, force: true})
     removed.push(name)
   }
@@ -36,14 +38,5 @@ export function commitTmpDir(params: {tmp: string; final: string}): void {
       return
     }
     throw error
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

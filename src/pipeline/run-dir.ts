@@ -6,6 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {ConfigError} from '../errors.js'
+import {isOwnerAlive} from '../util/process-claim.js'
 
 export const RUN_STATES = ['running', 'completed', 'failed', 'interrupted'] as const
 export type RunStateName = (typeof RUN_STATES)[number]
@@ -13,6 +14,8 @@ export type RunStateName = (typeof RUN_STATES)[number]
 export interface RunStatus {
   state: RunStateName
   pid: number
+  /** Start time of `pid` (ms since the epoch, from /proc), so a reused pid is not taken for the run. */
+  pid_start_ms?: number
   started: string
   ended?: string
   /** When the run was resumed, each time. */
@@ -70,20 +73,12 @@ export function readStatus(runDir: string): RunStatus | undefined {
   }
 }
 
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** Interrupted, failed, or "running" with a dead process (killed hard). */
-export function isResumable(status: RunStatus | undefined, isAlive: (pid: number) => boolean = isPidAlive): boolean {
+/** Interrupted, failed, or "running" with a dead process (killed hard; a reused pid does not count). */
+export function isResumable(status: RunStatus | undefined, isAlive?: (pid: number) => boolean): boolean {
   if (status === undefined) return false
   if (status.state === 'interrupted' || status.state === 'failed') return true
-  return status.state === 'running' && !isAlive(status.pid)
+  const alive = isAlive ?? ((pid: number) => isOwnerAlive({pid, startMs: status.pid_start_ms}))
+  return status.state === 'running' && !alive(status.pid)
 }
 
 /** Run directories of pipeline `pipelineName` under `outputDir`, newest first. */

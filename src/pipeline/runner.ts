@@ -17,6 +17,7 @@ import type {ResolvedPipeline} from './load-pipeline.js'
 import {orderPipeline} from './order-pipeline.js'
 import {displayPath} from './resolve-extends.js'
 import {checkResumable, createRunDir, writeStatus, type RunStatus} from './run-dir.js'
+import {claimDir, currentOwner, type DirClaim} from '../util/process-claim.js'
 import {createMetricsSink, createProgress, createRunLogger, type ConsoleSink} from './run-log.js'
 import {runReportWriter} from '../report/run-report.js'
 
@@ -54,14 +55,41 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   const now = params.now ?? (() => new Date())
   const signal = params.signal ?? new AbortController().signal
   const resumed = params.resumeDir !== undefined
-  const previous = resumed ? checkResumable({runDir: params.resumeDir!}) : undefined
-  if (resumed) checkSamePipeline({runDir: params.resumeDir!, name: p.name})
+  // A resume claims the directory first (O_EXCL, see process-claim.ts): of two `rtd run`s that
+  // found the same interrupted run, one continues it and the other is told which process has it.
+  if (resumed && !fs.existsSync(params.resumeDir!)) checkResumable({runDir: params.resumeDir!}) // says what is wrong
+  const claim = resumed ? claimRunDir(path.resolve(params.resumeDir!)) : undefined
+  let previous: RunStatus | undefined
+  try {
+    previous = resumed ? checkResumable({runDir: params.resumeDir!}) : undefined
+    if (resumed) checkSamePipeline({runDir: params.resumeDir!, name: p.name})
+  } catch (error) {
+    claim?.release()
+    throw error
+  }
   const runDir = resumed ? path.resolve(params.resumeDir!) : createRunDir({outputDir: path.resolve(p.output.dir), name: p.name, now: now()})
+  // A fresh directory is ours (mkdir is exclusive); the claim tells a later resume it is in use.
+  const runClaim = claim ?? claimRunDir(runDir)
+  try {
+    return await runInDir({...params, runDir, resumed, previous, now, signal})
+  } finally {
+    runClaim.release()
+  }
+}
 
+function claimRunDir(runDir: string): DirClaim {
+  return claimDir({dir: runDir, what: `run ${displayPath(runDir, process.cwd())}`, file: 'claim.json'})
+}
+
+async function runInDir(params: RunPipelineParams & {runDir: string; resumed: boolean; previous: RunStatus | undefined; now: () => Date; signal: AbortSignal}): Promise<RunResult> {
+  const {pipeline, runDir, resumed, previous, now, signal} = params
+  const p = pipeline.value
   if (!resumed) writeRecords({runDir, pipeline, argv: params.argv ?? process.argv})
+  const owner = currentOwner()
   const status: RunStatus = {
     state: 'running',
     pid: process.pid,
+    ...(owner.startMs === undefined ? {} : {pid_start_ms: owner.startMs}),
     started: previous?.started ?? now().toISOString(),
     ...(resumed ? {resumed: [...(previous?.resumed ?? []), now().toISOString()]} : {}),
   }

@@ -16,6 +16,7 @@ import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, read
 import {join} from 'node:path'
 import {readSafetensors, writeSafetensors, type HostTensor, type TensorToWrite} from '../checkpoint/safetensors.js'
 import {RuntimeFailure} from '../errors.js'
+import {isTempWriterAlive} from '../util/process-claim.js'
 
 export const CHECKPOINT_FORMAT = 'rtd-checkpoint'
 export const CHECKPOINT_VERSION = 1
@@ -89,16 +90,6 @@ function sha256File(path: string): string {
     closeSync(fd)
   }
   return h.digest('hex')
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /** Complete-looking checkpoint dirs (by name), newest first. */
@@ -177,7 +168,7 @@ export function saveCheckpoint(params: SaveCheckpointParams): string {
   for (const d of dirs.filter((d) => d.step <= step).slice(keep)) rmSync(join(dir, d.name), {recursive: true, force: true})
   for (const name of readdirSync(dir)) {
     const m = TMP_DIR.exec(name) ?? /^step-\d+\.tmp-(\d+)-old$/.exec(name) ?? /^latest\.tmp-(\d+)$/.exec(name)
-    if (m && !isAlive(Number(m[1]))) rmSync(join(dir, name), {recursive: true, force: true})
+    if (m && !isTempWriterAlive({pid: Number(m[1]), file: join(dir, name)})) rmSync(join(dir, name), {recursive: true, force: true})
   }
   return final
 }

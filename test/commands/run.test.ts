@@ -100,6 +100,38 @@ describe('rtd run', () => {
     expect(fs.existsSync(path.join(path.dirname(statusFile()!), 'checkpoint.json'))).to.equal(false)
   })
 
+  it('two rtd runs of one interrupted pipeline: exactly one resumes, the other exits 2 naming the process that holds it', async function () {
+    this.timeout(300_000) // three CLI processes, two at once
+    const first = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`]})
+    const firstDone = finished(first)
+    const metrics = () => {
+      const [dir] = fs.existsSync(tmp) ? fs.readdirSync(tmp) : []
+      return dir === undefined ? undefined : path.join(tmp, dir, 'metrics.jsonl')
+    }
+    const hasStep = () => metrics() !== undefined && fs.existsSync(metrics()!) && fs.readFileSync(metrics()!, 'utf8').includes('"step"')
+    for (let i = 0; i < 1200 && !hasStep(); i++) await new Promise((r) => setTimeout(r, 50))
+    first.kill('SIGINT')
+    expect((await firstDone).code).to.equal(130)
+    const dir = path.dirname(metrics()!)
+    expect(fs.existsSync(path.join(dir, 'claim.json')), 'the claim is released on exit').to.equal(false)
+
+    const a = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`, '--resume', dir]})
+    const b = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`, '--resume', dir]})
+    const results = [finished(a).then((r) => ({r, child: a, other: b})), finished(b).then((r) => ({r, child: b, other: a}))]
+    const loser = await Promise.race(results)
+    expect(loser.r.code, loser.r.stderr).to.equal(2)
+    expect(loser.r.stderr).to.match(new RegExp(`Error \\(claim\\.held\\): run .* is in use by process ${loser.other.pid} \\(`))
+    // The winner is resuming that run and holds the claim.
+    const claim = JSON.parse(fs.readFileSync(path.join(dir, 'claim.json'), 'utf8'))
+    expect(claim.pid).to.equal(loser.other.pid)
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'))).to.include({state: 'running', pid: loser.other.pid})
+    loser.other.kill('SIGINT')
+    const winner = await results[loser.child === a ? 1 : 0]
+    expect(winner.r.code, winner.r.stderr).to.equal(130)
+    expect(winner.r.stdout).to.contain(`run directory: ${dir}`)
+    expect(fs.readdirSync(tmp)).to.have.length(1)
+  })
+
   it('exits 2 on a usage error', async () => {
     const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), '--no-such-flag', '--json']})
     expect(r.code).to.equal(2)
