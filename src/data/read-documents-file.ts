@@ -4,6 +4,7 @@ import {tableFromIPC} from 'apache-arrow'
 import {parquetMetadata, parquetReadObjects, parquetSchema} from 'hyparquet'
 import {ConfigError, RuntimeFailure} from '../errors.js'
 import {decodeUtf8} from './decode-utf8.js'
+import {PARQUET_CODECS, parquetCompressors} from './parquet-codecs.js'
 import type {FileFormat, TxtMode} from './prepared-data.js'
 
 export type ConcreteFormat = Exclude<FileFormat, 'auto'>
@@ -147,7 +148,16 @@ async function readParquet(params: {bytes: Uint8Array; file: string; column: str
     })
   }
   if (!columns.includes(column)) throw columnError({file, column, columns})
-  const rows = await parquetReadObjects({file: buf, columns: [column]})
+  let rows: Record<string, unknown>[]
+  try {
+    rows = await parquetReadObjects({file: buf, columns: [column], compressors: await parquetCompressors()})
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot decode column "${column}": ${(error as Error).message}`, {
+      code: 'data.source_unreadable',
+      cause: error,
+      suggestions: [`Parquet codecs rtd reads: ${PARQUET_CODECS.join(', ')}; rewrite the file with one of them (e.g. zstd or snappy).`],
+    })
+  }
   return rows.map((r, i) => {
     const v = r[column]
     if (v === null || v === undefined) return ''
