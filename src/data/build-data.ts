@@ -11,6 +11,8 @@ import type {RunState} from '../plugin/contract.js'
 import type {Logger, RunContext} from '../plugin/run-context.js'
 import type {ResolvedPipeline} from '../pipeline/load-pipeline.js'
 import {createProgress} from '../pipeline/run-log.js'
+import {checkShardFiles} from './check-shards.js'
+import {describeProblems} from './prepare-data.js'
 import type {PreparedData} from './prepared-data.js'
 
 export interface BuildDataResult {
@@ -27,6 +29,8 @@ export async function buildData(params: {
   pipeline: ResolvedPipeline
   /** Discard the cached shards of this key and build again. */
   force?: boolean
+  /** On a cache hit, also check every shard's sha256 against the manifest (sizes are always checked); rebuild if one differs. */
+  verify?: boolean
   signal?: AbortSignal
   log?: Logger
   tty?: NodeJS.WriteStream
@@ -67,6 +71,13 @@ export async function buildData(params: {
     log.info(`data: --force, discarding ${data.shardDir}`)
     fs.rmSync(data.shardDir, {recursive: true, force: true})
     data = await runOnce()
+  } else if (params.verify && data.cacheHit) {
+    const problems = checkShardFiles({shardDir: data.shardDir, manifest: data.manifest, hash: true})
+    if (problems.length > 0) {
+      log.warn(`data: --verify: the cached shards in ${data.shardDir} are damaged (${describeProblems(problems)}); rebuilding them`)
+      fs.rmSync(data.shardDir, {recursive: true, force: true})
+      data = await runOnce()
+    } else log.info(`data: --verify: every shard matches its manifest sha256`)
   }
   const m = data.manifest
   return {

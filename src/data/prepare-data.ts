@@ -16,6 +16,7 @@ import * as path from 'node:path'
 import {ConfigError, Interrupted} from '../errors.js'
 import type {Logger, ProgressBar} from '../plugin/run-context.js'
 import {commitTmpDir, removeStaleTmpDirs, tmpPathFor} from './cache-dir.js'
+import {checkShardFiles} from './check-shards.js'
 import type {HubOptions} from './hub-dataset.js'
 import {
   SHARD_FORMAT_VERSION,
@@ -117,8 +118,13 @@ export async function prepareData(params: PrepareDataParams): Promise<PreparedDa
   if (params.force && fs.existsSync(shardDir)) fs.rmSync(shardDir, {recursive: true, force: true})
   const cached = readManifest(shardDir)
   if (cached) {
-    params.log?.info(`data: cache hit ${shardDir}`)
-    return prepared({shardDir, manifest: cached, tokenizer, cacheHit: true})
+    const problems = checkShardFiles({shardDir, manifest: cached})
+    if (problems.length === 0) {
+      params.log?.info(`data: cache hit ${shardDir}`)
+      return prepared({shardDir, manifest: cached, tokenizer, cacheHit: true})
+    }
+    params.log?.warn(`data: the cached shards in ${shardDir} are damaged (${describeProblems(problems)}); rebuilding them`)
+    fs.rmSync(shardDir, {recursive: true, force: true})
   }
 
   const {documents: docs, split: sp} = await readDocs()
@@ -194,6 +200,12 @@ export function readManifest(shardDir: string): DataManifest | null {
   } catch {
     return null
   }
+}
+
+/** The first few problems, and how many more. */
+export function describeProblems(problems: string[]): string {
+  const shown = problems.slice(0, 3).join('; ')
+  return problems.length > 3 ? `${shown}; and ${problems.length - 3} more` : shown
 }
 
 function checkOptions(o: DataOptions): void {

@@ -54,6 +54,8 @@ export interface ShardEntry {
   tokens: number
   /** sha256 of the file's bytes (hex). */
   sha256: string
+  /** File size; absent in manifests written before it was recorded (then the Arrow end marker is checked). */
+  bytes?: number
 }
 
 export interface SplitManifest {

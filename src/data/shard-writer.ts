@@ -41,7 +41,7 @@ export class ShardWriter {
     const file = `${this.params.split}-${String(this.shards.length).padStart(5, '0')}.arrow`
     const bytes = encodeShard({ids: this.ids.subarray(0, this.used), offsets: this.offsets.subarray(0, this.rows + 1)})
     fs.writeFileSync(path.join(this.params.dir, file), bytes)
-    this.shards.push({file, rows: this.rows, tokens: this.used, sha256: createHash('sha256').update(bytes).digest('hex')})
+    this.shards.push({file, rows: this.rows, tokens: this.used, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length})
     this.totalRows += this.rows
     this.totalTokens += this.used
     this.rows = 0

@@ -9,7 +9,7 @@ import {loadPipeline} from '../../pipeline/load-pipeline.js'
 export default class DataBuild extends RtdCommand<BuildDataResult> {
   static override summary = 'Run only the data stage of a pipeline: tokenize the corpus into cached shards.'
 
-  static override description = `Reads the source, loads or trains the tokenizer and writes Arrow shards into the cache (RTD_CACHE or ~/.cache/rtd, under shards/<key>). The key hashes the source content, the tokenizer, the data options and the seed: when nothing changed this returns at once, and \`rtd run\` reuses the same shards. Ctrl-C discards the partial build.
+  static override description = `Reads the source, loads or trains the tokenizer and writes Arrow shards into the cache (RTD_CACHE or ~/.cache/rtd, under shards/<key>). The key hashes the source content, the tokenizer, the data options and the seed: when nothing changed this returns at once, and \`rtd run\` reuses the same shards. A cache hit first checks each shard file's size against the manifest (\`--verify\`: its sha256 too) and rebuilds the shards when one is missing, cut short or changed. Ctrl-C discards the partial build.
 
 Exit status: 0 done, 1 runtime failure, 2 invalid pipeline, 130 interrupted.`
 
@@ -17,6 +17,7 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline, 130 interrupted.`
     '<%= config.bin %> data build pipelines/tiny-gdes.yaml',
     '<%= config.bin %> data build pipelines/tiny-gdes.yaml data.max_length=256 --json',
     '<%= config.bin %> data build pipelines/tiny-gdes.yaml --force',
+    '<%= config.bin %> data build pipelines/tiny-gdes.yaml --verify',
   ]
 
   static override strict = false
@@ -25,6 +26,7 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline, 130 interrupted.`
 
   static override flags = {
     force: Flags.boolean({summary: 'Rebuild even when the cache already holds these shards.'}),
+    verify: Flags.boolean({summary: 'On a cache hit, check every shard file against its manifest sha256 (sizes are always checked) and rebuild damaged shards.'}),
   }
 
   async run(): Promise<BuildDataResult> {
@@ -37,6 +39,7 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline, 130 interrupted.`
       const r = await buildData({
         pipeline,
         force: flags.force,
+        verify: flags.verify,
         signal: interrupt.signal,
         tty: quiet ? undefined : process.stderr,
         log: {info: (m) => this.note(m), warn: (m) => this.note(`warn: ${m}`), debug: (m) => this.verbose && this.note(m)},

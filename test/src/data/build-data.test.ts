@@ -44,6 +44,24 @@ describe('buildData and inspectShards', () => {
     expect(d.shardDir).to.not.equal(a.shardDir)
   })
 
+  it('--verify rebuilds a shard whose content changed at the same size; without it the size check passes', async () => {
+    const cacheDir = path.join(dir, 'cache')
+    const a = await buildData({pipeline: await load(), cacheDir})
+    const f = path.join(a.shardDir, 'train-00000.arrow')
+    const whole = fs.readFileSync(f)
+    const bad = Buffer.from(whole)
+    bad[Math.floor(bad.length / 2)] ^= 0xff
+    fs.writeFileSync(f, bad)
+    expect((await buildData({pipeline: await load(), cacheDir})).cacheHit).to.equal(true)
+    const warnings: string[] = []
+    const v = await buildData({pipeline: await load(), cacheDir, verify: true, log: {info: () => {}, warn: (m) => warnings.push(m), debug: () => {}}})
+    expect(v.cacheHit).to.equal(false)
+    expect(warnings.join('\n')).to.contain('train-00000.arrow does not match its manifest sha256')
+    expect(fs.readFileSync(f).equals(whole)).to.equal(true)
+    const again = await buildData({pipeline: await load(), cacheDir, verify: true})
+    expect(again.cacheHit).to.equal(true)
+  })
+
   it('inspects a shard directory: counts, histogram and decoded samples', async () => {
     const r = await buildData({pipeline: await load(), cacheDir: path.join(dir, 'cache')})
     const info = inspectShards({dir: r.shardDir, samples: 2, bins: 4})

@@ -132,6 +132,37 @@ describe('prepareData', () => {
     expect(() => b.train.row(0)).to.throw(/does not match its manifest hash/)
   })
 
+  it('rebuilds a shard truncated on disk instead of reporting a cache hit, and says why', async () => {
+    const a = await prepareData(params())
+    const entry = a.manifest.train.shards[1]
+    const f = path.join(a.shardDir, entry.file)
+    expect(entry.bytes).to.equal(fs.statSync(f).size)
+    const whole = fs.readFileSync(f)
+    fs.truncateSync(f, whole.length - 100)
+    const warnings: string[] = []
+    const b = await prepareData(params({log: {info: () => {}, warn: (m) => warnings.push(m), debug: () => {}}}))
+    expect(b.cacheHit).to.equal(false)
+    expect(warnings.join('\n')).to.contain(`${entry.file} has ${whole.length - 100} bytes, the manifest says ${whole.length}`)
+    expect(fs.readFileSync(f).equals(whole)).to.equal(true) // rebuilt byte for byte
+    const c = await prepareData(params())
+    expect(c.cacheHit).to.equal(true)
+  })
+
+  it('rebuilds a missing shard, and a cut-short one from a manifest without sizes (no Arrow end marker)', async () => {
+    const a = await prepareData(params())
+    const manifestFile = path.join(a.shardDir, 'manifest.json')
+    const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8'))
+    for (const s of [...m.train.shards, ...m.eval.shards]) delete s.bytes
+    fs.writeFileSync(manifestFile, JSON.stringify(m))
+    expect((await prepareData(params())).cacheHit).to.equal(true) // whole files pass the end-marker check
+    const f = path.join(a.shardDir, m.eval.shards[0].file)
+    fs.truncateSync(f, fs.statSync(f).size - 3)
+    expect((await prepareData(params())).cacheHit).to.equal(false)
+    fs.rmSync(path.join(a.shardDir, a.manifest.train.shards[0].file))
+    expect((await prepareData(params())).cacheHit).to.equal(false)
+    expect((await prepareData(params())).cacheHit).to.equal(true)
+  })
+
   it('keeps one document per sequence in truncate mode', async () => {
     const d = await prepareData(params({options: options({packing: 'truncate', max_length: 6})}))
     expect(d.train.rows).to.equal(48)
