@@ -54,6 +54,8 @@ export interface DataOptions {
   eval_fraction: number
   /** Sequences per shard file. */
   shard_rows: number
+  /** Seed of the document split (default: the pipeline seed, PrepareDataParams.seed). */
+  seed?: number
 }
 
 /** How the data stage gets tokenizers (src/tokenizer in production, injectable in tests). */
@@ -66,6 +68,7 @@ export interface TokenizerProvider {
 export interface PrepareDataParams {
   options: DataOptions
   cacheDir: string
+  /** The pipeline seed: the data seed when `options.seed` is not set. */
   seed: number
   resolvePath: (p: string) => string
   tokenizers: TokenizerProvider
@@ -81,7 +84,9 @@ export interface PrepareDataParams {
 /** Documents between progress updates / abort checks. */
 const CHUNK = 512
 
-export async function prepareData(params: PrepareDataParams): Promise<PreparedData> {
+export async function prepareData(input: PrepareDataParams): Promise<PreparedData> {
+  // data.seed owns the split (and the key): the training seed can change without moving the held-out set
+  const params = {...input, seed: input.options.seed ?? input.seed}
   const {options, cacheDir} = params
   checkOptions(options)
   const source = await resolveSource({source: options.source, resolvePath: params.resolvePath, cacheDir, hub: params.hub})
@@ -107,7 +112,7 @@ export async function prepareData(params: PrepareDataParams): Promise<PreparedDa
     packing: options.packing,
     eval_fraction: options.eval_fraction,
     shard_rows: options.shard_rows,
-    seed: params.seed,
+    seed: params.seed, // the data seed: equal to the pipeline seed by default, so older keys still match
   }
   const key = stableHash(keyInputs)
   const shardsRoot = path.join(cacheDir, 'shards')
@@ -214,6 +219,9 @@ function checkOptions(o: DataOptions): void {
   }
   if (!(o.eval_fraction >= 0 && o.eval_fraction < 1)) {
     throw new ConfigError(`data.eval_fraction must be in [0, 1), got ${o.eval_fraction}.`, {code: 'data.eval_fraction'})
+  }
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0)) {
+    throw new ConfigError(`data.seed must be a non-negative integer, got ${o.seed}.`, {code: 'data.seed'})
   }
   if (!Number.isInteger(o.shard_rows) || o.shard_rows < 1) {
     throw new ConfigError(`data.shard_rows must be a positive integer, got ${o.shard_rows}.`, {code: 'data.shard_rows'})

@@ -62,6 +62,19 @@ describe('buildData and inspectShards', () => {
     expect(again.cacheHit).to.equal(true)
   })
 
+  it('data.seed in the pipeline pins the split: changing only `seed` reuses the same shards', async () => {
+    const cacheDir = path.join(dir, 'cache')
+    const a = await buildData({pipeline: await load(), cacheDir}) // seed 11
+    const b = await buildData({pipeline: await load(['seed=5', 'data.seed=11']), cacheDir})
+    expect(b.shardDir).to.equal(a.shardDir)
+    expect(b.cacheHit).to.equal(true)
+    const c = await buildData({pipeline: await load(['seed=5']), cacheDir})
+    expect(c.shardDir).to.not.equal(a.shardDir)
+    const bad = await load(['data.seed=-1']).then(() => null, (e: unknown) => e)
+    expect(bad).to.be.instanceOf(ConfigError)
+    expect((bad as Error).message).to.contain('data.seed')
+  })
+
   it('inspects a shard directory: counts, histogram and decoded samples', async () => {
     const r = await buildData({pipeline: await load(), cacheDir: path.join(dir, 'cache')})
     const info = inspectShards({dir: r.shardDir, samples: 2, bins: 4})

@@ -99,6 +99,28 @@ describe('prepareData', () => {
     expect([b, c, d].every((x) => !x.cacheHit)).to.equal(true)
   })
 
+  it('data.seed owns the split: another pipeline seed with the same data.seed keeps the held-out set and the shards', async () => {
+    const evalDocs = async (p: PrepareDataParams) => {
+      const d = await prepareData(p)
+      // the eval split's documents, by the doc<i> word each holds (decoded with a tokenizer trained on the whole corpus)
+      const seen = new Set<string>()
+      for (let i = 0; i < d.eval!.rows; i++) for (const m of fullTok.decode(d.eval!.row(i)).matchAll(/doc(\d+)/g)) seen.add(m[1])
+      return {d, eval: [...seen].sort().join(',')}
+    }
+    const {WordTokenizer} = await import('./word-tokenizer.js')
+    const fullTok = WordTokenizer.train(corpus().split('\n'), 1000)
+    const fixed = (seed: number, dataSeed?: number) => params({seed, tokenizers: {load: async () => fullTok, train: async () => fullTok}, options: options({tokenizer: {from: 'x'}, ...(dataSeed === undefined ? {} : {seed: dataSeed})})})
+    const a = await evalDocs(fixed(42))
+    const b = await evalDocs(fixed(7, 42)) // training seed changed, data seed pinned to the old one
+    const c = await evalDocs(fixed(42, 7))
+    expect(a.eval.split(',')).to.have.length(12)
+    expect(b.eval).to.equal(a.eval)
+    expect(b.d.shardDir).to.equal(a.d.shardDir) // the same cache entry: seed alone does not rebuild
+    expect(b.d.cacheHit).to.equal(true)
+    expect(c.eval).to.not.equal(a.eval)
+    expect((await evalDocs(fixed(3))).eval).to.not.equal(a.eval) // without data.seed the pipeline seed still decides
+  })
+
   it('never trusts a leftover temporary directory and removes it', async () => {
     const a = await prepareData(params())
     // simulate a crashed build of the same key: an unfinished tmp dir from a dead process
