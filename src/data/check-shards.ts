@@ -1,6 +1,6 @@
-import {createHash} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import {sha256File} from './hash-files.js'
 import type {DataManifest, ShardEntry} from './prepared-data.js'
 
 /** An Arrow IPC file ends with this magic; a truncated file does not. */
@@ -34,7 +34,7 @@ export function checkShardFiles(params: {shardDir: string; manifest: DataManifes
       problems.push(`${e.file} is cut short (no Arrow end marker)`)
       continue
     }
-    if (params.hash && sha256Of(file) !== e.sha256) problems.push(`${e.file} does not match its manifest sha256`)
+    if (params.hash && sha256File(file) !== e.sha256) problems.push(`${e.file} does not match its manifest sha256`)
   }
   return problems
 }
@@ -49,20 +49,4 @@ function endsWithArrowMagic(file: string, size: number): boolean {
   } finally {
     fs.closeSync(fd)
   }
-}
-
-function sha256Of(file: string): string {
-  const hash = createHash('sha256')
-  const fd = fs.openSync(file, 'r')
-  try {
-    const buf = Buffer.alloc(1 << 22)
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null)
-      if (n === 0) break
-      hash.update(buf.subarray(0, n))
-    }
-  } finally {
-    fs.closeSync(fd)
-  }
-  return hash.digest('hex')
 }

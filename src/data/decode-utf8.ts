@@ -11,16 +11,20 @@ export function decodeUtf8(params: {bytes: Uint8Array; file: string}): string {
     return decoder.decode(params.bytes)
   } catch (error) {
     const offset = firstInvalidUtf8Offset(params.bytes)
-    throw new ConfigError(
-      `${params.file} is not valid UTF-8: invalid byte sequence at byte offset ${offset}` +
-        ` (byte 0x${(params.bytes[offset] ?? 0).toString(16).padStart(2, '0')}).`,
-      {
-        code: 'data.invalid_utf8',
-        cause: error,
-        suggestions: [`Re-encode the file as UTF-8, e.g. \`iconv -f latin1 -t utf-8 ${params.file}\`, or remove it from the source.`],
-      },
-    )
+    throw invalidUtf8Error({file: params.file, offset, byte: params.bytes[offset] ?? 0, cause: error})
   }
+}
+
+/** The error for invalid UTF-8 at byte `offset` of `file` (`byte` is the byte found there). */
+export function invalidUtf8Error(params: {file: string; offset: number; byte: number; cause?: unknown}): ConfigError {
+  return new ConfigError(
+    `${params.file} is not valid UTF-8: invalid byte sequence at byte offset ${params.offset}` + ` (byte 0x${params.byte.toString(16).padStart(2, '0')}).`,
+    {
+      code: 'data.invalid_utf8',
+      cause: params.cause,
+      suggestions: [`Re-encode the file as UTF-8, e.g. \`iconv -f latin1 -t utf-8 ${params.file}\`, or remove it from the source.`],
+    },
+  )
 }
 
 /** Offset of the first byte that starts an invalid UTF-8 sequence, or -1 when valid. */

@@ -43,6 +43,19 @@ export function hashFiles(params: {files: string[]; cacheDir?: string}): string[
   return out
 }
 
+/** sha256 of a file, read 4 MiB at a time (a corpus file may be larger than memory). */
 export function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+  const hash = createHash('sha256')
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20)
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest('hex')
 }

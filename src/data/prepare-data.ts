@@ -3,6 +3,13 @@
  * trained on the train split) -> token ids -> [CLS] ... [SEP] sequences -> Arrow shards in a
  * content-addressed cache directory.
  *
+ * Streaming, in bounded memory: a first pass counts the documents (the split is a seeded
+ * permutation of their count, one byte per document kept); tokenizer training reads the train
+ * documents again (a seeded sample of at most TOKENIZER_SAMPLE_CHARS characters of text on large
+ * corpora); the last pass tokenizes on worker threads, in order, and packs each split's
+ * sequences into its shards. A corpus under RETAIN_CHARS is kept from the first pass instead
+ * of read again. The shards are the same bytes as when the whole corpus was held in memory.
+ *
  * Cache layout under `<cacheDir>`:
  *   shards/<key>/manifest.json, train-00000.arrow..., eval-00000.arrow..., tokenizer/
  *   tokenizers/<tokKey>/        tokenizers trained from a corpus (reused across shard builds)
@@ -12,8 +19,9 @@
  * source. Builds go to `<key>.tmp-<pid>` and are renamed when complete (crash/Ctrl-C safe).
  */
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
-import {ConfigError, Interrupted} from '../errors.js'
+import {ConfigError, Interrupted, RuntimeFailure} from '../errors.js'
 import type {Logger, ProgressBar} from '../plugin/run-context.js'
 import {commitTmpDir, removeStaleTmpDirs, tmpPathFor} from './cache-dir.js'
 import {checkShardFiles} from './check-shards.js'
@@ -27,12 +35,15 @@ import {
   type TokenizerLike,
   type TokenizerType,
 } from './prepared-data.js'
-import {readSourceDocuments, resolveSource, type SourceOptions} from './read-source.js'
+import {resolveSource, sourceDocumentBatches, type ResolvedSource, type SourceOptions} from './read-source.js'
 import {SequencePacker} from './sequence-packer.js'
 import {ShardSet} from './shard-set.js'
 import {ShardWriter} from './shard-writer.js'
-import {splitDocuments} from './split-documents.js'
+import {evalMask} from './split-documents.js'
 import {stableHash} from './stable-hash.js'
+import {TokenizePool, type EncodedBatch} from './tokenize-pool.js'
+import {TOKENIZER_KINDS} from '../tokenizer/tokenizer.js'
+import {Rng} from '../util/rng.js'
 
 export interface TrainTokenizerOptions {
   type: TokenizerType
@@ -56,13 +67,16 @@ export interface DataOptions {
   shard_rows: number
   /** Seed of the document split (default: the pipeline seed, PrepareDataParams.seed). */
   seed?: number
+  /** Tokenizer worker threads; 0 tokenizes on the calling thread. Default: the CPU cores (at most 8), on corpora of POOL_MIN_CHARS or more. */
+  workers?: number
 }
 
 /** How the data stage gets tokenizers (src/tokenizer in production, injectable in tests). */
 export interface TokenizerProvider {
   /** A model id on the hub or a folder with tokenizer.json / spm.model. */
   load(params: {from: string}): Promise<TokenizerLike>
-  train(params: {texts: string[]; type: TokenizerType; vocabSize: number; minFrequency?: number; lowercase?: boolean}): Promise<TokenizerLike>
+  /** `texts` are the train documents in source order, streamed (read them once). */
+  train(params: {texts: AsyncIterable<string>; type: TokenizerType; vocabSize: number; minFrequency?: number; lowercase?: boolean}): Promise<TokenizerLike>
 }
 
 export interface PrepareDataParams {
@@ -79,10 +93,31 @@ export interface PrepareDataParams {
   progress?: (opts: {label: string; total?: number; unit?: string}) => ProgressBar
   /** Rebuild even when the cache has the key. */
   force?: boolean
+  /** Most characters a trained tokenizer sees (default TOKENIZER_SAMPLE_CHARS). */
+  tokenizerSampleChars?: number
 }
 
-/** Documents between progress updates / abort checks. */
-const CHUNK = 512
+/** Documents (at most) per tokenizing batch: between progress updates / abort checks, and per worker message. */
+const CHUNK_DOCS = 2048
+/** Characters (at most, besides one document) per tokenizing batch. */
+const CHUNK_CHARS = 1 << 20
+/** A corpus with fewer characters is kept in memory from the counting pass rather than read again. */
+export const RETAIN_CHARS = 32e6
+/** Most characters of text a trained tokenizer sees: above it, a seeded sample of the train documents. */
+export const TOKENIZER_SAMPLE_CHARS = 100e6
+/** Below this many characters the default is to tokenize on the calling thread (starting workers costs more). */
+const POOL_MIN_CHARS = 2e6
+
+/** What the counting pass learns about the corpus. */
+interface Corpus {
+  count: number
+  chars: number
+  /** 1 = eval document, by document index. */
+  isEval: Uint8Array
+  nEval: number
+  /** The documents in order, again: from memory (small corpora) or read from the source. */
+  batches(): AsyncIterable<string[]>
+}
 
 export async function prepareData(input: PrepareDataParams): Promise<PreparedData> {
   // data.seed owns the split (and the key): the training seed can change without moving the held-out set
@@ -92,18 +127,10 @@ export async function prepareData(input: PrepareDataParams): Promise<PreparedDat
   const source = await resolveSource({source: options.source, resolvePath: params.resolvePath, cacheDir, hub: params.hub})
   const sourceKey = {fingerprint: source.fingerprint, format: source.format, column: source.column, txtMode: source.txtMode}
 
-  let documents: string[] | null = null
-  let split: {train: Int32Array; eval: Int32Array} | null = null
-  const readDocs = async () => {
-    if (!documents) {
-      params.log?.info(`data: reading ${source.description}`)
-      documents = await readSourceDocuments({...source, signal: params.signal})
-      split = splitDocuments({count: documents.length, evalFraction: options.eval_fraction, seed: params.seed})
-    }
-    return {documents, split: split!}
-  }
+  let corpus: Promise<Corpus> | null = null
+  const scan = () => (corpus ??= scanCorpus({...params, source}))
 
-  const tokenizer = await getTokenizer({...params, sourceKey, readDocs})
+  const tokenizer = await getTokenizer({...params, sourceKey, scan})
   const keyInputs = {
     formatVersion: SHARD_FORMAT_VERSION,
     source: sourceKey,
@@ -132,24 +159,15 @@ export async function prepareData(input: PrepareDataParams): Promise<PreparedDat
     fs.rmSync(shardDir, {recursive: true, force: true})
   }
 
-  const {documents: docs, split: sp} = await readDocs()
+  const c = await scan()
   const tmp = tmpPathFor(shardDir)
   fs.rmSync(tmp, {recursive: true, force: true})
   fs.mkdirSync(tmp, {recursive: true})
   try {
-    await tokenizer.save(path.join(tmp, 'tokenizer'))
-    const bar = params.progress?.({label: 'tokenizing', total: docs.length, unit: 'docs'})
+    const tokenizerDir = path.join(tmp, 'tokenizer')
+    await tokenizer.save(tokenizerDir)
     const counter = {docs: 0, tokens: 0, start: performance.now()}
-    let train: SplitManifest
-    let evalManifest: SplitManifest | null = null
-    try {
-      train = await writeSplit({...params, dir: tmp, split: 'train', indices: sp.train, documents: docs, tokenizer, bar, counter})
-      if (sp.eval.length > 0) {
-        evalManifest = await writeSplit({...params, dir: tmp, split: 'eval', indices: sp.eval, documents: docs, tokenizer, bar, counter})
-      }
-    } finally {
-      bar?.stop()
-    }
+    const {train, eval: evalManifest} = await writeShards({...params, dir: tmp, tokenizerDir, corpus: c, tokenizer, counter})
     if (train.sequences === 0) {
       throw new ConfigError(`the data source ${source.description} produced no token ids with this tokenizer.`, {code: 'data.source_empty'})
     }
@@ -177,6 +195,43 @@ export async function prepareData(input: PrepareDataParams): Promise<PreparedDat
     return prepared({shardDir, manifest: readManifest(shardDir)!, tokenizer, cacheHit: false})
   } finally {
     fs.rmSync(tmp, {recursive: true, force: true})
+  }
+}
+
+/** The counting pass: documents and characters, then the split (a byte per document). */
+async function scanCorpus(params: PrepareDataParams & {source: ResolvedSource}): Promise<Corpus> {
+  const {source} = params
+  params.log?.info(`data: reading ${source.description}`)
+  const read = () => sourceDocumentBatches({...source, signal: params.signal})
+  let count = 0
+  let chars = 0
+  let retained: string[] | null = []
+  for await (const batch of read()) {
+    for (const d of batch) {
+      chars += d.length
+      if (retained) retained.push(d)
+    }
+    count += batch.length
+    if (retained && chars > RETAIN_CHARS) retained = null
+  }
+  if (count === 0) {
+    throw new ConfigError(`the data source ${source.description} has no documents (every file is empty or whitespace).`, {
+      code: 'data.source_empty',
+      suggestions: ['Point `data.source` at files with text; for .txt check `txt_mode` (line or block).'],
+    })
+  }
+  const isEval = evalMask({count, evalFraction: params.options.eval_fraction, seed: params.seed})
+  let nEval = 0
+  for (let i = 0; i < count; i++) nEval += isEval[i]
+  const kept = retained
+  return {
+    count,
+    chars,
+    isEval,
+    nEval,
+    batches: kept ? async function* () {
+      for (let i = 0; i < kept.length; i += CHUNK_DOCS) yield kept.slice(i, i + CHUNK_DOCS)
+    } : read,
   }
 }
 
@@ -228,27 +283,36 @@ function checkOptions(o: DataOptions): void {
   }
 }
 
-async function getTokenizer(
-  params: PrepareDataParams & {
-    sourceKey: Record<string, unknown>
-    readDocs: () => Promise<{documents: string[]; split: {train: Int32Array; eval: Int32Array}}>
-  },
-): Promise<TokenizerLike> {
+async function getTokenizer(params: PrepareDataParams & {sourceKey: Record<string, unknown>; scan: () => Promise<Corpus>}): Promise<TokenizerLike> {
   const t = params.options.tokenizer
   if ('from' in t) return params.tokenizers.load({from: t.from})
   // A trained tokenizer is cached under a key of everything it depends on, so a cache hit of
-  // the shards never needs to read the corpus or retrain.
+  // the shards never needs to read the corpus or retrain. (The sample bound is a constant: a
+  // change to it must change `v`.)
   const tokKey = stableHash({v: 1, source: params.sourceKey, train: t.train, eval_fraction: params.options.eval_fraction, seed: params.seed})
   const root = path.join(params.cacheDir, 'tokenizers')
   const dir = path.join(root, tokKey)
   fs.mkdirSync(root, {recursive: true})
   removeStaleTmpDirs({dir: root})
   if (fs.existsSync(path.join(dir, '.complete')) && !params.force) return params.tokenizers.load({from: dir})
-  const {documents, split} = await params.readDocs()
-  const texts = Array.from(split.train, (i) => documents[i]) // train split only: eval text stays unseen
-  params.log?.info(`data: training a ${t.train.type} tokenizer (vocab ${t.train.vocab_size}) on ${texts.length} documents`)
+  const corpus = await params.scan()
+  // train split only (eval text stays unseen); on a large corpus a seeded sample of it
+  const keep = Math.min(1, (params.tokenizerSampleChars ?? TOKENIZER_SAMPLE_CHARS) / corpus.chars)
+  const trainDocs = corpus.count - corpus.nEval
+  params.log?.info(
+    `data: training a ${t.train.type} tokenizer (vocab ${t.train.vocab_size}) on ${keep < 1 ? `a ${(keep * 100).toFixed(1)}% sample of the ` : ''}${trainDocs} train documents`,
+  )
+  const texts = async function* () {
+    const rng = keep < 1 ? Rng.derive(params.seed, 'tokenizer-sample') : null
+    let i = 0
+    for await (const batch of corpus.batches()) {
+      for (const d of batch) {
+        if (!corpus.isEval[i++] && (rng === null || rng.uniform() < keep)) yield d
+      }
+    }
+  }
   const tok = await params.tokenizers.train({
-    texts,
+    texts: texts(),
     type: t.train.type,
     vocabSize: t.train.vocab_size,
     minFrequency: t.train.min_frequency,
@@ -267,40 +331,121 @@ async function getTokenizer(
   return tok
 }
 
-async function writeSplit(
+/**
+ * The tokenizing pass: documents in source order, tokenized in batches (on worker threads when
+ * there are any, results taken in submission order), each document's ids packed into its split's
+ * sequences and shards. Both splits are written in the one pass; each sees its documents in
+ * source order, as when the splits were written one after the other.
+ */
+async function writeShards(
   params: PrepareDataParams & {
     dir: string
-    split: 'train' | 'eval'
-    indices: Int32Array
-    documents: string[]
+    tokenizerDir: string
+    corpus: Corpus
     tokenizer: TokenizerLike
-    bar?: ProgressBar
     counter: {docs: number; tokens: number; start: number}
   },
-): Promise<SplitManifest> {
-  const {options, tokenizer, counter} = params
-  const writer = new ShardWriter({dir: params.dir, split: params.split, shardRows: options.shard_rows, maxLength: options.max_length})
-  const packer = new SequencePacker({
-    maxLength: options.max_length,
-    mode: options.packing,
-    cls: tokenizer.special.cls,
-    sep: tokenizer.special.sep,
-    emit: (seq) => writer.add(seq),
-  })
-  for (let start = 0; start < params.indices.length; start += CHUNK) {
-    // yield to the event loop so Ctrl-C (the abort signal) can be seen between chunks
-    await new Promise((r) => setImmediate(r))
-    if (params.signal?.aborted) throw new Interrupted('interrupted while building data shards; the partial build was discarded')
-    const end = Math.min(params.indices.length, start + CHUNK)
-    for (let k = start; k < end; k++) {
-      const ids = tokenizer.encode(params.documents[params.indices[k]])
-      counter.tokens += ids.length
-      packer.add(ids)
-    }
-    counter.docs += end - start
-    const secs = (performance.now() - counter.start) / 1000
-    params.bar?.update(counter.docs, {tokens: counter.tokens, 'tokens/s': Math.round(counter.tokens / Math.max(secs, 1e-3))})
+): Promise<{train: SplitManifest; eval: SplitManifest | null}> {
+  const {options, tokenizer, counter, corpus} = params
+  const split = (name: 'train' | 'eval') => {
+    const writer = new ShardWriter({dir: params.dir, split: name, shardRows: options.shard_rows, maxLength: options.max_length})
+    const packer = new SequencePacker({
+      maxLength: options.max_length,
+      mode: options.packing,
+      cls: tokenizer.special.cls,
+      sep: tokenizer.special.sep,
+      emit: (seq) => writer.add(seq),
+    })
+    return {writer, packer}
   }
-  packer.finish()
-  return writer.finish(params.indices.length)
+  const train = split('train')
+  const evalSplit = corpus.nEval > 0 ? split('eval') : null
+  const pool = await startPool(params)
+  const bar = params.progress?.({label: 'tokenizing', total: corpus.count, unit: 'docs'})
+  let doc = 0
+  const take = (enc: EncodedBatch, first: number) => {
+    let at = 0
+    for (let k = 0; k < enc.lengths.length; k++) {
+      const n = enc.lengths[k]
+      ;(corpus.isEval[first + k] ? evalSplit! : train).packer.add(enc.ids.subarray(at, at + n))
+      at += n
+    }
+    counter.tokens += at
+    counter.docs += enc.lengths.length
+    const secs = (performance.now() - counter.start) / 1000
+    bar?.update(counter.docs, {tokens: counter.tokens, 'tokens/s': Math.round(counter.tokens / Math.max(secs, 1e-3))})
+  }
+  const interrupted = () => new Interrupted('interrupted while building data shards; the partial build was discarded')
+  try {
+    // at most two batches per worker in flight: bounded memory, and no worker waits
+    const inFlight: {result: Promise<EncodedBatch>; first: number}[] = []
+    for await (const batch of corpus.batches()) {
+      for (let start = 0; start < batch.length; ) {
+        let end = start
+        let chars = 0
+        while (end < batch.length && end - start < CHUNK_DOCS && chars < CHUNK_CHARS) chars += batch[end++].length
+        const texts = batch.slice(start, end)
+        start = end
+        if (doc + texts.length > corpus.count) throw sourceChanged(params)
+        if (pool) {
+          inFlight.push({result: pool.encode(texts), first: doc})
+          if (inFlight.length >= 2 * pool.size) {
+            const next = inFlight.shift()!
+            take(await next.result, next.first)
+          }
+        } else {
+          // yield to the event loop so Ctrl-C (the abort signal) can be seen between batches
+          await new Promise((r) => setImmediate(r))
+          take(encodeHere(tokenizer, texts), doc)
+        }
+        doc += texts.length
+        if (params.signal?.aborted) throw interrupted()
+      }
+    }
+    for (const next of inFlight) take(await next.result, next.first)
+    if (params.signal?.aborted) throw interrupted()
+  } finally {
+    bar?.stop()
+    await pool?.close()
+  }
+  if (doc !== corpus.count) throw sourceChanged(params)
+  train.packer.finish()
+  evalSplit?.packer.finish()
+  return {train: train.writer.finish(corpus.count - corpus.nEval), eval: evalSplit ? evalSplit.writer.finish(corpus.nEval) : null}
+}
+
+function encodeHere(tokenizer: TokenizerLike, texts: string[]): EncodedBatch {
+  const parts = texts.map((t) => tokenizer.encode(t))
+  const lengths = Int32Array.from(parts, (p) => p.length)
+  let total = 0
+  for (const p of parts) total += p.length
+  const ids = new Int32Array(total)
+  let at = 0
+  for (const p of parts) {
+    ids.set(p, at)
+    at += p.length
+  }
+  return {ids, lengths}
+}
+
+/** Worker threads for tokenizing, or null to tokenize here (test tokenizers, small corpora, `workers: 0`, or workers that cannot load it). */
+async function startPool(params: PrepareDataParams & {tokenizerDir: string; corpus: Corpus; tokenizer: TokenizerLike}): Promise<TokenizePool | null> {
+  const asked = params.options.workers
+  const workers = asked ?? (params.corpus.chars >= POOL_MIN_CHARS ? Math.min(8, os.availableParallelism()) : 0)
+  // workers load the tokenizer from its saved folder with src/tokenizer: other implementations stay here
+  if (workers < 1 || !(TOKENIZER_KINDS as readonly string[]).includes(params.tokenizer.kind)) return null
+  const got = await TokenizePool.start({dir: params.tokenizerDir, workers, fingerprint: params.tokenizer.fingerprint()})
+  if (!got.pool) {
+    params.log?.warn(`data: tokenizing on one thread: ${got.reason}`)
+    return null
+  }
+  params.log?.debug(`data: tokenizing on ${workers} worker thread${workers === 1 ? '' : 's'}`)
+  return got.pool
+}
+
+function sourceChanged(params: PrepareDataParams): RuntimeFailure {
+  return new RuntimeFailure('the data source changed while it was being read (it has a different number of documents than a moment ago).', {
+    code: 'data.source_changed',
+    suggestions: ['Do not edit the source files during `rtd data build` / the data stage; run it again.'],
+  })
 }

@@ -5,7 +5,7 @@ import {hashFiles} from './hash-files.js'
 import {downloadHubSplit, type HubOptions} from './hub-dataset.js'
 import {corpusPackageFiles} from './nlp-corpus.js'
 import type {FileFormat, TxtMode} from './prepared-data.js'
-import {readDocumentsFile} from './read-documents-file.js'
+import {documentBatches} from './read-documents-file.js'
 
 export interface HubSource {
   /** Dataset repo id, e.g. `stanfordnlp/imdb`. */
@@ -42,12 +42,21 @@ export interface SourceDocuments {
  * Files and their content hashes, without reading documents. Used for the cache key before
  * any parsing, so a cache hit costs only hashing (and that is memoised by size+mtime+inode).
  */
+export interface ResolvedSource {
+  files: string[]
+  format: FileFormat
+  column: string
+  txtMode: TxtMode
+  fingerprint: Record<string, unknown>
+  description: string
+}
+
 export async function resolveSource(params: {
   source: SourceOptions
   resolvePath: (p: string) => string
   cacheDir?: string
   hub?: HubOptions
-}): Promise<{files: string[]; format: FileFormat; column: string; txtMode: TxtMode; fingerprint: Record<string, unknown>; description: string}> {
+}): Promise<ResolvedSource> {
   const {source} = params
   if ('hub' in source) {
     const split = source.split ?? 'train'
@@ -101,7 +110,7 @@ function describePatterns(p: string | string[]): string {
   return Array.isArray(p) ? p.join(', ') : p
 }
 
-/** Every document of the resolved files, in file order. */
+/** Every document of the resolved files, in file order (all in memory: for small sources and tests). */
 export async function readSourceDocuments(params: {
   files: string[]
   format: FileFormat
@@ -111,11 +120,7 @@ export async function readSourceDocuments(params: {
   signal?: AbortSignal
 }): Promise<string[]> {
   const documents: string[] = []
-  for (const file of params.files) {
-    if (params.signal?.aborted) throw new Interrupted('interrupted while reading the data source')
-    const docs = await readDocumentsFile({file, format: params.format, column: params.column, txtMode: params.txtMode})
-    for (const d of docs) documents.push(d)
-  }
+  for await (const batch of sourceDocumentBatches(params)) for (const d of batch) documents.push(d)
   if (documents.length === 0) {
     throw new ConfigError(`the data source ${params.description} has no documents (every file is empty or whitespace).`, {
       code: 'data.source_empty',
@@ -123,4 +128,20 @@ export async function readSourceDocuments(params: {
     })
   }
   return documents
+}
+
+/** The documents of the resolved files in file order, a batch at a time (see documentBatches). */
+export async function* sourceDocumentBatches(params: {
+  files: string[]
+  format: FileFormat
+  column: string
+  txtMode: TxtMode
+  signal?: AbortSignal
+}): AsyncGenerator<string[]> {
+  for (const file of params.files) {
+    for await (const batch of documentBatches({file, format: params.format, column: params.column, txtMode: params.txtMode})) {
+      if (params.signal?.aborted) throw new Interrupted('interrupted while reading the data source')
+      if (batch.length > 0) yield batch
+    }
+  }
 }

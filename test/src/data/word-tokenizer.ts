@@ -61,10 +61,12 @@ export function wordTokenizers(): TokenizerProvider & {trained: number; trainedO
     async load({from}: {from: string}) {
       return new WordTokenizer(JSON.parse(fs.readFileSync(path.join(from, 'words.json'), 'utf8')))
     },
-    async train({texts, vocabSize}: {texts: string[]; vocabSize: number}) {
+    async train({texts, vocabSize}: {texts: AsyncIterable<string>; vocabSize: number}) {
       p.trained++
-      p.trainedOn.push(texts)
-      return WordTokenizer.train(texts, vocabSize)
+      const all: string[] = []
+      for await (const t of texts) all.push(t)
+      p.trainedOn.push(all)
+      return WordTokenizer.train(all, vocabSize)
     },
   }
   return p
