@@ -388,7 +388,11 @@ async function writeShards(
         start = end
         if (doc + texts.length > corpus.count) throw sourceChanged(params)
         if (pool) {
-          inFlight.push({result: pool.encode(texts), first: doc})
+          const result = pool.encode(texts)
+          // awaited below in order; marked handled now so a batch still in flight when an error or
+          // Ctrl-C closes the pool is not an unhandled rejection
+          result.catch(() => {})
+          inFlight.push({result, first: doc})
           if (inFlight.length >= 2 * pool.size) {
             const next = inFlight.shift()!
             take(await next.result, next.first)

@@ -8,7 +8,9 @@ import {documentBatches} from '../../../src/data/read-documents-file.js'
 import {Rng} from '../../../src/util/rng.js'
 import {buildGoldenSummaries} from './golden/make-golden-shards.js'
 import {wordTokenizers} from './word-tokenizer.js'
-import {writeGoldenCorpus} from './golden/golden-cases.js'
+import {spmDir, writeGoldenCorpus} from './golden/golden-cases.js'
+import {defaultTokenizers} from '../../../src/data/default-tokenizers.js'
+import {Interrupted} from '../../../src/errors.js'
 
 const golden = JSON.parse(fs.readFileSync(path.resolve(fileURLToPath(import.meta.url), '../golden/golden-shards.json'), 'utf8'))
 
@@ -113,5 +115,30 @@ describe('documentBatches (streaming .txt / .jsonl reads)', () => {
     expect(a.trainedOn.length).to.be.within(40, 110) // about a quarter of the 300 train documents
     for (const t of a.trainedOn) expect(all.trainedOn).to.include(t) // train split only
     expect(a.trainedOn).to.deep.equal(all.trainedOn.filter((t) => a.trainedOn.includes(t))) // in source order
+  })
+})
+
+describe('streaming data stage: Ctrl-C with workers', () => {
+  it('stops between batches, closes the workers and leaves no cache entry', async function () {
+    this.timeout(120_000)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-stream-abort-'))
+    try {
+      writeGoldenCorpus(dir)
+      const controller = new AbortController()
+      const cacheDir = path.join(dir, 'cache')
+      const err = await prepareData({
+        options: {source: {files: 'lines.txt'}, tokenizer: {from: spmDir}, max_length: 32, packing: 'pack', eval_fraction: 0.1, shard_rows: 100, workers: 2},
+        cacheDir,
+        seed: 1,
+        resolvePath: (p) => path.resolve(dir, p),
+        tokenizers: defaultTokenizers({resolvePath: (p) => path.resolve(dir, p)}),
+        signal: controller.signal,
+        progress: () => ({update: () => controller.abort(), stop: () => {}}),
+      }).then(() => null, (e: unknown) => e)
+      expect(err).to.be.instanceOf(Interrupted)
+      expect(fs.readdirSync(path.join(cacheDir, 'shards'))).to.deep.equal([])
+    } finally {
+      fs.rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
