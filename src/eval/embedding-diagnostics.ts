@@ -61,3 +61,13 @@ export function gradientNorms(loss: () => tf.Scalar, tables: Record<string, tf.V
     tf.dispose(Object.values(grads))
   }
 }
+
+/** The Frobenius norm of a tensor. */
+export function frobeniusNorm(t: tf.Tensor): number {
+  const n = tf.tidy(() => tf.sqrt(tf.sum(tf.square(t))))
+  try {
+    return n.dataSync()[0]
+  } finally {
+    n.dispose()
+  }
+}

@@ -11,7 +11,8 @@ import type {MaskedLmNet} from '../plugin/architecture.js'
 import type {Recompute} from '../model/nn.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
-import type {EvalBatchOutput, Evaluable} from './evaluable.js'
+import {frobeniusNorm, gradientNorms} from '../eval/embedding-diagnostics.js'
+import type {EmbeddingDiagnosable, EvalBatchOutput, Evaluable} from './evaluable.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
 import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 
@@ -25,7 +26,7 @@ export interface MlmTrainableOptions {
   recompute?: Recompute
 }
 
-export class MlmTrainable implements Trainable<Batch>, Evaluable {
+export class MlmTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagnosable {
   constructor(readonly opts: MlmTrainableOptions) {}
 
   parameterGroups(): ParameterGroup[] {
@@ -80,5 +81,16 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable {
       res.logits.dispose()
       res.encoder.hiddenStates.forEach((t) => t.dispose())
     }
+  }
+
+  /** The MLM-only baseline's side of the embedding diagnostics: ‖E_G‖ and the gradient norm L_MLM sends into it (eval masks of batch 0). */
+  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
+    const {model} = this.opts
+    const table = model.deberta.embeddings.wordTable()
+    const out: Record<string, number> = {emb_norm_g: frobeniusNorm(table)}
+    const {masked, labels} = this.prepare(batch, Rng.derive(opts.seed, 'eval-mask', 0))
+    if (labels.length === 0) return out
+    out.emb_grad_mlm_g = gradientNorms(() => model.lossFn({...maskedBatchInputs(batch, masked), labels, ctx: {training: false}}).loss, {g: table}).g
+    return out
   }
 }

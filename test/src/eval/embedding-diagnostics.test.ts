@@ -7,8 +7,8 @@ import {expect} from 'chai'
 
 import type {Batch} from '../../../src/data/batch-iterator.js'
 import {embeddingTableStats} from '../../../src/eval/embedding-diagnostics.js'
-import {RtdPair, v3Config, type EmbeddingSharing} from '../../../src/model/index.js'
-import {RtdTrainable} from '../../../src/pretrain/index.js'
+import {MlmModel, RtdPair, v3Config, type EmbeddingSharing} from '../../../src/model/index.js'
+import {MlmTrainable, RtdTrainable} from '../../../src/pretrain/index.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 
@@ -87,6 +87,23 @@ describe('embedding diagnostics', function () {
       expect(d.emb_cos_mean).to.be.lessThan(0.5)
     } finally {
       pair.dispose()
+    }
+  })
+
+  it('MLM only: the norm of E_G and the MLM gradient into it', () => {
+    const cfg = v3Config({vocabSize: V, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, positionBuckets: 8, maxPositionEmbeddings: 32})
+    const model = new MlmModel({config: cfg, seed: 3})
+    try {
+      const trainable = new MlmTrainable({model, special, tokenizerVocabSize: V, mask: {rate: 0.5, recipe: 'all-mask'}, seed: 9})
+      const before = tf.memory().numTensors
+      const d = trainable.embeddingDiagnostics(batch(), {seed: 1})
+      expect(tf.memory().numTensors).to.equal(before)
+      expect(Object.keys(d).sort()).to.deep.equal(['emb_grad_mlm_g', 'emb_norm_g'])
+      expect(d.emb_grad_mlm_g).to.be.greaterThan(0)
+      const table = model.deberta.embeddings.wordTable()
+      expect(d.emb_norm_g).to.be.closeTo(Math.hypot(...table.dataSync()), 1e-3)
+    } finally {
+      model.dispose()
     }
   })
 
