@@ -86,7 +86,8 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
   /** The MLM-only baseline's side of the embedding diagnostics: ‖E_G‖ and the gradient norm L_MLM sends into it (eval masks of batch 0). */
   embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
     const {model} = this.opts
-    const table = model.deberta.embeddings.wordTable()
+    const table = model.embeddingTables().word
+    if (!table) return {}
     const out: Record<string, number> = {emb_norm_g: frobeniusNorm(table)}
     const {masked, labels} = this.prepare(batch, Rng.derive(opts.seed, 'eval-mask', 0))
     if (labels.length === 0) return out

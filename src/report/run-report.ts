@@ -22,7 +22,7 @@ export const RUN_REPORT_FILE = 'report.html'
 export interface RunReportWriter {
   /** Schedule a rewrite (returns at once). */
   update(): void
-  /** Rewrite once more after any write in progress, and wait for it. */
+  /** Rewrite once more (in this thread) after any write in progress, and wait for it. */
   flush(): Promise<void>
 }
 
@@ -79,7 +79,14 @@ export function runReportWriter(p: {runDir: string; log: Logger}): RunReportWrit
     },
     async flush() {
       while (running) await running
-      await writeOnce()
+      // the run has ended: nothing else needs the main thread, and a worker's start-up (tsx, vega) is the larger cost
+      if (!readMetrics(p.runDir).some((r) => r.type === 'train' || r.type === 'eval')) return
+      try {
+        const {writeReport} = await import('./build-report.js')
+        await writeReport({runDirs: [p.runDir], output: job.output})
+      } catch (error) {
+        warn((error as Error).message)
+      }
     },
   }
 }

@@ -100,7 +100,7 @@ describe('embedding diagnostics', function () {
       expect(tf.memory().numTensors).to.equal(before)
       expect(Object.keys(d).sort()).to.deep.equal(['emb_grad_mlm_g', 'emb_norm_g'])
       expect(d.emb_grad_mlm_g).to.be.greaterThan(0)
-      const table = model.deberta.embeddings.wordTable()
+      const table = model.embeddingTables().word!
       expect(d.emb_norm_g).to.be.closeTo(Math.hypot(...table.dataSync()), 1e-3)
     } finally {
       model.dispose()
