@@ -15,7 +15,7 @@ import type {PreparedData, SpecialTokenIds} from '../../src/data/prepared-data.j
 import {ConfigError} from '../../src/errors.js'
 import {averageDraws, drawSeed} from '../../src/eval/average-draws.js'
 import {RtdMetricsAccumulator} from '../../src/eval/rtd-metrics.js'
-import type {RunState, Stage} from '../../src/plugin/contract.js'
+import type {EvaluateHook, RunState, Stage} from '../../src/plugin/contract.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
 import {hasEmbeddingDiagnostics, isEvaluable, type EvalBatchOutput} from '../../src/pretrain/index.js'
 import {writeFileAtomic} from '../../src/pipeline/run-dir.js'
@@ -67,9 +67,8 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
       ctx.log.warn(`could not write ${SAMPLES_FILE}: ${(error as Error).message}`)
     }
   }
-  const evaluate = async (model: unknown, data: unknown, opts: {step: number; final: boolean}): Promise<Record<string, number>> => {
+  const evaluate: EvaluateHook = async (model, prepared, opts) => {
     if (!isEvaluable(model)) throw new ConfigError('the evaluation stage needs a model stage whose model can be evaluated (plugin gdes or mlm)', {code: 'evaluation.no_model'})
-    const prepared = data as PreparedData
     if (!prepared?.eval || prepared.eval.rows === 0) {
       throw new ConfigError('the evaluation stage needs a held-out split: set data.eval_fraction > 0', {code: 'evaluation.no_eval_split'})
     }
@@ -108,10 +107,15 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
   }
   return {
     evaluate,
+    /** The final evaluation, of the model the model stage handed over (state.model). */
     async run(state: RunState) {
-      if (state.metrics) return // the model stage already ran the final evaluation through state.evaluate
-      if (!state.model) throw new ConfigError('the evaluation stage needs a model stage before it', {code: 'evaluation.no_model'})
-      state.metrics = await evaluate(state.model, state.data, {step: -1, final: true})
+      if (state.metrics) return // a model stage that ran the final evaluation itself (through state.evaluate)
+      const model = state.model
+      if (!model) throw new ConfigError('the evaluation stage needs a model stage before it', {code: 'evaluation.no_model'})
+      if (!state.data) throw new ConfigError('the evaluation stage needs a data stage (the held-out split)', {code: 'evaluation.no_eval_split'})
+      const metrics = await evaluate(model.evaluable, state.data, {step: model.step, final: true})
+      ctx.metrics.write({type: 'eval', step: model.step, epoch: model.epoch, final: true, ...metrics})
+      state.metrics = metrics
     },
   }
 }

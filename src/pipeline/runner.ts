@@ -1,6 +1,7 @@
 /**
  * Run a resolved pipeline: make (or reuse, on resume) the run directory, record what is being
- * run, create every stage, then run them in STAGE_KINDS order with one RunState. Ctrl-C
+ * run, create every stage, then run them in STAGE_KINDS order (data -> model -> evaluation)
+ * and then the export stage, with one RunState. Ctrl-C
  * (the `signal`) lets the stage in progress save and stop; the run then ends Interrupted.
  */
 import * as fs from 'node:fs'
@@ -10,7 +11,8 @@ import * as path from 'node:path'
 import {parse, stringify} from 'yaml'
 
 import {ConfigError, Interrupted, RtdError, RuntimeFailure} from '../errors.js'
-import {STAGE_KINDS, type StageKind as PluginKind, type RunState, type Stage} from '../plugin/contract.js'
+import {createExportStage} from '../export/export-stage.js'
+import {STAGE_KINDS, type RunState, type Stage, type StageKind} from '../plugin/contract.js'
 import type {RunContext} from '../plugin/run-context.js'
 import {environmentRecord} from './environment-record.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
@@ -20,6 +22,9 @@ import {checkResumable, createRunDir, writeStatus, type RunStatus} from './run-d
 import {claimDir, currentOwner, type DirClaim} from '../util/process-claim.js'
 import {createMetricsSink, createProgress, createRunLogger, type ConsoleSink} from './run-log.js'
 import {runReportWriter} from '../report/run-report.js'
+
+/** The stages a run goes through: the pipeline's, then rtd's export. */
+type RunStageKind = StageKind | 'export'
 
 export interface RunPipelineParams {
   pipeline: ResolvedPipeline
@@ -124,9 +129,9 @@ async function runInDir(params: RunPipelineParams & {runDir: string; resumed: bo
   }
 
   const state: RunState = {}
-  let current: PluginKind | undefined
+  let current: RunStageKind | undefined
   try {
-    const stages: {kind: PluginKind; name: string; stage: Stage}[] = []
+    const stages: {kind: RunStageKind; name: string; stage: Stage}[] = []
     for (const kind of STAGE_KINDS) {
       if (p[kind] === undefined) continue
       current = kind
@@ -134,6 +139,8 @@ async function runInDir(params: RunPipelineParams & {runDir: string; resumed: bo
       const plugin = pipeline.registry.get(kind, name as string)!
       stages.push({kind, name: name as string, stage: await plugin.create(options, ctx)})
     }
+    // the export stage is rtd's own: it runs whenever a model stage handed over a model
+    if (p.model !== undefined) stages.push({kind: 'export', name: 'export', stage: createExportStage(ctx)})
     const evaluation = stages.find((s) => s.kind === 'evaluation')?.stage
     if (evaluation?.evaluate) state.evaluate = evaluation.evaluate.bind(evaluation)
     for (const s of stages) {
@@ -144,7 +151,7 @@ async function runInDir(params: RunPipelineParams & {runDir: string; resumed: bo
     }
     if (signal.aborted) throw new Interrupted()
   } catch (error) {
-    const failure = classify({error, aborted: signal.aborted, stage: current, plugin: current && (p[current] as {plugin?: string})?.plugin, runDir, pipeline})
+    const failure = classify({error, aborted: signal.aborted, stage: current, plugin: current === 'export' ? 'built-in' : current && (p[current] as {plugin?: string})?.plugin, runDir, pipeline})
     const interrupted = failure instanceof Interrupted
     log[interrupted ? 'info' : 'warn'](interrupted ? `interrupted during the ${current ?? ''} stage; run directory kept` : failure.message)
     if (error instanceof Error && error.stack) log.debug(error.stack)
@@ -163,7 +170,7 @@ async function runInDir(params: RunPipelineParams & {runDir: string; resumed: bo
  * Interrupted when the signal fired (whatever the stage threw), else an RtdError naming the
  * stage. The error gets a `runDir` property (shown by --json).
  */
-function classify(p: {error: unknown; aborted: boolean; stage?: PluginKind; plugin?: string; runDir: string; pipeline: ResolvedPipeline}): RtdError {
+function classify(p: {error: unknown; aborted: boolean; stage?: RunStageKind; plugin?: string; runDir: string; pipeline: ResolvedPipeline}): RtdError {
   const rel = displayPath(p.runDir, process.cwd())
   if (p.aborted || p.error instanceof Interrupted) {
     const e = new Interrupted(`interrupted; the run directory ${rel} was kept`)

@@ -6,11 +6,15 @@
  * A pipeline section that has a `plugin:` key (data, model, evaluation) is validated by that
  * plugin's `schema` and handed to `create` with defaults filled in. The runner creates every
  * stage first (so a model stage can call the evaluation stage during training), then runs
- * them in STAGE_ORDER, passing one RunState along.
+ * them in STAGE_KINDS order and then the export stage (src/export/export-stage.ts), passing
+ * one RunState along. Architecture plugins (src/plugin/architecture.ts) are not stages: model
+ * plugins build their networks with them.
  */
 import type {RunContext} from './run-context.js'
 
 import type * as tf from '@tensorflow/tfjs'
+import type {PreparedData} from '../data/prepared-data.js'
+import type {Evaluable} from '../pretrain/evaluable.js'
 import type {ArchitecturePlugin} from './architecture.js'
 
 /** Stage kinds (pipeline sections with a `plugin:` key), in the order the runner executes them. */
@@ -79,25 +83,46 @@ export interface Stage {
   /** Do the stage's work, reading and adding to the shared state. */
   run(state: RunState): Promise<void>
   /**
-   * Evaluation stages only: score a model on held-out data. The runner exposes it to the
-   * model stage as `state.evaluate`, so training can evaluate at its cadence.
+   * Evaluation stages only: score a model on held-out data. The runner hands it to the model
+   * stage as `state.evaluate`, so training can evaluate at its cadence; the stage's own `run`
+   * does the final evaluation.
    */
-  evaluate?(model: unknown, data: unknown, opts: {step: number; final: boolean}): Promise<Record<string, number>>
+  evaluate?: EvaluateHook
+}
+
+/** Scores a model's held-out batches; `final` for the evaluation after training. */
+export type EvaluateHook = (model: Evaluable, data: PreparedData, opts: {step: number; final: boolean}) => Promise<Record<string, number>>
+
+/** What a model stage hands to the evaluation and export stages. */
+export interface TrainedModel {
+  /** What the evaluation stage scores. */
+  evaluable: Evaluable
+  /** Optimizer steps the weights have had, and the epoch to record with the final evaluation. */
+  step: number
+  epoch: number
+  /** The newest complete checkpoint of these weights, when training wrote one. */
+  checkpoint?: string
+  /** For the export stage: where the Hugging Face folder(s) go, and how to write them. */
+  export: {
+    /** `<output.dir>/<save_name>`. */
+    dir: string
+    write(opts: {dir: string; tokenizerDir: string}): Record<string, string>
+  }
 }
 
 /**
- * What stages hand each other. Each field is owned by one kind of stage; the types are
- * declared where that machinery lives (src/data, src/train) and imported here as they exist.
+ * What stages hand each other, in order data -> model -> evaluation -> export. Each field is
+ * owned by one kind of stage; the types live where that machinery does (src/data, src/pretrain).
  */
 export interface RunState {
   /** Set by the data stage. */
-  data?: unknown
+  data?: PreparedData
   /** Set by the model stage. */
-  model?: unknown
-  /** Set by the runner from the evaluation stage's `evaluate`, when the pipeline has one. */
-  evaluate?: (model: unknown, data: unknown, opts: {step: number; final: boolean}) => Promise<Record<string, number>>
-  /** Final metrics, returned by `rtd run --json`. */
+  model?: TrainedModel
+  /** Set by the runner from the evaluation stage's `evaluate`, when the pipeline has one (for evaluations during training). */
+  evaluate?: EvaluateHook
+  /** Metrics of the final evaluation (the evaluation stage), returned by `rtd run --json`. */
   metrics?: Record<string, number>
-  /** Paths written by the run that the user cares about (exported model, tokenizer...). */
+  /** Paths written by the run that the user cares about (exported model, checkpoint...). */
   outputs?: Record<string, string>
 }

@@ -87,7 +87,7 @@ function lrSchedule(s: ScheduleSection['lr_schedule'], totalSteps: number): LrSc
 }
 
 export function requirePreparedData(state: RunState, plugin: string): PreparedData {
-  const data = state.data as PreparedData | undefined
+  const data = state.data
   if (!data || !data.train) {
     throw new ConfigError(`model plugin ${plugin} needs a data stage before it (add a \`data:\` section, e.g. plugin: text)`, {code: 'model.no_data'})
   }
@@ -118,7 +118,10 @@ export function checkMemory(opts: {memory: PretrainModel['memory']; schedule: Sc
   return est
 }
 
-/** Train, evaluate (through state.evaluate) and export. Returns the trainer's result. */
+/**
+ * Train (evaluating at the schedule's cadence through state.evaluate) and hand the model to the
+ * evaluation and export stages (state.model). Returns the trainer's result.
+ */
 export async function runPretraining(opts: {model: PretrainModel; data: PreparedData; ctx: RunContext; state: RunState; saveName: string}): Promise<TrainResult> {
   const {model, data, ctx, state} = opts
   const p = ctx.pipeline
@@ -158,16 +161,19 @@ export async function runPretraining(opts: {model: PretrainModel; data: Prepared
       checkpointEvery: schedule.checkpoint_every,
       keep: schedule.keep,
       resume: true,
-      ...(evaluate ? {evaluate: (o: {step: number; final: boolean}) => evaluate(model.trainable, data, o)} : {}),
+      // the final evaluation is the evaluation stage's own run
+      ...(evaluate ? {evaluate: (o: {step: number; final: boolean}) => evaluate(model.trainable, data, o), evaluateAtEnd: false} : {}),
       meta: {seed: ctx.seed, pipeline: p.name},
     })
   } finally {
     await parallel.close()
   }
-  if (result.evalMetrics) state.metrics = result.evalMetrics
-  const written = model.exportTo({dir: outDir, tokenizerDir: data.tokenizerDir})
-  for (const [k, v] of Object.entries(written)) ctx.log.info(`exported ${k}: ${v}`)
-  state.outputs = {...state.outputs, ...written, checkpoint: result.checkpoint ?? ''}
-  state.model = model.trainable
+  state.model = {
+    evaluable: model.trainable,
+    step: result.step,
+    epoch: Math.min(result.epoch + 1, schedule.epochs ?? Infinity),
+    ...(result.checkpoint !== undefined ? {checkpoint: result.checkpoint} : {}),
+    export: {dir: outDir, write: (o) => model.exportTo(o)},
+  }
   return result
 }

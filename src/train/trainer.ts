@@ -70,8 +70,10 @@ export interface TrainOptions<B> {
   keep?: number
   /** Continue from the newest complete checkpoint in ctx.runDir when there is one. Default true. */
   resume?: boolean
-  /** Called at the eval cadence and at the end. */
+  /** Called at the eval cadence and (unless evaluateAtEnd is false) at the end. */
   evaluate?: (opts: {step: number; final: boolean}) => Promise<Record<string, number>>
+  /** Evaluate after the last step too. Default true; false when a later stage does the final evaluation. */
+  evaluateAtEnd?: boolean
   /** Written into every checkpoint's state.json (pipeline hash, rtd version, seed...). */
   meta?: Record<string, unknown>
   /** Clock in ms, for tokens/s and ETA. Default performance.now. */
@@ -275,7 +277,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
 
     const checkpoint = step !== lastSaved ? save() : lastSavedDir
     let evalMetrics: Record<string, number> | undefined
-    if (opts.evaluate) {
+    if (opts.evaluate && opts.evaluateAtEnd !== false) {
       evalMetrics = await opts.evaluate({step, final: true})
       metrics.write({type: 'eval', step, epoch: Math.min(epoch + 1, opts.epochs ?? Infinity), final: true, ...evalMetrics})
     }

@@ -17,6 +17,7 @@ import type {PreparedData} from '../../src/data/prepared-data.js'
 import {RtdError} from '../../src/errors.js'
 import {RtdPair, v3Config} from '../../src/model/index.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
+import type {RunState} from '../../src/plugin/contract.js'
 import {RtdTrainable, type EvalBatchOutput, type Evaluable} from '../../src/pretrain/index.js'
 import {initBackend} from '../../src/runtime/backend.js'
 import {writeCorpus} from '../e2e/tiny-fixture.js'
@@ -160,6 +161,18 @@ describe('evaluation plugin', function () {
     } finally {
       pair.dispose()
     }
+  })
+
+  it('its own run does the final evaluation of the model stage\'s model and records it at the model\'s step', async () => {
+    const lines: Record<string, unknown>[] = []
+    const ctx = {...context(tmp), metrics: {write: (r: Record<string, unknown>) => void lines.push(r)}}
+    const stage = await evaluationPlugin.create({max_batches: 2} as never, ctx)
+    const model = new RecordingModel()
+    const state: RunState = {data, model: {evaluable: model, step: 30, epoch: 2, export: {dir: tmp, write: () => ({})}}}
+    await stage.run(state)
+    expect(model.calls.map((c) => c.index)).to.deep.equal([0, 1])
+    expect(state.metrics?.disc_recall).to.equal(1)
+    expect(lines).to.deep.equal([{type: 'eval', step: 30, epoch: 2, final: true, ...state.metrics}])
   })
 
   it('refuses a pipeline without a held-out split', async () => {

@@ -234,6 +234,17 @@ describe('train', () => {
     m.dispose()
   })
 
+  it('leaves the final evaluation to a later stage with evaluateAtEnd: false', async () => {
+    const m = new ToyModel()
+    const ctx = fakeCtx(runDir)
+    const calls: {step: number; final: boolean}[] = []
+    const res = await train(options(m, runDir, ctx, {maxSteps: 5, evalEvery: 2, evaluateAtEnd: false, evaluate: async (o) => (calls.push(o), {disc_f1: o.step / 10})}))
+    expect(calls).to.deep.equal([{step: 2, final: false}, {step: 4, final: false}])
+    expect(res.evalMetrics).to.equal(undefined)
+    expect(ctx.records.filter((r) => r.type === 'eval').map((r) => r.step)).to.deep.equal([2, 4])
+    m.dispose()
+  })
+
   it('does not leak tensors over steps', async () => {
     const m = new ToyModel()
     const counts: number[] = []
