@@ -8,9 +8,10 @@
  */
 import type {AnyPlugin} from '../src/plugin/contract.js'
 import debertaV3 from './deberta-v3/index.js'
+import electra from './electra/index.js'
 import evaluation from './evaluation/index.js'
 import gdes from './gdes/index.js'
 import mlm from './mlm/index.js'
 import text from './text/index.js'
 
-export const builtinPlugins: readonly AnyPlugin[] = [text, gdes, mlm, evaluation, debertaV3]
+export const builtinPlugins: readonly AnyPlugin[] = [text, gdes, mlm, evaluation, debertaV3, electra]

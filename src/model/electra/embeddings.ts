@@ -22,7 +22,8 @@ export type ElectraTableName = (typeof ELECTRA_SHARED_TABLES)[number]
 
 export interface ElectraEmbeddingsShare {
   mode: 'es' | 'gdes'
-  source: ElectraEmbeddings
+  /** The generator's tables: its ElectraEmbeddings, or any lookup of them (the architecture contract's TableShare); undefined = not shared. */
+  source: {table(name: ElectraTableName): tf.Variable | undefined}
 }
 
 export class ElectraEmbeddings {

@@ -36,19 +36,26 @@ describe('architecture plugins', () => {
     expect(value.model.config.position_buckets).to.equal(256) // the architecture's default, not the model plugin's
   })
 
-  it('leave every pipeline in pipelines/ valid, on deberta-v3', async () => {
+  it('leave every pipeline in pipelines/ valid, on deberta-v3 but tiny-electra', async () => {
     const files = fs.readdirSync(path.join(root, 'pipelines')).filter((f) => f.endsWith('.yaml'))
     expect(files.length).to.be.greaterThan(5)
     for (const f of files) {
       const {value} = await loadPipeline({file: path.join(root, 'pipelines', f), cwd: root, env: {}, cpuCount: 2})
-      expect(value.model.architecture, f).to.equal('deberta-v3')
+      expect(value.model.architecture, f).to.equal(f === 'tiny-electra.yaml' ? 'electra' : 'deberta-v3')
     }
   })
 
   it('report an unknown architecture with the known ones and a suggestion', async () => {
     const issues = await issuesOf(['model.architecture=deberta-v4'])
     expect(issues).to.have.length(1)
-    expect(issues[0]).to.match(/model\.architecture: unknown architecture `deberta-v4`; available architectures: deberta-v3.*did you mean `deberta-v3`/)
+    expect(issues[0]).to.match(/model\.architecture: unknown architecture `deberta-v4`; available architectures: deberta-v3, electra.*did you mean `deberta-v3`/)
+  })
+
+  it('check model.config with the schema of the architecture the pipeline names', async () => {
+    // electra has no relative positions: tiny-gdes's position_buckets is an unknown key there
+    expect((await issuesOf(['model.architecture=electra'])).join('\n')).to.match(/model\.config\.position_buckets: unknown key/)
+    const {value} = await loadPipeline({file: tiny, cwd: root, env: {}, cpuCount: 2, overrides: ['model.architecture=electra', '~model.config.position_buckets']})
+    expect(value.model.config).to.include({embedding_size: 128, type_vocab_size: 2, hidden_size: 128})
   })
 
   it('check model.config with the architecture\'s schema and cross-field rules', async () => {
@@ -58,8 +65,9 @@ describe('architecture plugins', () => {
 
   it('are listed by the registry and found by Hugging Face model_type', () => {
     const registry = new PluginRegistry()
-    expect(registry.names('architecture')).to.include('deberta-v3')
+    expect(registry.names('architecture')).to.include.members(['deberta-v3', 'electra'])
     expect(registry.architectureForModelType('deberta-v2')?.name).to.equal('deberta-v3')
+    expect(registry.architectureForModelType('electra')?.name).to.equal('electra')
     expect(registry.architectureForModelType('bert')).to.equal(undefined)
     expect(() => registry.architecture('nope')).to.throw(/unknown architecture `nope`/)
   })
