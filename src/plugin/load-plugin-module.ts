@@ -25,6 +25,11 @@ export function resolvePluginModule(params: {specifier: string; baseDir: string}
     if (!fs.existsSync(file)) {
       throw new ConfigError(`plugin module ${specifier} not found (looked for ${file}; paths are relative to the pipeline file)`, {code: 'plugin.not_found'})
     }
+    // a plugin package's folder (with its package.json): its entry point
+    if (fs.statSync(file).isDirectory()) {
+      if (!fs.existsSync(path.join(file, 'package.json'))) throw new ConfigError(`plugin module ${specifier} is a folder without package.json (${file})`, {code: 'plugin.not_found', suggestions: ['Name the module file, or give the folder a package.json with "exports" or "main".']})
+      return packageEntry(file)
+    }
     return file
   }
   try {
@@ -48,15 +53,20 @@ function resolveEsmPackage(p: {name: string; baseDir: string}): string | undefin
     const pkgDir = path.join(dir, 'node_modules', pkgName)
     const pj = path.join(pkgDir, 'package.json')
     if (fs.existsSync(pj)) {
-      const json = JSON.parse(fs.readFileSync(pj, 'utf8')) as Record<string, any>
       if (sub !== '') return path.join(pkgDir, sub)
-      const exp = json.exports
-      const dot = typeof exp === 'string' ? exp : exp?.['.'] ?? exp
-      const entry = typeof dot === 'string' ? dot : dot?.import ?? dot?.default ?? json.module ?? json.main ?? 'index.js'
-      return path.join(pkgDir, typeof entry === 'string' ? entry : 'index.js')
+      return packageEntry(pkgDir)
     }
     if (path.dirname(dir) === dir) return undefined
   }
+}
+
+/** The ESM entry file of the package in `pkgDir` (package.json `exports` '.', `module`, `main`, or index.js). */
+function packageEntry(pkgDir: string): string {
+  const json = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as Record<string, any>
+  const exp = json.exports
+  const dot = typeof exp === 'string' ? exp : exp?.['.'] ?? exp
+  const entry = typeof dot === 'string' ? dot : dot?.import ?? dot?.default ?? json.module ?? json.main ?? 'index.js'
+  return path.join(pkgDir, typeof entry === 'string' ? entry : 'index.js')
 }
 
 /** Import the module and return the plugins it exports (default, `plugin`, or `plugins`). */
