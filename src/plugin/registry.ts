@@ -22,7 +22,7 @@ export class PluginRegistry {
 
   /** A registry holding the built-in plugins (pass `builtins: []` for an empty one). */
   constructor(params: {builtins?: readonly AnyPlugin[]} = {}) {
-    for (const p of params.builtins ?? builtinPlugins) this.register({plugin: validatePlugin({value: p, source: 'built-in'}), source: 'built-in'})
+    for (const p of params.builtins ?? builtinPlugins) this.register({plugin: validatePlugin({value: p, source: 'built-in', trusted: true}), source: 'built-in'})
   }
 
   register(params: {plugin: AnyPlugin; source: string; file?: string}): void {

@@ -4,13 +4,15 @@ import {ConfigError} from '../errors.js'
 import {PLUGIN_KINDS, type AnyPlugin} from './contract.js'
 
 // Only checks fragments against the 2020-12 meta-schema; pipelines compile their own validator.
-const metaValidator = new Ajv2020({strict: false})
+// Made on first use: compiling the meta-schema is a good part of `rtd validate`'s start-up.
+let metaValidator: Ajv2020 | undefined
+const meta = (): Ajv2020 => (metaValidator ??= new Ajv2020({strict: false}))
 
 /**
  * Check that a value a module exported really is an RtdPlugin, so a broken plugin fails at
  * load time with its source named, not in the middle of a run.
  */
-export function validatePlugin(params: {value: unknown; source: string}): AnyPlugin {
+export function validatePlugin(params: {value: unknown; source: string; /** Built-ins: their schemas are checked against the meta-schema by a test, not at every start. */ trusted?: boolean}): AnyPlugin {
   const {value, source} = params
   const problems: string[] = []
   if (typeof value !== 'object' || value === null) {
@@ -29,7 +31,7 @@ export function validatePlugin(params: {value: unknown; source: string}): AnyPlu
     if (schema.type !== undefined && schema.type !== 'object') problems.push(`schema.type must be "object", got ${JSON.stringify(schema.type)}`)
     if (schema.properties !== undefined && (typeof schema.properties !== 'object' || schema.properties === null)) problems.push('schema.properties must be an object')
     if (typeof schema.properties === 'object' && schema.properties !== null && 'plugin' in schema.properties) problems.push('schema.properties must not declare `plugin` (the runner adds it)')
-    if (!metaValidator.validateSchema(schema)) problems.push(`schema is not valid JSON Schema 2020-12: ${metaValidator.errorsText(metaValidator.errors)}`)
+    if (params.trusted !== true && !meta().validateSchema(schema)) problems.push(`schema is not valid JSON Schema 2020-12: ${meta().errorsText(meta().errors)}`)
   }
   if (p.kind === 'architecture') {
     // src/plugin/architecture.ts: pure config functions plus a lazy load() of the networks
