@@ -258,6 +258,11 @@ class TinyBertDiscriminator {
     return this.encoder.sharedTables()
   }
 
+  /** The tables this model owns (all of them under nes). */
+  ownTables() {
+    return Object.fromEntries(Object.entries(this.encoder.tables).filter(([, t]) => t.mode === 'own').map(([name, t]) => [name, t.own]))
+  }
+
   canonicalNames(tensors) {
     return tensors
   }

@@ -38,6 +38,11 @@ class ElectraDiscriminatorNet extends ElectraDiscriminator implements Discrimina
     return out
   }
 
+  ownTables(): Partial<Record<TableName, tf.Variable>> {
+    const t = this.electra.embeddings.tables
+    return Object.fromEntries(ELECTRA_SHARED_TABLES.filter((n) => t[n].mode === 'own').map((n) => [TABLE_OF[n], t[n].own!]))
+  }
+
   canonicalNames<T>(tensors: Map<string, T>): Map<string, T> {
     return withElectraPrefix(tensors)
   }
