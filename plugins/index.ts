@@ -7,6 +7,7 @@
  * `create` / `load`, so that listing, validating and planning load no tensors code.
  */
 import type {AnyPlugin} from '../src/plugin/contract.js'
+import classification from './classification/index.js'
 import debertaV3 from './deberta-v3/index.js'
 import electra from './electra/index.js'
 import evaluation from './evaluation/index.js'
@@ -14,4 +15,4 @@ import gdes from './gdes/index.js'
 import mlm from './mlm/index.js'
 import text from './text/index.js'
 
-export const builtinPlugins: readonly AnyPlugin[] = [text, gdes, mlm, evaluation, debertaV3, electra]
+export const builtinPlugins: readonly AnyPlugin[] = [text, gdes, mlm, evaluation, classification, debertaV3, electra]

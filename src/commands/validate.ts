@@ -3,7 +3,7 @@ import {stringify} from 'yaml'
 
 import {RtdCommand} from '../cli/base-command.js'
 import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
-import {STAGE_KINDS} from '../plugin/contract.js'
+import {STAGE_KINDS, stageEntries} from '../plugin/contract.js'
 import {loadPipeline} from '../pipeline/load-pipeline.js'
 import {orderPipeline} from '../pipeline/order-pipeline.js'
 
@@ -43,7 +43,7 @@ Exit status: 0 valid, 2 invalid.`
     if (flags.print) {
       this.log(stringify(pipeline).trimEnd())
     } else {
-      const stages = STAGE_KINDS.filter((k) => resolved.value[k] !== undefined).map((k) => `${k}=${resolved.value[k].plugin}`)
+      const stages = STAGE_KINDS.flatMap((k) => stageEntries(resolved.value, k).map((e) => `${k}=${e.stage.plugin}`))
       this.log(`${file}: valid (${resolved.value.name}; ${stages.join(', ')})`)
     }
     return {valid: true, file: resolved.file, pipeline}

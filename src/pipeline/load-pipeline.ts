@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {ConfigError, RtdError} from '../errors.js'
-import {STAGE_KINDS, type PluginProblem} from '../plugin/contract.js'
+import {STAGE_KINDS, stageEntries, type PluginProblem} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
 import {replaceOnFormChange} from './one-of-forms.js'
@@ -130,9 +130,7 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
 /** Each stage plugin's cross-field `check`, its problems located like schema issues. */
 async function runPluginChecks(p: {value: Record<string, any>; registry: PluginRegistry; origins: OriginMap}): Promise<PipelineIssue[]> {
   const issues: PipelineIssue[] = []
-  for (const kind of STAGE_KINDS) {
-    const stage = p.value[kind] as Record<string, unknown> | undefined
-    if (stage === undefined) continue
+  for (const kind of STAGE_KINDS) for (const {stage} of stageEntries(p.value, kind)) {
     const plugin = p.registry.get(kind, stage.plugin as string)
     const {plugin: _name, ...options} = stage
     const checks: (() => PluginProblem[] | Promise<PluginProblem[]>)[] = []

@@ -141,6 +141,12 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
       },
       data: stageSchema('data', byKind('data')),
       model: stageSchema('model', byKind('model'), architectures),
+      finetune: {
+        type: 'array',
+        minItems: 1,
+        description: 'Fine-tuning tasks run after the model stage (and its export), in order: each item is a stage with its own `plugin` (e.g. classification).',
+        items: stageSchema('finetune', byKind('finetune')),
+      },
       loss: {
         type: 'object',
         additionalProperties: false,

@@ -12,7 +12,7 @@ import {parse, stringify} from 'yaml'
 
 import {ConfigError, Interrupted, RtdError, RuntimeFailure} from '../errors.js'
 import {createExportStage} from '../export/export-stage.js'
-import {STAGE_KINDS, type RunState, type Stage, type StageKind} from '../plugin/contract.js'
+import {STAGE_KINDS, stageEntries, type RunState, type Stage, type StageKind} from '../plugin/contract.js'
 import type {RunContext} from '../plugin/run-context.js'
 import {environmentRecord} from './environment-record.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
@@ -126,32 +126,39 @@ async function runInDir(params: RunPipelineParams & {runDir: string; resumed: bo
     resolvePath: (x: string) => path.resolve(pipelineDir, x),
     progress: (o) => createProgress({...o, tty: params.console?.tty, log}),
     architecture: (name) => pipeline.registry.architecture(name),
+    architectureForModelType: (modelType) => pipeline.registry.architectureForModelType(modelType),
   }
 
   const state: RunState = {}
   let current: RunStageKind | undefined
+  let currentPlugin: string | undefined
   try {
     const stages: {kind: RunStageKind; name: string; stage: Stage}[] = []
-    for (const kind of STAGE_KINDS) {
-      if (p[kind] === undefined) continue
-      current = kind
-      const {plugin: name, ...options} = p[kind] as Record<string, unknown>
-      const plugin = pipeline.registry.get(kind, name as string)!
-      stages.push({kind, name: name as string, stage: await plugin.create(options, ctx)})
+    const create = async (kind: StageKind) => {
+      for (const entry of stageEntries(p, kind)) {
+        current = kind
+        const {plugin: name, ...options} = entry.stage
+        currentPlugin = name as string
+        const plugin = pipeline.registry.get(kind, name as string)!
+        stages.push({kind, name: name as string, stage: await plugin.create(options, ctx)})
+      }
     }
+    for (const kind of STAGE_KINDS) if (kind !== 'finetune') await create(kind)
     // the export stage is rtd's own: it runs whenever a model stage handed over a model
     if (p.model !== undefined) stages.push({kind: 'export', name: 'export', stage: createExportStage(ctx)})
+    await create('finetune') // fine-tunes start from what the export wrote
     const evaluation = stages.find((s) => s.kind === 'evaluation')?.stage
     if (evaluation?.evaluate) state.evaluate = evaluation.evaluate.bind(evaluation)
     for (const s of stages) {
       if (signal.aborted) throw new Interrupted()
       current = s.kind
+      currentPlugin = s.name
       log.debug(`${s.kind} stage (${s.name}) starting`)
       await s.stage.run(state)
     }
     if (signal.aborted) throw new Interrupted()
   } catch (error) {
-    const failure = classify({error, aborted: signal.aborted, stage: current, plugin: current === 'export' ? 'built-in' : current && (p[current] as {plugin?: string})?.plugin, runDir, pipeline})
+    const failure = classify({error, aborted: signal.aborted, stage: current, plugin: current === 'export' ? 'built-in' : currentPlugin, runDir, pipeline})
     const interrupted = failure instanceof Interrupted
     log[interrupted ? 'info' : 'warn'](interrupted ? `interrupted during the ${current ?? ''} stage; run directory kept` : failure.message)
     if (error instanceof Error && error.stack) log.debug(error.stack)

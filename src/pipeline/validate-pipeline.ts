@@ -7,7 +7,7 @@ import * as os from 'node:os'
 
 import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
 
-import {STAGE_KINDS} from '../plugin/contract.js'
+import {STAGE_KINDS, stageEntries} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
 import {isPlainObject} from './deep-merge.js'
 import {didYouMean} from './did-you-mean.js'
@@ -55,19 +55,19 @@ export function validatePipeline(params: {
   const badPluginPaths = new Set<string>()
 
   if (isPlainObject(value)) {
-    for (const kind of STAGE_KINDS) {
-      const stage = value[kind]
+    for (const kind of STAGE_KINDS) for (const entry of stageEntries(value, kind)) {
+      const stage = entry.stage
       if (!isPlainObject(stage) || typeof stage.plugin !== 'string') continue
       if (registry.get(kind, stage.plugin) !== undefined) continue
-      badPluginPaths.add(`/${kind}/plugin`)
+      badPluginPaths.add(`/${entry.path.join('/')}/plugin`)
       const names = registry.names(kind)
       const otherKind = STAGE_KINDS.find((k) => k !== kind && registry.get(k, stage.plugin as string) !== undefined)
       const available = names.length > 0 ? `available ${kind} plugins: ${names.join(', ')}` : `no ${kind} plugin is available (add one under \`plugins:\`)`
       issues.push({
         code: 'plugin.unknown',
-        path: `${kind}.plugin`,
+        path: dotPath([...entry.path, 'plugin']),
         message: `unknown ${kind} plugin \`${stage.plugin}\`${otherKind ? ` (\`${stage.plugin}\` is a ${otherKind} plugin)` : ''}; ${available}`,
-        origin: locate(origins, [kind, 'plugin']),
+        origin: locate(origins, [...entry.path, 'plugin']),
         didYouMean: didYouMean({input: stage.plugin, candidates: names}),
       })
     }

@@ -18,8 +18,19 @@ import type {Evaluable} from '../pretrain/evaluable.js'
 import type {ArchitecturePlugin} from './architecture.js'
 
 /** Stage kinds (pipeline sections with a `plugin:` key), in the order the runner executes them. */
-export const STAGE_KINDS = ['data', 'model', 'evaluation'] as const
+export const STAGE_KINDS = ['data', 'model', 'evaluation', 'finetune'] as const
 export type StageKind = (typeof STAGE_KINDS)[number]
+
+/** Stage kinds whose section is a list of stages, run in order (several fine-tuning tasks after one pretraining). */
+export const LIST_STAGE_KINDS: readonly StageKind[] = ['finetune']
+
+/** The stages a pipeline section holds, with their paths: none when absent, one for a mapping, one per item of a list kind. */
+export function stageEntries(pipeline: Record<string, any>, kind: StageKind): {path: (string | number)[]; stage: Record<string, unknown>}[] {
+  const v = pipeline[kind]
+  if (v === undefined || v === null) return []
+  if (Array.isArray(v)) return LIST_STAGE_KINDS.includes(kind) ? v.map((stage, i) => ({path: [kind, i], stage})) : []
+  return typeof v === 'object' ? [{path: [kind], stage: v}] : []
+}
 
 /** Every plugin kind: the stages, and `architecture` (src/plugin/architecture.ts), which model plugins build on. */
 export const PLUGIN_KINDS = [...STAGE_KINDS, 'architecture'] as const

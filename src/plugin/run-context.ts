@@ -44,4 +44,6 @@ export interface RunContext {
   progress(opts: {label: string; total?: number; unit?: string}): ProgressBar
   /** The architecture plugin of that name (built-in or from the pipeline's `plugins:`); a ConfigError when there is none. */
   architecture(name: string): ArchitecturePlugin
+  /** The architecture plugin that reads config.json files of this HF `model_type` (fine-tuning a model folder), if any. */
+  architectureForModelType?(modelType: string): ArchitecturePlugin | undefined
 }
