@@ -10,6 +10,7 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 import {expect} from 'chai'
 import plugin from '../../plugins/classification/index.js'
 import debertaV3 from '../../plugins/deberta-v3/index.js'
+import {classifierConfig, headLayout} from '../../plugins/classification/head-layouts.js'
 import {writeModelFolder} from '../../src/checkpoint/index.js'
 import {readSafetensors} from '../../src/checkpoint/safetensors.js'
 import {MISSING_LABEL_MODES} from '../../src/data/labelled/prepare-labelled-data.js'
@@ -90,6 +91,18 @@ describe('classification finetune plugin', function () {
     expect(s.$defs.source.properties.format.enum).to.deep.equal([...LABELLED_FORMATS])
     expect(s.properties.data.properties.missing_labels.enum).to.deep.equal([...MISSING_LABEL_MODES])
     expect(s.properties.schedule.properties.metric.enum).to.deep.equal([...SELECTION_METRICS])
+  })
+
+  it('names the head as transformers does for DeBERTa-v2 and ELECTRA, with their dropouts, and refuses other model types', () => {
+    const d = headLayout({hf: {model_type: 'deberta-v2', hidden_size: 32, hidden_dropout_prob: 0.1}})
+    expect(d).to.include({hfArchitecture: 'DebertaV2ForSequenceClassification', dense: 'pooler.dense', out: 'classifier', dropoutIn: 0, dropoutOut: 0.1})
+    expect(d.configExtras).to.include({pooler_hidden_size: 32, pooler_hidden_act: 'gelu'})
+    const e = headLayout({hf: {model_type: 'electra', hidden_dropout_prob: 0.1, classifier_dropout: 0.2}})
+    expect(e).to.include({hfArchitecture: 'ElectraForSequenceClassification', dense: 'classifier.dense', out: 'classifier.out_proj', dropoutIn: 0.2, dropoutOut: 0.2})
+    expect(headLayout({hf: {model_type: 'electra', hidden_dropout_prob: 0.1}, dropout: 0}).dropoutOut).to.equal(0)
+    expect(() => headLayout({hf: {model_type: 'bert'}})).to.throw(/model_type `bert`/)
+    const c = classifierConfig({hf: {model_type: 'deberta-v2', architectures: ['DebertaV2Model']}, layout: d, labels: ['a', 'b', 'c']})
+    expect(c).to.deep.include({architectures: ['DebertaV2ForSequenceClassification'], id2label: {0: 'a', 1: 'b', 2: 'c'}, label2id: {a: 0, b: 1, c: 2}})
   })
 
   it('learns a keyword task on the pretrained encoder, reports every seed and the mean over seeds, and exports a DebertaV2ForSequenceClassification folder', async () => {

@@ -161,7 +161,7 @@ describe('loadPipeline: extends, overrides and env', () => {
   it('suggests the section for a misspelled top-level key and locates an empty file at 1:1', async () => {
     fs.writeFileSync(path.join(tmp, 'top.yaml'), 'name: t\nschedul:\n  epochs: 1\n')
     expect(await issuesOf(path.join(tmp, 'top.yaml'), {cwd: tmp})).to.deep.equal([
-      'top.yaml:1:1: (root): a pipeline needs at least one stage (data, model, evaluation)',
+      'top.yaml:1:1: (root): a pipeline needs at least one stage (data, model, evaluation, finetune)',
       'top.yaml:2:1: schedul: unknown key `schedul` at the top level (allowed: name, extends, seed, runtime, data, model, loss, schedule, evaluation, output, plugins); did you mean `schedule`?',
     ])
     fs.writeFileSync(path.join(tmp, 'empty.yaml'), '# nothing here\n')
