@@ -62,7 +62,7 @@ describe('loadPluginModule', () => {
     expect(err.message).to.equal(
       [
         'plugin `broken` from ./broken-plugin.mjs is invalid:',
-        '  - kind must be one of data, model, evaluation, architecture, got "tokenizer"',
+        '  - kind must be one of data, model, evaluation, finetune, architecture, got "tokenizer"',
         '  - schema must be a JSON Schema object, got "nope"',
         '  - create must be a function, got undefined',
       ].join('\n'),
