@@ -1,7 +1,7 @@
 /**
  * Run a resolved pipeline: make (or reuse, on resume) the run directory, record what is being
- * run, create every stage, then run them in STAGE_KINDS order (data -> model -> evaluation)
- * and then the export stage, with one RunState. Ctrl-C
+ * run, create every stage, then run them in STAGE_KINDS order (data -> model -> evaluation),
+ * then the export stage, then the finetune list (which starts from the export), with one RunState. Ctrl-C
  * (the `signal`) lets the stage in progress save and stop; the run then ends Interrupted.
  */
 import * as fs from 'node:fs'
