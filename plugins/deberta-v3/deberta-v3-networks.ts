@@ -1,9 +1,11 @@
 /** The deberta-v3 architecture's networks: today's DeBERTa model code (src/model) behind the contract. */
 import type {ArchitectureNetworks, HostTensorLike} from '../../src/plugin/architecture.js'
-import type {DebertaConfig} from '../../src/model/config.js'
+import {maxRelativePositions, relativeSpan, type DebertaConfig} from '../../src/model/config.js'
 import {DebertaEncoder} from '../../src/model/deberta-encoder.js'
 import {Discriminator} from '../../src/model/discriminator.js'
 import {MlmModel} from '../../src/model/mlm-model.js'
+import type {ModelFault} from '../../src/model/nn.js'
+import {relativeAttentionIndex, relativePositionBuckets} from '../../src/model/relative-position.js'
 import {debertaV3Configs} from './deberta-v3-configs.js'
 
 /**
@@ -21,6 +23,26 @@ export function generatorTensorsFromDiscriminator(disc: Map<string, HostTensorLi
   return out
 }
 
+/**
+ * The relative-position tensors of a reference dump (fixtures/deberta-tiny): each model's
+ * rel-embedding table after its LayerNorm, and the discriminator's log buckets and attention
+ * index at this sequence length.
+ */
+export function referenceTensors(opts: {generator: MlmModel; discriminator: Discriminator; seqLen: number; faults?: readonly ModelFault[]}): Map<string, HostTensorLike> {
+  const out = new Map<string, HostTensorLike>()
+  for (const [name, model] of [['disc.rel_table', opts.discriminator], ['gen.rel_table', opts.generator]] as const) {
+    const t = model.deberta.encoder.relTable()
+    if (t === undefined) continue
+    out.set(name, {shape: [...t.shape], data: t.dataSync() as Float32Array})
+    t.dispose()
+  }
+  const c = opts.discriminator.config
+  const buckets = {seqLen: opts.seqLen, bucketSize: c.positionBuckets, maxPosition: maxRelativePositions(c), offByOne: opts.faults?.includes('bucket-off-by-one')}
+  out.set('log_bucket', {shape: [2 * opts.seqLen - 1], data: relativePositionBuckets(buckets)})
+  out.set('rel_att_index', {shape: [opts.seqLen, opts.seqLen], data: relativeAttentionIndex({...buckets, span: relativeSpan(c)})})
+  return out
+}
+
 export const architecture: ArchitectureNetworks<DebertaConfig, MlmModel, Discriminator> = {
   name: 'deberta-v3',
   module: import.meta.url,
@@ -33,4 +55,5 @@ export const architecture: ArchitectureNetworks<DebertaConfig, MlmModel, Discrim
   createMaskedLm: (opts) => new MlmModel(opts),
   createDiscriminator: (opts) => new Discriminator(opts),
   generatorTensorsFromDiscriminator,
+  referenceTensors,
 }

@@ -9,6 +9,7 @@ import {isDocumentedElectraExtra, withElectraPrefix} from '../../src/model/elect
 import {ElectraMlmModel} from '../../src/model/electra/mlm-model.js'
 import {loadIntoStore, toHost} from '../../src/model/hf-tensors.js'
 import {ParamStore} from '../../src/model/params.js'
+import {ConfigError} from '../../src/errors.js'
 import {electraConfigs} from './electra-configs.js'
 
 /** The contract's table names <-> ELECTRA's HF module names. */
@@ -22,9 +23,32 @@ class ElectraMaskedLm extends ElectraMlmModel implements MaskedLmNet<ElectraConf
   }
 }
 
+/** The [rows, embedding_size] of each table under ELECTRA's config names. */
+const TABLE_ROWS: Record<TableName, {rows: (c: ElectraConfig) => number; field: string}> = {
+  word: {rows: (c) => c.vocabSize, field: 'vocab'},
+  position: {rows: (c) => c.maxPositionEmbeddings, field: 'positions'},
+  token_type: {rows: (c) => c.typeVocabSize, field: 'token types'},
+}
+
+/** Sharing reads the generator's tables as the discriminator's own: every shared table must have the discriminator's shape. */
+function checkSharedShapes(config: ElectraConfig, share: TableShare): void {
+  const wrong = (Object.keys(TABLE_ROWS) as TableName[]).flatMap((n) => {
+    const t = share.tables[n]
+    const want = [TABLE_ROWS[n].rows(config), config.embeddingSize]
+    return t === undefined || (t.shape[0] === want[0] && t.shape[1] === want[1]) ? [] : [`${TABLE_ROWS[n].field} ${t.shape[0]} x ${t.shape[1]} vs ${want[0]} x ${want[1]}`]
+  })
+  if (wrong.length > 0) {
+    throw new ConfigError(`embedding sharing ${share.mode} needs equal embedding tables, got generator vs discriminator: ${wrong.join(', ')}`, {
+      code: 'model.sharing_shape',
+      suggestions: ['use the same vocab_size, max_position_embeddings, type_vocab_size and embedding_size for both, or sharing: nes'],
+    })
+  }
+}
+
 class ElectraDiscriminatorNet extends ElectraDiscriminator implements DiscriminatorNet<ElectraConfig> {
   constructor(opts: {config: ElectraConfig; seed: number; share?: TableShare}) {
     const {share} = opts
+    if (share) checkSharedShapes(opts.config, share)
     super({config: opts.config, seed: opts.seed, ...(share ? {share: {mode: share.mode, source: {table: (n: ElectraTableName) => share.tables[TABLE_OF[n]]}}} : {})})
   }
 

@@ -16,7 +16,7 @@ function formatCheck(c: TensorCheck): string {
 export default class Verify extends RtdCommand<VerifyReport> {
   static override summary = 'Check the model against reference tensors (e.g. fixtures/deberta-tiny).'
 
-  static override description = `Reads a reference dump (config.json, generator_config.json, rtd.json, model.safetensors, generator.safetensors, inputs.safetensors, expected.safetensors and a README.md whose tables give atol/rtol per tensor), runs the generator and discriminator of the fixture's architecture (rtd.json "architecture", else config.json "model_type": deberta-v2 or electra) forward and the GDES/ES losses and gradients with the stored replacement samples, and compares every expected tensor at non-pad positions. Prints the worst error per tensor.
+  static override description = `Reads a reference dump (config.json, generator_config.json, rtd.json, model.safetensors, generator.safetensors, inputs.safetensors, expected.safetensors and a README.md whose tables give atol/rtol per tensor), runs the generator and discriminator of the fixture's architecture (rtd.json "architecture", else the architecture plugin that reads config.json "model_type", e.g. deberta-v2 or electra) forward and the GDES/ES losses and gradients with the stored replacement samples, and compares every expected tensor at non-pad positions. Prints the worst error per tensor.
 
 Exit status: 0 all tensors within tolerance, 1 any outside (or the dump is unreadable).`
 
@@ -38,7 +38,7 @@ Exit status: 0 all tensors within tolerance, 1 any outside (or the dump is unrea
   async run(): Promise<VerifyReport> {
     const {args, flags} = await this.parse(Verify)
     const info = await initBackend({backend: flags.backend as (typeof BACKEND_CHOICES)[number]})
-    const report = verifyFixture({dir: args.dir, faults: flags.fault as ModelFault[] | undefined})
+    const report = await verifyFixture({dir: args.dir, faults: flags.fault as ModelFault[] | undefined})
     for (const c of report.checks) this.log(formatCheck(c))
     for (const n of report.notes) this.note(`note: ${n}`)
     const count = (s: string) => report.checks.filter((c) => c.status === s).length

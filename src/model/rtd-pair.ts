@@ -66,11 +66,17 @@ export class RtdPair<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D exten
       )
     }
     this.generator = arch.createMaskedLm({config: opts.generator, seed: opts.seed})
-    this.discriminator = arch.createDiscriminator({
-      config: opts.discriminator,
-      seed: opts.seed,
-      ...(sharing === 'nes' ? {} : {share: {mode: sharing, tables: this.generator.embeddingTables()}}),
-    })
+    try {
+      this.discriminator = arch.createDiscriminator({
+        config: opts.discriminator,
+        seed: opts.seed,
+        ...(sharing === 'nes' ? {} : {share: {mode: sharing, tables: this.generator.embeddingTables()}}),
+      })
+    } catch (e) {
+      // e.g. the architecture's own check of the shared tables' shapes: no variables left behind
+      this.generator.dispose()
+      throw e
+    }
   }
 
   /** Variables the generator's optimizer updates (E_G included). */

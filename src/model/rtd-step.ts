@@ -2,7 +2,7 @@
  * One RTD step's losses for any generator/discriminator pair (SPEC A.6, B.7): the generator
  * predicts the masked tokens (L_MLM), replacements are sampled from its logits (host side, off the
  * tape), and the discriminator labels every non-pad token replaced or original (L_RTD).
- * L = w·L_MLM + λ·L_RTD. RtdPair (DeBERTa-v3) and ElectraPair share it; the models only need
+ * L = w·L_MLM + λ·L_RTD. RtdPair (over any architecture's networks) uses it; the models only need
  * the surface of RtdStepModels.
  */
 import * as tf from '@tensorflow/tfjs'

@@ -19,7 +19,7 @@
  */
 import type * as tf from '@tensorflow/tfjs'
 import type {HostTensorLike} from '../model/hf-tensors.js'
-import type {ForwardContext, Recompute} from '../model/nn.js'
+import type {ForwardContext, ModelFault, Recompute} from '../model/nn.js'
 import type {EncoderShape} from '../runtime/memory-estimate.js'
 import type {JsonSchema, PluginProblem} from './contract.js'
 
@@ -196,6 +196,12 @@ export interface ArchitectureNetworks<C = any, G extends MaskedLmNet<C> = Masked
   generatorTensorsFromDiscriminator?(tensors: Map<string, HostTensorLike>, layers: number): Map<string, HostTensorLike>
   /** Extra config.json fields an exported masked-LM needs to load in `transformers` (e.g. DeBERTa's legacy=false). */
   maskedLmConfigExtras?: Record<string, unknown>
+  /**
+   * Architecture-specific tensors a reference dump may hold besides the common forward outputs,
+   * losses and gradients (`rtd verify`), by expected-tensor name, e.g. DeBERTa's relative
+   * position tables. `faults` are verify's deliberate bugs (each must show up somewhere).
+   */
+  referenceTensors?(opts: {generator: G; discriminator: D; seqLen: number; faults?: readonly ModelFault[]}): Map<string, HostTensorLike>
 }
 
 /** The registry entry of an architecture (see the file comment). */

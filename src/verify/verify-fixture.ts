@@ -6,25 +6,20 @@
  * Runs the generator and discriminator forward and the losses and gradients of each embedding
  * sharing mode the dump covers, with the stored replacement samples, and compares every tensor of
  * expected.safetensors with |actual - expected| <= atol + rtol·|expected| (integers exactly), at
- * non-pad positions only. Works on the current tfjs backend; any DeBERTa-v2/v3 or ELECTRA config:
- * the architecture comes from rtd.json `architecture`, else config.json `model_type`.
+ * non-pad positions only. Works on the current tfjs backend and any architecture plugin: the
+ * architecture comes from rtd.json `architecture`, else from the plugin that reads config.json's
+ * `model_type`; the pair is the shared RtdPair over that plugin's networks.
  */
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import {readSafetensors, type HostTensor} from '../checkpoint/safetensors.js'
 import {RuntimeFailure} from '../errors.js'
-import {maxRelativePositions, parseHfConfig, relativeSpan, type DebertaConfig} from '../model/config.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from '../model/embeddings.js'
 import type {ModelFault} from '../model/nn.js'
-import {relativeAttentionIndex, relativePositionBuckets} from '../model/relative-position.js'
 import {RtdPair, type RtdLossOptions} from '../model/rtd-pair.js'
-import {parseElectraConfig, type ElectraConfig} from '../model/electra/config.js'
-import {ElectraPair} from '../model/electra/electra-pair.js'
-import type {ElectraEncoderOutput} from '../model/electra/electra-model.js'
-import {architecture as debertaV3} from '../../plugins/deberta-v3/deberta-v3-networks.js'
-import type {MlmModel} from '../model/mlm-model.js'
-import type {Discriminator} from '../model/discriminator.js'
+import type {ArchitectureNetworks, ArchitecturePlugin, TableName} from '../plugin/architecture.js'
+import {PluginRegistry} from '../plugin/registry.js'
 
 export interface Tolerance {
   atol: number
@@ -94,16 +89,15 @@ export interface VerifyReport {
   notes: string[]
 }
 
-/** Architectures `rtd verify` knows (rtd.json `architecture`; config.json `model_type` deberta-v2 / electra). */
-export const VERIFY_ARCHITECTURES = ['deberta-v3', 'electra'] as const
-export type VerifyArchitecture = (typeof VERIFY_ARCHITECTURES)[number]
+/** Letter of a shared table in expected-tensor names (E_G, P_delta, T_G, ...) → the contract's table name. */
+const TABLE_LETTERS: Record<string, TableName> = {E: 'word', P: 'position', T: 'token_type'}
 
-type FixtureModels = {architecture: 'deberta-v3'; disc: DebertaConfig; gen: DebertaConfig} | {architecture: 'electra'; disc: ElectraConfig; gen: ElectraConfig}
-
-/** Letter of a shared table in expected-tensor names (E_G, P_delta, T_G, ...) → its HF module name. */
-const TABLE_LETTERS: Record<string, string> = {E: 'word_embeddings', P: 'position_embeddings', T: 'token_type_embeddings'}
-
-type Fixture = FixtureModels & {
+interface Fixture {
+  architecture: ArchitecturePlugin
+  networks: ArchitectureNetworks
+  /** The architecture's parsed configs (its own config type). */
+  disc: unknown
+  gen: unknown
   rtd: Record<string, unknown>
   discWeights: Map<string, HostTensor>
   genWeights: Map<string, HostTensor>
@@ -120,7 +114,7 @@ function readJson(file: string): Record<string, unknown> {
   }
 }
 
-function loadFixture(dir: string): Fixture {
+async function loadFixture(dir: string, registry: PluginRegistry): Promise<Fixture> {
   const need = ['config.json', 'generator_config.json', 'model.safetensors', 'generator.safetensors', 'inputs.safetensors', 'expected.safetensors', 'README.md']
   const absent = need.filter((f) => !existsSync(path.join(dir, f)))
   if (absent.length > 0) {
@@ -135,13 +129,12 @@ function loadFixture(dir: string): Fixture {
   const genFile = path.join(dir, 'generator_config.json')
   const discJson = readJson(discFile)
   const genJson = readJson(genFile)
-  const architecture = fixtureArchitecture({rtd, config: discJson, where: dir})
-  const models: FixtureModels =
-    architecture === 'electra'
-      ? {architecture, disc: parseElectraConfig({json: discJson, where: discFile}), gen: parseElectraConfig({json: genJson, where: genFile})}
-      : {architecture, disc: parseHfConfig({json: discJson, where: discFile}), gen: parseHfConfig({json: genJson, where: genFile})}
+  const architecture = fixtureArchitecture({rtd, config: discJson, where: dir, registry})
   return {
-    ...models,
+    architecture,
+    networks: await architecture.load(),
+    disc: architecture.configs.parse(discJson, discFile),
+    gen: architecture.configs.parse(genJson, genFile),
     rtd,
     discWeights: readSafetensors(path.join(dir, 'model.safetensors')).tensors,
     genWeights: readSafetensors(path.join(dir, 'generator.safetensors')).tensors,
@@ -151,31 +144,44 @@ function loadFixture(dir: string): Fixture {
   }
 }
 
-/** rtd.json `architecture` when given (it must agree with config.json `model_type`), else from `model_type` (DeBERTa when absent). */
-export function fixtureArchitecture(opts: {rtd: Record<string, unknown>; config: Record<string, unknown>; where: string}): VerifyArchitecture {
-  const named = opts.rtd.architecture ?? (opts.config.model_type === 'electra' ? 'electra' : 'deberta-v3')
-  if (!(VERIFY_ARCHITECTURES as readonly unknown[]).includes(named)) {
+/**
+ * The architecture plugin of a dump: rtd.json `architecture` when given (it must read config.json's
+ * `model_type`), else the plugin whose `modelTypes` include config.json's `model_type`.
+ */
+export function fixtureArchitecture(opts: {rtd: Record<string, unknown>; config: Record<string, unknown>; where: string; registry?: PluginRegistry}): ArchitecturePlugin {
+  const registry = opts.registry ?? new PluginRegistry()
+  const known = registry.names('architecture')
+  const modelType = opts.config.model_type
+  const named = opts.rtd.architecture
+  if (named === undefined) {
+    const found = typeof modelType === 'string' ? registry.architectureForModelType(modelType) : undefined
+    if (found === undefined) {
+      throw new RuntimeFailure(`${opts.where}/config.json: ${modelType === undefined ? 'no model_type' : `model_type ${JSON.stringify(modelType)} is read by no architecture rtd knows`}`, {
+        code: 'verify.architecture_unknown',
+        suggestions: [`name the architecture in rtd.json \`architecture\` (one of ${known.join(', ')}), or list the plugin that reads this model_type`],
+      })
+    }
+    return found
+  }
+  const plugin = typeof named === 'string' ? registry.get('architecture', named) : undefined
+  if (plugin === undefined) {
     throw new RuntimeFailure(`${opts.where}/rtd.json: architecture ${JSON.stringify(named)} is not one rtd verify knows`, {
       code: 'verify.architecture_unknown',
-      suggestions: [`use one of ${VERIFY_ARCHITECTURES.join(', ')} (or leave it out: config.json model_type decides)`],
+      suggestions: [`use one of ${known.join(', ')} (or leave it out: config.json model_type decides)`],
     })
   }
-  const modelType = opts.config.model_type
-  const expected = named === 'electra' ? ['electra'] : ['deberta-v2', 'deberta-v3']
-  if (modelType !== undefined && !expected.includes(String(modelType))) {
+  if (modelType !== undefined && !plugin.modelTypes.includes(String(modelType))) {
     throw new RuntimeFailure(`${opts.where}: rtd.json says architecture ${JSON.stringify(named)} but config.json has model_type ${JSON.stringify(modelType)}`, {
       code: 'verify.architecture_mismatch',
-      suggestions: ['make rtd.json `architecture` and config.json `model_type` agree (electra <-> electra, deberta-v3 <-> deberta-v2)'],
+      suggestions: [`make rtd.json \`architecture\` and config.json \`model_type\` agree (${plugin.name} reads model_type ${plugin.modelTypes.join(', ')})`],
     })
   }
-  return named as VerifyArchitecture
+  return plugin
 }
 
-/** The pair of the fixture's architecture. */
-function makePair(fx: Fixture, mode: EmbeddingSharing, faults?: readonly ModelFault[]): RtdPair<DebertaConfig, MlmModel, Discriminator> | ElectraPair {
-  const common = {sharing: mode, seed: 0, maskTokenId: Number(fx.rtd.mask_token_id ?? 0), faults}
-  // deberta-v3's networks through the architecture contract (plugins/deberta-v3)
-  return fx.architecture === 'electra' ? new ElectraPair({...common, discriminator: fx.disc as ElectraConfig, generator: fx.gen as ElectraConfig}) : new RtdPair({...common, architecture: debertaV3, discriminator: fx.disc as DebertaConfig, generator: fx.gen as DebertaConfig})
+/** The fixture's pair: the shared RtdPair over its architecture's networks. */
+function makePair(fx: Fixture, mode: EmbeddingSharing, faults?: readonly ModelFault[]): RtdPair {
+  return new RtdPair({architecture: fx.networks, discriminator: fx.disc, generator: fx.gen, sharing: mode, seed: 0, maskTokenId: Number(fx.rtd.mask_token_id ?? 0), faults})
 }
 
 interface Actual {
@@ -197,10 +203,9 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
   }
   const mask = input('attention_mask')
   const [B, N] = mask.shape
-  const H = fx.disc.hiddenSize
+  const H = fx.networks.configs.facts(fx.disc).hiddenSize
   const lambda = Number(fx.rtd.rtd_lambda ?? 1)
   const pair = makePair(fx, mode, opts.faults)
-  const embeddings = fx.architecture === 'electra' ? 'electra.embeddings' : 'deberta.embeddings'
   const actual = new Map<string, Actual>()
   const notes: string[] = []
   try {
@@ -227,7 +232,8 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
           const bn = (t: tf.Tensor, last?: number) => host(t, last === undefined ? [B, N] : [B, N, last])
           const dH = r.discriminator!.hiddenStates
           put(`${p}disc.embeddings`, bn(dH[0], H))
-          const dLn = (r.discriminator as Partial<ElectraEncoderOutput>).embeddingsLn
+          // architectures that project their embeddings (ELECTRA) also give the LayerNorm output before it
+          const dLn = (r.discriminator as {embeddingsLn?: tf.Tensor2D}).embeddingsLn
           if (dLn) put(`${p}disc.embeddings_ln`, bn(dLn, dLn.shape[1]))
           put(`${p}disc.hidden_states`, {shape: [dH.length, B, N, H], data: concat(dH.map((t) => t.dataSync() as Float32Array))})
           put(`${p}disc.last_hidden_state`, bn(dH[dH.length - 1], H))
@@ -237,7 +243,7 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
           put(`${p}loss_total`, host(r.loss, [1]))
           if (opts.primary) {
             const gH = r.generator!.hiddenStates
-            const gHid = fx.gen.hiddenSize
+            const gHid = fx.networks.configs.facts(fx.gen).hiddenSize
             put('gen.embeddings', host(gH[0], [B, N, gHid]))
             put('gen.hidden_states', {shape: [gH.length, B, N, gHid], data: concat(gH.map((t) => t.dataSync() as Float32Array))})
             put('gen.last_hidden_state', host(gH[gH.length - 1], [B, N, gHid]))
@@ -257,6 +263,19 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
       }
       return out
     }
+    // a shared table's expected names (E_G, E_delta, ...) → the HF names of the generator's table and the discriminator's delta
+    const generatorTables = pair.generator.embeddingTables()
+    const shared = pair.discriminator.sharedTables()
+    const tableTarget = (letter: string, which: string): {role: 'generator' | 'discriminator'; name: string} | undefined => {
+      const table = TABLE_LETTERS[letter]
+      if (which === 'G') {
+        const v = generatorTables[table]
+        const name = v === undefined ? undefined : pair.generator.params.nameOf(v.name)
+        return name === undefined ? undefined : {role: 'generator', name}
+      }
+      const deltaName = shared.find((s) => s.name === table)?.deltaName
+      return deltaName === undefined ? undefined : {role: 'discriminator', name: deltaName}
+    }
     const gradTargets = new Map<string, {role: 'generator' | 'discriminator'; name: string}>()
     for (const name of wanted) {
       const m = new RegExp(`^${mode}\\.grad_(mlm|rtd|total)\\.(.+)$`).exec(name)
@@ -264,9 +283,7 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
       const t = m[2]
       const table = /^([EPT])_(G|delta)$/.exec(t)
       const target = table
-        ? table[2] === 'G'
-          ? {role: 'generator' as const, name: `${embeddings}.${TABLE_LETTERS[table[1]]}.weight`}
-          : {role: 'discriminator' as const, name: `${embeddings}.${TABLE_LETTERS[table[1]]}._weight`}
+        ? tableTarget(table[1], table[2])
         : t.startsWith('disc.')
               ? {role: 'discriminator' as const, name: t.slice(5)}
               : t.startsWith('gen.')
@@ -289,15 +306,8 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
       }
       for (const g of grads.values()) g.dispose()
     }
-    if (opts.primary && pair instanceof RtdPair && fx.architecture === 'deberta-v3') {
-      const dRel = pair.discriminator.deberta.encoder.relTable()
-      if (dRel) actual.set('disc.rel_table', host(dRel)), dRel.dispose()
-      const gRel = pair.generator.deberta.encoder.relTable()
-      if (gRel) actual.set('gen.rel_table', host(gRel)), gRel.dispose()
-      const c = fx.disc
-      const bucketParams = {seqLen: N, bucketSize: c.positionBuckets, maxPosition: maxRelativePositions(c), offByOne: opts.faults?.includes('bucket-off-by-one')}
-      actual.set('log_bucket', {shape: [2 * N - 1], data: relativePositionBuckets(bucketParams)})
-      actual.set('rel_att_index', {shape: [N, N], data: relativeAttentionIndex({...bucketParams, span: relativeSpan(c)})})
+    if (opts.primary && fx.networks.referenceTensors) {
+      for (const [k, v] of fx.networks.referenceTensors({generator: pair.generator, discriminator: pair.discriminator, seqLen: N, faults: opts.faults})) actual.set(k, v)
     }
   } finally {
     pair.dispose()
@@ -358,9 +368,10 @@ export function compareTensor(opts: {name: string; actual: Actual; expected: Hos
 /**
  * Verifies the dump in `dir` on the current tfjs backend.
  * @param opts.faults test-only deliberate model bugs (each must make verification fail).
+ * @param opts.registry where the architecture is looked up (default: the built-in plugins).
  */
-export function verifyFixture(opts: {dir: string; faults?: readonly ModelFault[]}): VerifyReport {
-  const fx = loadFixture(opts.dir)
+export async function verifyFixture(opts: {dir: string; faults?: readonly ModelFault[]; registry?: PluginRegistry}): Promise<VerifyReport> {
+  const fx = await loadFixture(opts.dir, opts.registry ?? new PluginRegistry())
   const mask = fx.inputs.get('attention_mask')
   if (mask === undefined || mask.shape.length !== 2) throw new RuntimeFailure(`${opts.dir}/inputs.safetensors needs attention_mask [B, N]`, {code: 'verify.fixture_incomplete'})
   const notes: string[] = []

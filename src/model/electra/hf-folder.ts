@@ -10,7 +10,7 @@ import type {HostTensor} from '../../checkpoint/safetensors.js'
 import {ConfigError} from '../../errors.js'
 import type {HostTensorLike} from '../hf-tensors.js'
 import {ELECTRA_ARCHITECTURES, parseElectraConfig, toElectraHfConfig, type ElectraConfig} from './config.js'
-import type {ElectraPair} from './electra-pair.js'
+import type {RtdPair} from '../rtd-pair.js'
 
 export type ElectraRole = keyof typeof ELECTRA_ARCHITECTURES
 
@@ -47,7 +47,7 @@ export function readElectraFolder(opts: {dir: string}): {config: ElectraConfig; 
 }
 
 /** Exports a pair: the discriminator (merged tables, no `_weight`) at `dir`, the generator at `dir/generator`. */
-export function exportElectraPair(opts: {pair: ElectraPair; dir: string; extraFiles?: Record<string, string | Uint8Array>}): {discriminator: string; generator: string} {
+export function exportElectraPair(opts: {pair: RtdPair<ElectraConfig>; dir: string; extraFiles?: Record<string, string | Uint8Array>}): {discriminator: string; generator: string} {
   const {pair, dir, extraFiles} = opts
   const d = writeElectraFolder({dir, config: pair.opts.discriminator, role: 'discriminator', tensors: pair.exportDiscriminatorTensors(), extraFiles})
   const g = writeElectraFolder({dir: join(dir, 'generator'), config: pair.opts.generator, role: 'generator', tensors: pair.exportGeneratorTensors(), extraFiles})

@@ -5,6 +5,7 @@ import * as path from 'node:path'
 
 import {readSafetensors, writeSafetensors} from '../../../src/checkpoint/safetensors.js'
 import {RuntimeFailure} from '../../../src/errors.js'
+import {PluginRegistry} from '../../../src/plugin/registry.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {fixtureArchitecture, verifyFixture} from '../../../src/verify/verify-fixture.js'
 
@@ -29,7 +30,7 @@ describe('verify-fixture: electra-tiny', function () {
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`passes every tensor on ${backend}: forward, losses, GDES and ES gradients, exactly-zero RTD gradient into E_G/P_G/T_G`, async () => {
       await initBackend({backend})
-      const r = verifyFixture({dir: electraFixture})
+      const r = await verifyFixture({dir: electraFixture})
       const bad = r.checks.filter((c) => c.status !== 'pass')
       expect(bad, JSON.stringify(bad)).to.deep.equal([])
       expect(r.backend).to.equal(backend)
@@ -45,7 +46,7 @@ describe('verify-fixture: electra-tiny', function () {
 
   it('fails for a tanh GELU', async () => {
     await initBackend({backend: 'wasm'})
-    const r = verifyFixture({dir: electraFixture, faults: ['tanh-gelu']})
+    const r = await verifyFixture({dir: electraFixture, faults: ['tanh-gelu']})
     expect(r.passed).to.equal(false)
     expect(r.checks.find((c) => c.name === 'gdes.disc.last_hidden_state')!.status).to.equal('fail')
   })
@@ -56,7 +57,7 @@ describe('verify-fixture: electra-tiny', function () {
     const {tensors, metadata} = readSafetensors(path.join(electraFixture, 'model.safetensors'))
     tensors.get('electra.embeddings.position_embeddings._weight')!.data.fill(0)
     writeSafetensors(path.join(dir, 'model.safetensors'), tensors, metadata)
-    const r = verifyFixture({dir})
+    const r = await verifyFixture({dir})
     expect(r.passed).to.equal(false)
     const status = (n: string) => r.checks.find((c) => c.name === n)!.status
     expect(status('gdes.disc.embeddings_ln')).to.equal('fail')
@@ -64,15 +65,25 @@ describe('verify-fixture: electra-tiny', function () {
     expect(status('es.disc.embeddings_ln')).to.equal('pass') // ES reads P_G itself
   })
 
-  it('picks the architecture from rtd.json, else config.json model_type; rejects an unknown one', () => {
+  it('picks the architecture plugin from rtd.json, else by config.json model_type; rejects an unknown one', async () => {
     const config = JSON.parse(readFileSync(path.join(electraFixture, 'config.json'), 'utf8')) as Record<string, unknown>
-    expect(fixtureArchitecture({rtd: {architecture: 'electra'}, config: {}, where: 'x'})).to.equal('electra')
-    expect(fixtureArchitecture({rtd: {}, config, where: 'x'})).to.equal('electra')
-    expect(fixtureArchitecture({rtd: {}, config: {model_type: 'deberta-v2'}, where: 'x'})).to.equal('deberta-v3')
+    expect(fixtureArchitecture({rtd: {architecture: 'electra'}, config: {}, where: 'x'}).name).to.equal('electra')
+    expect(fixtureArchitecture({rtd: {}, config, where: 'x'}).name).to.equal('electra')
+    expect(fixtureArchitecture({rtd: {}, config: {model_type: 'deberta-v2'}, where: 'x'}).name).to.equal('deberta-v3')
+    expect(() => fixtureArchitecture({rtd: {}, config: {model_type: 'bert'}, where: 'x'})).to.throw(RuntimeFailure, /model_type "bert" is read by no architecture/)
+    // an architecture only a registry with an external plugin knows
+    const registry = new PluginRegistry()
+    registry.register({plugin: {...registry.architecture('electra'), name: 'my-electra', modelTypes: ['my-electra']}, source: 'test'})
+    expect(fixtureArchitecture({rtd: {}, config: {model_type: 'my-electra'}, where: 'x', registry}).name).to.equal('my-electra')
     expect(() => fixtureArchitecture({rtd: {architecture: 'bert'}, config, where: 'x'})).to.throw(RuntimeFailure, /architecture "bert"/)
     expect(() => fixtureArchitecture({rtd: {architecture: 'electra'}, config: {model_type: 'deberta-v2'}, where: 'x'})).to.throw(RuntimeFailure, /disagree|but config.json has/)
     const dir = copyFixture()
     writeFileSync(path.join(dir, 'rtd.json'), JSON.stringify({architecture: 'deberta-v3'}))
-    expect(() => verifyFixture({dir})).to.throw(RuntimeFailure, /architecture "deberta-v3" but config.json has model_type "electra"/)
+    const error = await verifyFixture({dir}).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).to.be.instanceOf(RuntimeFailure)
+    expect((error as Error).message).to.match(/architecture "deberta-v3" but config.json has model_type "electra"/)
   })
 })

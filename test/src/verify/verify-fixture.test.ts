@@ -44,7 +44,7 @@ describe('verify-fixture', function () {
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`passes on the tiny fixture on ${backend}`, async () => {
       await initBackend({backend})
-      const r = verifyFixture({dir: tinyFixture})
+      const r = await verifyFixture({dir: tinyFixture})
       const bad = r.checks.filter((c) => c.status !== 'pass')
       expect(bad, JSON.stringify(bad)).to.deep.equal([])
       expect(r.checks.length).to.be.greaterThan(40)
@@ -55,7 +55,7 @@ describe('verify-fixture', function () {
   it('passes on a dump with embed_proj, absolute positions, token types, separate position keys and c2p only', async () => {
     for (const backend of ['wasm', 'cpu'] as const) {
       await initBackend({backend})
-      const r = verifyFixture({dir: variantsFixture})
+      const r = await verifyFixture({dir: variantsFixture})
       const bad = r.checks.filter((c) => c.status !== 'pass')
       expect(bad, `${backend}: ${JSON.stringify(bad)}`).to.deep.equal([])
     }
@@ -64,7 +64,7 @@ describe('verify-fixture', function () {
   for (const fault of MODEL_FAULTS) {
     it(`fails for a deliberately wrong model: ${fault}`, async () => {
       await initBackend({backend: 'wasm'})
-      const r = verifyFixture({dir: tinyFixture, faults: [fault]})
+      const r = await verifyFixture({dir: tinyFixture, faults: [fault]})
       expect(r.passed).to.equal(false)
       expect(r.checks.find((c) => c.name === 'gdes.disc.last_hidden_state')!.status).to.equal('fail')
     })
@@ -76,9 +76,9 @@ describe('verify-fixture', function () {
     const mask = inputs.get('attention_mask')!.data
     const pad = mask.indexOf(0)
     expect(pad).to.be.greaterThan(0)
-    const padded = verifyFixture({dir: editedCopy('gdes.disc.rtd_logits', (d) => (d[pad] = 123))})
+    const padded = await verifyFixture({dir: editedCopy('gdes.disc.rtd_logits', (d) => (d[pad] = 123))})
     expect(padded.passed).to.equal(true)
-    const real = verifyFixture({dir: editedCopy('gdes.disc.rtd_logits', (d) => (d[1] += 1e-3))})
+    const real = await verifyFixture({dir: editedCopy('gdes.disc.rtd_logits', (d) => (d[1] += 1e-3))})
     expect(real.passed).to.equal(false)
     const check = real.checks.find((c) => c.name === 'gdes.disc.rtd_logits')!
     expect(check.worstAbs).to.be.closeTo(1e-3, 1e-4)
@@ -86,7 +86,7 @@ describe('verify-fixture', function () {
 
   it('fails on a wrong integer bucket table', async () => {
     await initBackend({backend: 'wasm'})
-    const r = verifyFixture({dir: editedCopy('log_bucket', (d) => (d[0] += 1))})
+    const r = await verifyFixture({dir: editedCopy('log_bucket', (d) => (d[0] += 1))})
     expect(r.checks.find((c) => c.name === 'log_bucket')!.status).to.equal('fail')
   })
 })

@@ -7,15 +7,19 @@ import * as path from 'node:path'
 import {readSafetensors} from '../../../../src/checkpoint/safetensors.js'
 import {ConfigError} from '../../../../src/errors.js'
 import {parseElectraConfig, type ElectraConfig} from '../../../../src/model/electra/config.js'
-import {ElectraPair} from '../../../../src/model/electra/electra-pair.js'
 import {ELECTRA_SHARED_TABLES} from '../../../../src/model/electra/embeddings.js'
 import {exportElectraPair, readElectraFolder} from '../../../../src/model/electra/hf-folder.js'
 import type {EmbeddingSharing} from '../../../../src/model/embeddings.js'
-import type {RtdLossOptions} from '../../../../src/model/rtd-pair.js'
+import {RtdPair, type RtdLossOptions} from '../../../../src/model/rtd-pair.js'
+import {architecture as electra} from '../../../../plugins/electra/electra-networks.js'
 import {initBackend} from '../../../../src/runtime/backend.js'
 import {Rng} from '../../../../src/util/rng.js'
 
 const EMB = 'electra.embeddings'
+
+/** The shared RtdPair over the electra architecture's networks (what training, export and `rtd verify` build). */
+type ElectraPair = RtdPair<ElectraConfig, ReturnType<typeof electra.createMaskedLm>, ReturnType<typeof electra.createDiscriminator>>
+const newPair = (opts: {discriminator: ElectraConfig; generator: ElectraConfig; sharing: EmbeddingSharing; seed: number; maskTokenId: number}): ElectraPair => new RtdPair({architecture: electra, ...opts})
 const disc = (over: Record<string, unknown> = {}): ElectraConfig =>
   parseElectraConfig({
     json: {model_type: 'electra', vocab_size: 40, embedding_size: 8, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, num_hidden_layers: 2, max_position_embeddings: 16, initializer_range: 0.2, ...over},
@@ -23,7 +27,7 @@ const disc = (over: Record<string, unknown> = {}): ElectraConfig =>
 const gen = (over: Record<string, unknown> = {}): ElectraConfig => disc({hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, ...over})
 
 function makePair(sharing: EmbeddingSharing, seed = 3, over: Record<string, unknown> = {}): ElectraPair {
-  const pair = new ElectraPair({discriminator: disc(over), generator: gen(over), sharing, seed, maskTokenId: 4})
+  const pair = newPair({discriminator: disc(over), generator: gen(over), sharing, seed, maskTokenId: 4})
   if (sharing === 'gdes') {
     // non-zero deltas, as in a checkpoint mid-training (they start at zero)
     for (const t of ELECTRA_SHARED_TABLES) {
@@ -233,10 +237,10 @@ describe('electra-pair', () => {
     const d = readElectraFolder({dir: out.discriminator})
     const g = readElectraFolder({dir: out.generator})
     expect([d.role, g.role]).to.deep.equal(['discriminator', 'generator'])
-    const b = new ElectraPair({discriminator: d.config, generator: g.config, sharing: 'gdes', seed: 7, maskTokenId: 4})
+    const b = newPair({discriminator: d.config, generator: g.config, sharing: 'gdes', seed: 7, maskTokenId: 4})
     b.loadTensors({generator: g.tensors, discriminator: d.tensors})
     expect(lossOf(b)).to.be.closeTo(lossOf(a), 1e-4)
-    const n = new ElectraPair({discriminator: d.config, generator: g.config, sharing: 'nes', seed: 7, maskTokenId: 4})
+    const n = newPair({discriminator: d.config, generator: g.config, sharing: 'nes', seed: 7, maskTokenId: 4})
     n.loadTensors({generator: g.tensors, discriminator: d.tensors})
     expect(lossOf(n)).to.be.closeTo(lossOf(a), 1e-4)
     for (const p of [a, b, n]) p.dispose()
@@ -249,6 +253,6 @@ describe('electra-pair', () => {
     t.set('electra.encoder.layer.0.attention.self.bogus', {shape: [1], data: new Float32Array(1)})
     expect(() => pair.generator.loadTensors(t)).to.throw(/missing: generator_lm_head.bias.*unexpected: electra.encoder.layer.0.attention.self.bogus/)
     pair.dispose()
-    expect(() => new ElectraPair({discriminator: disc(), generator: gen({max_position_embeddings: 8}), sharing: 'gdes', seed: 1, maskTokenId: 4})).to.throw(ConfigError, /positions 8/)
+    expect(() => newPair({discriminator: disc(), generator: gen({max_position_embeddings: 8}), sharing: 'gdes', seed: 1, maskTokenId: 4})).to.throw(ConfigError, /positions 8/)
   })
 })
