@@ -3,7 +3,12 @@
  * (ajv, 2020-12, every error, defaults filled in), then cross-field rules. Every issue is
  * located in the source (see origins.ts) and unknown names get a "did you mean".
  */
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import * as os from 'node:os'
+import * as path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
 
@@ -19,17 +24,45 @@ import {seedFlagHint} from './seed-flags.js'
 
 const compiled = new WeakMap<PluginRegistry, {validate: ValidateFunction; size: number}>()
 
-/** The ajv validator for this registry's schema (recompiled when plugins were added). */
+/**
+ * The ajv instance the pipeline schema is compiled with, at run time and at build time (the
+ * precompiled validator, src/pipeline/precompile-validator.ts), so both validate alike.
+ * validateSchema off: every fragment was checked against the meta-schema already (external
+ * plugins when loaded, built-ins by test/src/plugin/builtin-plugins.test.ts), and checking the
+ * assembled schema again is a good part of `rtd validate`'s start-up.
+ */
+export function pipelineAjv(opts: {source?: boolean} = {}): Ajv2020 {
+  const ajv = new Ajv2020({allErrors: true, useDefaults: true, verbose: true, strict: false, validateSchema: false, ...(opts.source ? {code: {source: true}} : {})})
+  ajv.addKeyword({keyword: MESSAGE_KEYWORD, schemaType: 'string'})
+  return ajv
+}
+
+/** Identifies an assembled schema: a precompiled validator is used only for the schema it was built from. */
+export function pipelineSchemaHash(schema: object): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex')
+}
+
+/** The validator `npm run build` generated for the built-in plugins' schema (next to this module in dist/). */
+export const PRECOMPILED_VALIDATOR = 'pipeline-validator.generated.cjs'
+
+/** A precompiled validator from `file` when it was built from exactly `schema`, else undefined. */
+export function loadPrecompiledValidator(params: {file: string; schema: object}): ValidateFunction | undefined {
+  if (!existsSync(params.file)) return undefined
+  const validate = createRequire(import.meta.url)(path.resolve(params.file)) as ValidateFunction & {schemaHash?: string}
+  return validate.schemaHash === pipelineSchemaHash(params.schema) ? validate : undefined
+}
+
+/**
+ * The ajv validator for this registry's schema (recompiled when plugins were added). Compiling
+ * the schema is most of `rtd validate`'s start-up, so the built-ins' schema comes precompiled
+ * (a pipeline with external plugins compiles its own at run time).
+ */
 export function pipelineValidator(registry: PluginRegistry): ValidateFunction {
   const size = registry.list().length
   const hit = compiled.get(registry)
   if (hit !== undefined && hit.size === size) return hit.validate
-  // validateSchema off: every fragment was checked against the meta-schema already (external
-  // plugins when loaded, built-ins by test/src/plugin/builtin-plugins.test.ts), and checking
-  // the assembled schema again is a good part of `rtd validate`'s start-up
-  const ajv = new Ajv2020({allErrors: true, useDefaults: true, verbose: true, strict: false, validateSchema: false})
-  ajv.addKeyword({keyword: MESSAGE_KEYWORD, schemaType: 'string'})
-  const validate = ajv.compile(buildPipelineSchema({registry}))
+  const schema = buildPipelineSchema({registry})
+  const validate = loadPrecompiledValidator({file: fileURLToPath(new URL(`./${PRECOMPILED_VALIDATOR}`, import.meta.url)), schema}) ?? pipelineAjv().compile(schema)
   compiled.set(registry, {validate, size})
   return validate
 }

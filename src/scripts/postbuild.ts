@@ -1,6 +1,8 @@
 /**
  * Runs after `tsc` (npm run build): writes schemas/pipeline.schema.json (with the built-in
- * plugins' options) and oclif.manifest.json (so the CLI starts without scanning commands).
+ * plugins' options), the precompiled pipeline validator in dist/ (so `rtd validate` does not
+ * compile the schema at start-up) and oclif.manifest.json (so the CLI starts without scanning
+ * commands).
  */
 import {execFileSync} from 'node:child_process'
 import * as fs from 'node:fs'
@@ -9,6 +11,7 @@ import * as path from 'node:path'
 import {PluginRegistry} from '../plugin/registry.js'
 import {packageRoot} from '../pipeline/environment-record.js'
 import {buildPipelineSchema} from '../pipeline/pipeline-schema.js'
+import {writePrecompiledValidator} from '../pipeline/precompile-validator.js'
 
 const root = packageRoot()
 const registry = new PluginRegistry()
@@ -16,6 +19,10 @@ const schemaFile = path.join(root, 'schemas', 'pipeline.schema.json')
 fs.mkdirSync(path.dirname(schemaFile), {recursive: true})
 fs.writeFileSync(schemaFile, `${JSON.stringify(buildPipelineSchema({registry}), null, 2)}\n`)
 console.log(`postbuild: wrote ${path.relative(root, schemaFile)}`)
+
+// next to dist/src/pipeline/validate-pipeline.js, which loads it
+const validatorFile = writePrecompiledValidator({registry, dir: path.join(root, 'dist', 'src', 'pipeline')})
+console.log(`postbuild: wrote ${path.relative(root, validatorFile)}`)
 
 // Each built-in plugin's section on its own (its options, as plugins/<name>/schema.json declares them).
 const pluginDir = path.join(root, 'schemas', 'plugins')
