@@ -4,7 +4,8 @@ import {stringify} from 'yaml'
 import {RtdCommand} from '../cli/base-command.js'
 import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
 import {STAGE_KINDS, stageEntries} from '../plugin/contract.js'
-import {loadPipeline} from '../pipeline/load-pipeline.js'
+import {loadSweep, sweepInvalid} from '../pipeline/expand-sweep.js'
+import {displayPath} from '../pipeline/resolve-extends.js'
 import {orderPipeline} from '../pipeline/order-pipeline.js'
 
 export interface ValidateResult {
@@ -12,12 +13,14 @@ export interface ValidateResult {
   file: string
   /** The resolved pipeline: extends merged, overrides applied, every default filled in. */
   pipeline: Record<string, unknown>
+  /** With a `sweep:` section: each variant's name, overrides and resolved pipeline. */
+  variants?: {name: string; overrides: string[]; pipeline: Record<string, unknown>}[]
 }
 
 export default class Validate extends RtdCommand<ValidateResult> {
   static override summary = 'Check a pipeline without running it.'
 
-  static override description = `Resolves extends, \${env:VAR} and overrides, loads the pipeline's plugins and validates everything against the schema. Every issue is reported at once with file:line:col, the YAML path and, for unknown names, the closest valid one. Writes nothing.
+  static override description = `Resolves extends, \${env:VAR} and overrides, loads the pipeline's plugins and validates everything against the schema. Every issue is reported at once with file:line:col, the YAML path and, for unknown names, the closest valid one. A pipeline with a \`sweep:\` section has each variant validated; issues name their variant and the sweep entry that caused them. Writes nothing.
 
 Exit status: 0 valid, 2 invalid.`
 
@@ -38,8 +41,16 @@ Exit status: 0 valid, 2 invalid.`
   async run(): Promise<ValidateResult> {
     const {argv, flags} = await this.parse(Validate)
     const {pipeline: file, overrides} = splitPipelineArgv(argv)
-    const resolved = await loadPipeline({file, overrides})
+    const {base: resolved, variants} = await loadSweep({file, overrides})
     const pipeline = orderPipeline({value: resolved.value, registry: resolved.registry})
+    if (variants !== undefined) {
+      const invalid = sweepInvalid({file: displayPath(resolved.file, process.cwd()), variants})
+      if (invalid !== undefined) throw invalid
+      const out = variants.map((v) => ({name: v.variant.name, overrides: v.variant.overrides, pipeline: orderPipeline({value: v.pipeline!.value, registry: v.pipeline!.registry})}))
+      if (flags.print) this.log(stringify(Object.fromEntries(out.map((v) => [v.name, v.pipeline]))).trimEnd())
+      else this.log(`${file}: valid (${resolved.value.name}; sweep of ${out.length} variants: ${out.map((v) => v.name).join(', ')})`)
+      return {valid: true, file: resolved.file, pipeline, variants: out}
+    }
     if (flags.print) {
       this.log(stringify(pipeline).trimEnd())
     } else {

@@ -31,6 +31,8 @@ export interface ResolvedPipeline {
   sources: {file: string; text: string}[]
   /** Built-in plus the pipeline's external plugins. */
   registry: PluginRegistry
+  /** Where each value was written (file:line:col or override), for issues found later (sweeps). */
+  origins: OriginMap
 }
 
 export interface LoadPipelineParams {
@@ -124,7 +126,7 @@ export async function loadPipeline(params: LoadPipelineParams): Promise<Resolved
   if (issues.length > 0) throw fail()
   issues.push(...(await runPluginChecks({value: result.value, registry, origins})))
   if (issues.length > 0) throw fail()
-  return {file, value: result.value, overrides: params.overrides ?? [], sources: merged.files, registry}
+  return {file, value: result.value, overrides: params.overrides ?? [], sources: merged.files, registry, origins}
 }
 
 /** Each stage plugin's cross-field `check`, its problems located like schema issues. */

@@ -216,6 +216,13 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
           save_name: {type: 'string', minLength: 1, description: 'Name of the exported model directory; default chosen by the model plugin.'},
         },
       },
+      sweep: {
+        description: 'Run several variants of this pipeline (`rtd run` runs each in <output.dir>/<name>-sweep-<stamp>/<variant>/ and writes one comparison report). A mapping {key.path: [values]} runs every combination of the values; a list of override sets [{key.path: value, ~key.path: null, variant: name}] runs exactly those variants.',
+        anyOf: [
+          {type: 'object', minProperties: 1, additionalProperties: {type: 'array', minItems: 1}},
+          {type: 'array', minItems: 1, items: {type: 'object', minProperties: 1}},
+        ],
+      },
       plugins: {
         type: 'array',
         items: {type: 'string', minLength: 1},

@@ -32,6 +32,8 @@ export interface RunPipelineParams {
   signal?: AbortSignal
   /** Continue this earlier run (its directory is reused; logs and metrics are appended). */
   resumeDir?: string
+  /** Run in exactly this new directory instead of <output.dir>/<name>-<stamp> (a sweep's variants); it must not exist. */
+  runDir?: string
   /** Recorded in environment.json; default process.argv. */
   argv?: string[]
   /** Echo debug lines to the console too. */
@@ -72,7 +74,7 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
     claim?.release()
     throw error
   }
-  const runDir = resumed ? path.resolve(params.resumeDir!) : createRunDir({outputDir: path.resolve(p.output.dir), name: p.name, now: now()})
+  const runDir = resumed ? path.resolve(params.resumeDir!) : params.runDir !== undefined ? createExactRunDir(path.resolve(params.runDir)) : createRunDir({outputDir: path.resolve(p.output.dir), name: p.name, now: now()})
   // A fresh directory is ours (mkdir is exclusive); the claim tells a later resume it is in use.
   const runClaim = claim ?? claimRunDir(runDir)
   try {
@@ -80,6 +82,17 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   } finally {
     runClaim.release()
   }
+}
+
+function createExactRunDir(dir: string): string {
+  fs.mkdirSync(path.dirname(dir), {recursive: true})
+  fs.mkdirSync(dir) // exclusive: never runs into someone else's directory
+  return dir
+}
+
+/** resolved.yaml's body: the resolved pipeline in schema order (a sweep compares it to skip finished variants). */
+export function resolvedPipelineYaml(pipeline: ResolvedPipeline): string {
+  return stringify(orderPipeline({value: pipeline.value, registry: pipeline.registry}))
 }
 
 function claimRunDir(runDir: string): DirClaim {
@@ -220,7 +233,7 @@ function writeRecords(p: {runDir: string; pipeline: ResolvedPipeline; argv: stri
     fs.mkdirSync(dir)
     for (const [i, b] of bases.entries()) fs.writeFileSync(path.join(dir, `${i + 1}-${path.basename(b.file)}`), `# copy of ${b.file}\n${b.text}`)
   }
-  fs.writeFileSync(path.join(p.runDir, 'resolved.yaml'), `# ${p.pipeline.file} resolved: extends merged, overrides applied, defaults filled in\n${stringify(orderPipeline({value: p.pipeline.value, registry: p.pipeline.registry}))}`)
+  fs.writeFileSync(path.join(p.runDir, 'resolved.yaml'), `# ${p.pipeline.file} resolved: extends merged, overrides applied, defaults filled in\n${resolvedPipelineYaml(p.pipeline)}`)
   fs.writeFileSync(path.join(p.runDir, 'overrides.json'), `${JSON.stringify(p.pipeline.overrides, null, 2)}\n`)
   // the external plugin modules, so that `rtd export` can rebuild models of external plugins
   fs.writeFileSync(path.join(p.runDir, 'plugins.json'), `${JSON.stringify({modules: p.pipeline.registry.moduleFiles()}, null, 2)}\n`)

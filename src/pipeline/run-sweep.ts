@@ -1,0 +1,160 @@
+/**
+ * Run a sweep: each variant in its own run directory `<sweep-dir>/<variant>/`, one after
+ * another, then one comparison report (src/report) of all of them in `<sweep-dir>/report.html`.
+ * The sweep directory is `<output.dir>/<name>-sweep-<stamp>`; running the pipeline again
+ * reuses the newest one: a variant whose resolved pipeline already completed there is skipped,
+ * an interrupted (or killed) one continues through the runner's resume, anything else starts in
+ * a new directory (`<variant>-1`, ...). Data shards are shared through the cache as for any run.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {parse} from 'yaml'
+
+import {writeReport} from '../report/build-report.js'
+import type {LoadedVariant} from './expand-sweep.js'
+import type {ResolvedPipeline} from './load-pipeline.js'
+import {isResumable, readStatus} from './run-dir.js'
+import {resolvedPipelineYaml, runPipeline, type RunPipelineParams, type RunResult} from './runner.js'
+
+export interface SweepVariantResult {
+  variant: string
+  runDir: string
+  /** skipped: it had already completed with this resolved pipeline. */
+  action: 'ran' | 'resumed' | 'skipped'
+  metrics: Record<string, number>
+}
+
+export interface SweepResult {
+  sweepDir: string
+  variants: SweepVariantResult[]
+  report?: string
+}
+
+export interface RunSweepParams extends Omit<RunPipelineParams, 'pipeline' | 'resumeDir' | 'runDir' | 'onStart'> {
+  base: ResolvedPipeline
+  /** Every variant valid (see sweepInvalid). */
+  variants: LoadedVariant[]
+  /** Use this sweep directory (default: the newest of this pipeline, or a new one). */
+  sweepDir?: string
+  /** Start a new sweep directory even when one exists. */
+  fresh?: boolean
+  /** Also continue variants that failed (default: a failed variant starts anew). */
+  resumeFailed?: boolean
+  onSweepDir?: (dir: string) => void
+  onVariant?: (v: {variant: string; runDir: string; action: SweepVariantResult['action']}) => void
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
+}
+
+/** `<output.dir>/<name>-sweep-<stamp>` directories, newest first. */
+export function sweepDirsNewestFirst(params: {outputDir: string; name: string}): string[] {
+  if (!fs.existsSync(params.outputDir)) return []
+  const prefix = `${params.name}-sweep-`
+  return fs
+    .readdirSync(params.outputDir)
+    .filter((d) => d.startsWith(prefix) && /^\d{8}-\d{6}(-\d+)?$/.test(d.slice(prefix.length)))
+    .sort((a, b) => (a.length === b.length ? (a < b ? -1 : 1) : a.length - b.length))
+    .reverse()
+    .map((d) => path.join(params.outputDir, d))
+}
+
+function createSweepDir(params: {outputDir: string; name: string; now: Date}): string {
+  fs.mkdirSync(params.outputDir, {recursive: true})
+  const base = path.join(params.outputDir, `${params.name}-sweep-${stamp(params.now)}`)
+  for (let n = 0; ; n++) {
+    const dir = n === 0 ? base : `${base}-${n}`
+    try {
+      fs.mkdirSync(dir)
+      return dir
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
+}
+
+/** The resolved pipeline without output.dir (a variant's exports go into its own run directory). */
+function comparable(value: unknown): string {
+  const v = structuredClone(value) as {output?: {dir?: unknown}} | null
+  if (v?.output !== undefined) delete v.output.dir
+  return JSON.stringify(v)
+}
+
+function recordedPipeline(runDir: string): string | undefined {
+  try {
+    return comparable(parse(fs.readFileSync(path.join(runDir, 'resolved.yaml'), 'utf8')))
+  } catch {
+    return undefined
+  }
+}
+
+/** What to do with a variant: skip or resume an earlier directory of the same resolved pipeline, or the new directory to run in. */
+function plan(p: {sweepDir: string; variant: string; pipeline: ResolvedPipeline; resumeFailed: boolean}): {action: SweepVariantResult['action']; runDir: string} {
+  const wanted = comparable(parse(resolvedPipelineYaml(p.pipeline)))
+  const re = new RegExp(`^${p.variant.replace(/[.]/g, '\\.')}(?:-(\\d+))?$`)
+  const dirs = fs
+    .readdirSync(p.sweepDir)
+    .map((d) => ({d, m: d.match(re)}))
+    .filter((x) => x.m !== null)
+    .sort((a, b) => Number(b.m![1] ?? 0) - Number(a.m![1] ?? 0)) // newest first
+    .map(({d}) => path.join(p.sweepDir, d))
+  for (const dir of dirs) {
+    if (recordedPipeline(dir) !== wanted) continue
+    const status = readStatus(dir)
+    if (status?.state === 'completed') return {action: 'skipped', runDir: dir}
+    if (isResumable(status) && (status!.state !== 'failed' || p.resumeFailed)) return {action: 'resumed', runDir: dir}
+  }
+  for (let n = 0; ; n++) {
+    const dir = path.join(p.sweepDir, n === 0 ? p.variant : `${p.variant}-${n}`)
+    if (!fs.existsSync(dir)) return {action: 'ran', runDir: dir}
+  }
+}
+
+/**
+ * Run every variant (stopping at the first that fails or is interrupted: its error is
+ * rethrown after the report of what exists is written), then the comparison report.
+ */
+export async function runSweep(params: RunSweepParams): Promise<SweepResult> {
+  const {base, variants, fresh, resumeFailed, onSweepDir, onVariant, ...runParams} = params
+  const now = params.now ?? (() => new Date())
+  const outputDir = path.resolve(base.value.output.dir)
+  const sweepDir = params.sweepDir !== undefined ? path.resolve(params.sweepDir) : (!fresh && sweepDirsNewestFirst({outputDir, name: base.value.name})[0]) || createSweepDir({outputDir, name: base.value.name, now: now()})
+  fs.mkdirSync(sweepDir, {recursive: true})
+  onSweepDir?.(sweepDir)
+  const results: SweepVariantResult[] = []
+  let failure: unknown
+  for (const {variant, pipeline} of variants) {
+    if (pipeline === undefined) throw new Error(`variant ${variant.name} is invalid`) // callers check sweepInvalid first
+    const {action, runDir} = plan({sweepDir, variant: variant.name, pipeline, resumeFailed: resumeFailed ?? false})
+    onVariant?.({variant: variant.name, runDir, action})
+    if (action === 'skipped') {
+      results.push({variant: variant.name, runDir, action, metrics: readStatus(runDir)?.metrics ?? {}})
+      continue
+    }
+    // exports of a variant go into its own run directory, not over the other variants' in output.dir
+    pipeline.value.output.dir = runDir
+    let result: RunResult
+    try {
+      result = await runPipeline({...runParams, pipeline, ...(action === 'resumed' ? {resumeDir: runDir} : {runDir})})
+    } catch (error) {
+      failure = error
+      break
+    }
+    results.push({variant: variant.name, runDir, action, metrics: result.metrics})
+  }
+  const runDirs = results.map((r) => r.runDir)
+  const failedDir = (failure as {runDir?: string} | undefined)?.runDir
+  if (failedDir !== undefined) runDirs.push(failedDir)
+  let report: string | undefined
+  if (runDirs.length > 0) {
+    try {
+      report = (await writeReport({runDirs, output: path.join(sweepDir, 'report.html'), plotFiles: true})).output
+    } catch (error) {
+      if (failure === undefined) throw error
+    }
+  }
+  if (failure !== undefined) throw failure
+  return {sweepDir, variants: results, report}
+}
