@@ -29,6 +29,8 @@ export class PluginRegistry {
     const {plugin, source} = params
     const kind = this.byKind.get(plugin.kind)!
     const existing = kind.get(plugin.name)
+    // the same module file loaded again (each variant of a sweep loads the pipeline's plugins) is no clash
+    if (existing !== undefined && existing.file !== undefined && existing.file === params.file) return
     if (existing !== undefined && existing.plugin !== plugin) {
       throw new ConfigError(`${plugin.kind} plugin \`${plugin.name}\` from ${source} clashes with the one from ${existing.source}`, {
         code: 'plugin.duplicate',
