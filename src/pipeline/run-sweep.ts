@@ -55,10 +55,10 @@ export function sweepDirsNewestFirst(params: {outputDir: string; name: string}):
   const prefix = `${params.name}-sweep-`
   return fs
     .readdirSync(params.outputDir)
-    .filter((d) => d.startsWith(prefix) && /^\d{8}-\d{6}(-\d+)?$/.test(d.slice(prefix.length)))
-    .sort((a, b) => (a.length === b.length ? (a < b ? -1 : 1) : a.length - b.length))
-    .reverse()
-    .map((d) => path.join(params.outputDir, d))
+    .map((d) => ({d, m: d.startsWith(prefix) ? d.slice(prefix.length).match(/^(\d{8}-\d{6})(?:-(\d+))?$/) : null}))
+    .filter((x) => x.m !== null)
+    .sort((a, b) => (a.m![1] === b.m![1] ? Number(b.m![2] ?? 0) - Number(a.m![2] ?? 0) : a.m![1] < b.m![1] ? 1 : -1))
+    .map(({d}) => path.join(params.outputDir, d))
 }
 
 function createSweepDir(params: {outputDir: string; name: string; now: Date}): string {

@@ -9,6 +9,7 @@ import {expandSweep, loadSweep, sweepInvalid} from '../../../src/pipeline/expand
 import {formatIssue, PipelineInvalid} from '../../../src/pipeline/pipeline-issue.js'
 import {PluginRegistry} from '../../../src/plugin/registry.js'
 import {emptyOriginMap} from '../../../src/pipeline/origins.js'
+import {sweepDirsNewestFirst} from '../../../src/pipeline/run-sweep.js'
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../../..')
 const fx = path.join(root, 'test/fixtures/pipelines')
@@ -96,5 +97,17 @@ describe('expandSweep', () => {
     )
     expect(error).to.be.instanceOf(PipelineInvalid)
     expect((error as PipelineInvalid).issues.map(formatIssue).join('\n')).to.match(/^p\.yaml:4:\d+: sweep/)
+  })
+})
+
+describe('sweepDirsNewestFirst', () => {
+  it('orders by stamp, then by clash suffix, and ignores other runs', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-sweep-dirs-'))
+    try {
+      for (const d of ['a-sweep-20250101-120000', 'a-sweep-20250101-120000-1', 'a-sweep-20250102-090000', 'a-20250103-000000', 'ab-sweep-20250104-000000']) fs.mkdirSync(path.join(tmp, d))
+      expect(sweepDirsNewestFirst({outputDir: tmp, name: 'a'}).map((d) => path.basename(d))).to.deep.equal(['a-sweep-20250102-090000', 'a-sweep-20250101-120000-1', 'a-sweep-20250101-120000'])
+    } finally {
+      fs.rmSync(tmp, {recursive: true, force: true})
+    }
   })
 })
