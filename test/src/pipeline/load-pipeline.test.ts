@@ -162,7 +162,7 @@ describe('loadPipeline: extends, overrides and env', () => {
     fs.writeFileSync(path.join(tmp, 'top.yaml'), 'name: t\nschedul:\n  epochs: 1\n')
     expect(await issuesOf(path.join(tmp, 'top.yaml'), {cwd: tmp})).to.deep.equal([
       'top.yaml:1:1: (root): a pipeline needs at least one stage (data, model, evaluation, finetune)',
-      'top.yaml:2:1: schedul: unknown key `schedul` at the top level (allowed: name, extends, seed, runtime, data, model, finetune, loss, schedule, evaluation, output, plugins); did you mean `schedule`?',
+      'top.yaml:2:1: schedul: unknown key `schedul` at the top level (allowed: name, extends, seed, runtime, data, model, finetune, loss, schedule, evaluation, output, sweep, plugins); did you mean `schedule`?',
     ])
     fs.writeFileSync(path.join(tmp, 'empty.yaml'), '# nothing here\n')
     expect(await issuesOf(path.join(tmp, 'empty.yaml'), {cwd: tmp})).to.deep.equal(['empty.yaml:1:1: (root): a pipeline must be a mapping of sections (name:, data:, model:, ...)'])
