@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       if (adam) {
         phase = 'clip'
         const g = new Map(Object.entries(grads))
-        const clipped = clipByGlobalNorm({grads: g, maxNorm: 1, inPlace: clipInPlace})
+        const clipped = await clipByGlobalNorm({grads: g, maxNorm: 1, inPlace: clipInPlace})
         phase = 'adamw'
         adam.step(clipped.grads, 1e-4)
         // as trainer.ts: inputs and results disposed after the update (in place they are the same tensors)

@@ -28,13 +28,17 @@ export function generatorTensorsFromDiscriminator(disc: Map<string, HostTensorLi
  * rel-embedding table after its LayerNorm, and the discriminator's log buckets and attention
  * index at this sequence length.
  */
-export function referenceTensors(opts: {generator: MlmModel; discriminator: Discriminator; seqLen: number; faults?: readonly ModelFault[]}): Map<string, HostTensorLike> {
+export async function referenceTensors(opts: {generator: MlmModel; discriminator: Discriminator; seqLen: number; faults?: readonly ModelFault[]}): Promise<Map<string, HostTensorLike>> {
   const out = new Map<string, HostTensorLike>()
   for (const [name, model] of [['disc.rel_table', opts.discriminator], ['gen.rel_table', opts.generator]] as const) {
     const t = model.deberta.encoder.relTable()
     if (t === undefined) continue
-    out.set(name, {shape: [...t.shape], data: t.dataSync() as Float32Array})
-    t.dispose()
+    // async: webgpu cannot read synchronously in Node
+    try {
+      out.set(name, {shape: [...t.shape], data: (await t.data()) as Float32Array})
+    } finally {
+      t.dispose()
+    }
   }
   const c = opts.discriminator.config
   const buckets = {seqLen: opts.seqLen, bucketSize: c.positionBuckets, maxPosition: maxRelativePositions(c), offByOne: opts.faults?.includes('bucket-off-by-one')}

@@ -86,7 +86,7 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
         for (let index = 0; index < total; index++) {
           const batch = it.next()
           if (!batch) break
-          const out = model.evaluateBatch(batch, {seed: drawSeedValue, index})
+          const out = await model.evaluateBatch(batch, {seed: drawSeedValue, index})
           if (draw === 0 && index === 0) {
             if (sampleCount > 0 && out.discriminator?.discInputIds && out.discriminator.mlmMask) writeSamples({batch, out: out.discriminator, step: opts.step, seed: drawSeedValue, prepared})
             if (options.diagnostics !== false && hasEmbeddingDiagnostics(model)) diagnostics = model.embeddingDiagnostics(batch, {seed: drawSeedValue})

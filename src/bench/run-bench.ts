@@ -15,6 +15,7 @@ import {EMBEDDING_SHARING, RtdPair, v3Config, type EmbeddingSharing} from '../mo
 import {PluginRegistry} from '../plugin/registry.js'
 import {maybeParallel, threadsPerReplica} from '../pretrain/maybe-parallel.js'
 import {RtdTrainable} from '../pretrain/rtd-trainable.js'
+import {syncReadsWork} from '../runtime/host-reads.js'
 import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
 import {AdamW} from '../train/adamw.js'
 import {Rng} from '../util/rng.js'
@@ -52,6 +53,9 @@ export interface BenchResult {
   /** Peak resident set of the process (all threads), MB. */
   peak_rss_mb: number
   backend: string
+  /** webgpu: the adapter (vendor, architecture, driver's name) and whether it computes on the CPU. */
+  adapter?: string
+  software_adapter?: boolean
   native: boolean
   workers: number
   /** BLAS threads per replica. */
@@ -112,6 +116,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   if (!EMBEDDING_SHARING.includes(sharing)) throw new ConfigError(`bench --sharing must be one of ${EMBEDDING_SHARING.join(', ')}, got ${sharing}`, {code: 'bench.sharing'})
   const runtime = {backend: opts.backend ?? 'auto', native: opts.native ?? 'auto', threads: opts.threads ?? os.availableParallelism(), workers}
   const info = await initBackend({backend: runtime.backend, native: runtime.native, threads: threadsPerReplica({threads: runtime.threads, workers})})
+  if (opts.forwardOnly && !syncReadsWork()) throw new ConfigError(`bench --forward-only samples inside the forward pass, which needs synchronous reads; the ${info.backend} backend has none: time the training step instead`, {code: 'bench.forward_only_backend'})
 
   const shape = {vocabSize: c.vocab, hiddenSize: c.hidden, numAttentionHeads: c.heads, intermediateSize: c.intermediate, maxPositionEmbeddings: c.maxPositions, positionBuckets: c.positionBuckets}
   const pair = new RtdPair({architecture: await new PluginRegistry().architecture('deberta-v3').load(), discriminator: v3Config({...shape, numHiddenLayers: c.discriminatorLayers}), generator: v3Config({...shape, numHiddenLayers: c.generatorLayers}), sharing, seed, maskTokenId: SPECIAL.mask})
@@ -141,7 +146,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         const masked = base.maskFor(batch, {step, microBatch: 0})
         const res = pair.lossFn({inputIds: batch.inputIds, maskedInputIds: masked.maskedIds, attentionMask: batch.attentionMask, mlmMask: masked.mlmMask, batch: B, seqLen: N, lambda: LAMBDA,
           sampleRng: Rng.derive(seed, 'sample', step), training: true, dropoutRng: Rng.derive(seed, 'dropout', step)})
-        lastLoss = res.loss.dataSync()[0]!
+        lastLoss = (await res.loss.data())[0]!
         res.dispose()
       } else {
         const r = await model.computeLossAndGrads(batch, {step, microBatch: 0, training: true, groups: groups.map((g) => g.name), weights: {mlm: 1, rtd: LAMBDA}})
@@ -152,6 +157,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         if (step >= warmup) adam.push(performance.now() - a0)
         for (const t of flat.values()) t.dispose()
         lastLoss = r.losses.loss!
+        // a GPU runs the update after this point: wait for it, so each step's time is its own
+        if (!syncReadsWork()) await settled(variables.values().next().value)
       }
       const ms = performance.now() - t0
       const c1 = process.cpuUsage(c0)
@@ -178,6 +185,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     max_s: round(Math.max(...times), 4),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
     backend: info.backend,
+    ...(info.adapter ? {adapter: `${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description || info.adapter.device}`.trim(), software_adapter: info.adapter.software} : {}),
     native: info.native,
     workers,
     threads: info.threads,
@@ -200,4 +208,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     result.sum_ms = round(median(parts.sumMs), 1)
   }
   return result
+}
+
+/** Resolves when the device has run all the work queued before the call (reads one element of `t`). */
+async function settled(t: tf.Tensor | undefined): Promise<void> {
+  if (t === undefined) return
+  const one = tf.tidy(() => t.reshape([-1]).slice(0, 1))
+  await one.data()
+  one.dispose()
 }

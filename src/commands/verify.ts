@@ -4,6 +4,7 @@ import {RtdCommand} from '../cli/base-command.js'
 import {RuntimeFailure} from '../errors.js'
 import {MODEL_FAULTS, type ModelFault} from '../model/nn.js'
 import {BACKEND_CHOICES, initBackend} from '../runtime/backend.js'
+import {formatAdapter} from '../runtime/webgpu-backend.js'
 import {verifyFixture, type TensorCheck, type VerifyReport} from '../verify/verify-fixture.js'
 
 function formatCheck(c: TensorCheck): string {
@@ -42,7 +43,7 @@ Exit status: 0 all tensors within tolerance, 1 any outside (or the dump is unrea
     for (const c of report.checks) this.log(formatCheck(c))
     for (const n of report.notes) this.note(`note: ${n}`)
     const count = (s: string) => report.checks.filter((c) => c.status === s).length
-    const summary = `${count('pass')} passed, ${count('fail')} failed, ${count('missing')} missing, ${count('skipped')} skipped on ${info.backend}`
+    const summary = `${count('pass')} passed, ${count('fail')} failed, ${count('missing')} missing, ${count('skipped')} skipped on ${info.backend}${info.adapter ? ` (${formatAdapter(info.adapter)})` : ''}`
     if (!report.passed) {
       const err = new RuntimeFailure(`verification of ${args.dir} failed: ${summary}`, {
         code: 'verify.failed',

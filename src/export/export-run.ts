@@ -16,6 +16,7 @@ import {ConfigError, RuntimeFailure} from '../errors.js'
 import type {RestoredModel} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'
 import {initBackend, type BackendChoice} from '../runtime/backend.js'
+import {withHostCopies} from '../runtime/host-reads.js'
 import {checkpointsDir, loadLatestCheckpoint, verifyCheckpoint} from '../train/index.js'
 import {readSafetensors, type HostTensor} from '../checkpoint/index.js'
 
@@ -178,7 +179,9 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
   if (parent === undefined) throw new ConfigError(`${file} records no export_dir; give --output <dir>`, {code: 'export.no_output'})
   const loaded = await loadRunModel({runDir, step: opts.step, backend: opts.backend, log})
   try {
-    const outputs = loaded.restored.exportTo({dir: join(parent, loaded.saveName), tokenizerDir: loaded.tokenizerDir})
+    // the exporters read synchronously: on webgpu the parameters (this process's only variables) are read (async) first
+    const params = Object.values(tf.engine().registeredVariables)
+    const outputs = await withHostCopies(params, () => loaded.restored.exportTo({dir: join(parent, loaded.saveName), tokenizerDir: loaded.tokenizerDir}))
     for (const [k, v] of Object.entries(outputs)) log(`exported ${k}: ${v}`)
     return {runDir, plugin: loaded.plugin, step: loaded.step, checkpoint: loaded.checkpoint, saveName: loaded.saveName, outputs}
   } finally {

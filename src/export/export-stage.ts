@@ -14,7 +14,7 @@ export function createExportStage(ctx: RunContext): Stage {
       if (typeof model?.export?.write !== 'function') return
       const tokenizerDir = state.data?.tokenizerDir
       if (tokenizerDir === undefined) throw new Error('the export stage needs the data stage\'s tokenizer (state.data.tokenizerDir)')
-      const written = model.export.write({dir: model.export.dir, tokenizerDir})
+      const written = await model.export.write({dir: model.export.dir, tokenizerDir})
       for (const [k, v] of Object.entries(written)) ctx.log.info(`exported ${k}: ${v}`)
       state.outputs = {...state.outputs, ...written, checkpoint: model.checkpoint ?? ''}
     },

@@ -189,9 +189,14 @@ export class RtdPair<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D exten
 
   private addMergedTables(out: Map<string, HostTensorLike>): void {
     for (const s of this.discriminator.sharedTables()) {
-      const merged = s.mode === 'gdes' && s.delta ? tidy(() => tf.add(s.source, s.delta!)) : s.source
-      out.set(s.hfName, toHost(merged))
-      if (merged !== s.source) merged.dispose()
+      // E_G + E_Δ added on the host from the variables' own values (float32 adds, the same bits as
+      // tf.add): a caller on webgpu can read variables ahead (async), not a tensor made here
+      const merged = toHost(s.source)
+      if (s.mode === 'gdes' && s.delta) {
+        const delta = toHost(s.delta).data
+        merged.data = Float32Array.from(merged.data, (x, i) => x + delta[i]!)
+      }
+      out.set(s.hfName, merged)
     }
   }
 

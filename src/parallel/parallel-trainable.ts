@@ -197,7 +197,7 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
       return this.request(h, {type: 'compute', sync, batch: s.batch, masked: s.masked, rowOffset: s.rowOffset, mlmScale: s.mlmScale, rtdScale: s.rtdScale, ctx})
     })
     const tOwn = performance.now()
-    const own = active(shares[0]!) ? t.computeShare({batch: shares[0]!.batch, masked: shares[0]!.masked, rowOffset: 0, mlmScale: shares[0]!.mlmScale, rtdScale: shares[0]!.rtdScale}, ctx) : undefined
+    const own = active(shares[0]!) ? await t.computeShare({batch: shares[0]!.batch, masked: shares[0]!.masked, rowOffset: 0, mlmScale: shares[0]!.mlmScale, rtdScale: shares[0]!.rtdScale}, ctx) : undefined
     let remote: (Extract<FromWorker, {type: 'computed'}> | undefined)[]
     const tWait = performance.now()
     let tSum = tWait
@@ -252,7 +252,7 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
     return {grads, losses, tokens}
   }
 
-  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput {
+  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): Promise<EvalBatchOutput> {
     return this.opts.trainable.evaluateBatch(batch, opts)
   }
 

@@ -51,10 +51,10 @@ function loadWeights(r: Replica): void {
   }
 }
 
-function compute(r: Replica, m: Extract<ToWorker, {type: 'compute'}>): void {
+async function compute(r: Replica, m: Extract<ToWorker, {type: 'compute'}>): Promise<void> {
   const t0 = performance.now()
   if (m.sync) loadWeights(r)
-  const res = r.trainable.computeShare({batch: m.batch, masked: m.masked, rowOffset: m.rowOffset, mlmScale: m.mlmScale, rtdScale: m.rtdScale}, m.ctx)
+  const res = await r.trainable.computeShare({batch: m.batch, masked: m.masked, rowOffset: m.rowOffset, mlmScale: m.mlmScale, rtdScale: m.rtdScale}, m.ctx)
   const offsets = new Map(r.layout.entries.map((e) => [entryKey(e.group, e.name), e]))
   const present: string[] = []
   for (const [g, grads] of res.grads) {
@@ -76,7 +76,7 @@ port.on('message', (m: ToWorker) => {
       if (m.type === 'init') await init(m.spec)
       else if (m.type === 'compute') {
         if (replica === undefined) throw new Error('compute before init')
-        compute(replica, m)
+        await compute(replica, m)
       }
     } catch (err) {
       const e = err as Error

@@ -201,7 +201,7 @@ export interface ArchitectureNetworks<C = any, G extends MaskedLmNet<C> = Masked
    * losses and gradients (`rtd verify`), by expected-tensor name, e.g. DeBERTa's relative
    * position tables. `faults` are verify's deliberate bugs (each must show up somewhere).
    */
-  referenceTensors?(opts: {generator: G; discriminator: D; seqLen: number; faults?: readonly ModelFault[]}): Map<string, HostTensorLike>
+  referenceTensors?(opts: {generator: G; discriminator: D; seqLen: number; faults?: readonly ModelFault[]}): Map<string, HostTensorLike> | Promise<Map<string, HostTensorLike>>
 }
 
 /** The registry entry of an architecture (see the file comment). */

@@ -117,7 +117,7 @@ export interface TrainedModel {
   export: {
     /** `<output.dir>/<save_name>`. */
     dir: string
-    write(opts: {dir: string; tokenizerDir: string}): Record<string, string>
+    write(opts: {dir: string; tokenizerDir: string}): Record<string, string> | Promise<Record<string, string>>
   }
 }
 

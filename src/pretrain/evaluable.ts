@@ -21,7 +21,8 @@ export interface EvalBatchOutput {
 }
 
 export interface Evaluable {
-  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput
+  /** A promise where the backend reads asynchronously (webgpu). */
+  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput | Promise<EvalBatchOutput>
 }
 
 /** A model that can report its embedding tables' state and gradient routing (rtd-trainable.ts). */

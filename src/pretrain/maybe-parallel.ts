@@ -40,11 +40,13 @@ export async function maybeParallel<T extends Trainable<Batch> & Evaluable>(opts
     opts.log?.(`runtime.workers ${workers}: data-parallel training supports the RTD (gdes) model only; training on one replica`)
     return {trainable: opts.trainable, close: async () => {}}
   }
-  if (rt.backend === 'tensorflow') throw new ConfigError(`runtime.workers ${workers} needs the wasm or cpu backend (tfjs-node does not run in worker threads); got backend tensorflow`, {code: 'runtime.workers_backend'})
+  const refuse = (backend: string) => new ConfigError(`runtime.workers ${workers} needs the wasm or cpu backend (${backend === 'webgpu' ? 'one GPU device serves one process' : 'tfjs-node does not run in worker threads'}); got backend ${backend}`, {code: 'runtime.workers_backend'})
+  if (rt.backend === 'tensorflow' || rt.backend === 'webgpu') throw refuse(rt.backend)
   const threads = threadsPerReplica({threads: rt.threads, workers})
   const runtime = {backend: rt.backend ?? 'auto', native: rt.native ?? 'auto', threads}
   // the main thread is replica 0: give it the same thread share (OpenBLAS's setting is per process anyway)
-  await initBackend(runtime)
+  const info = await initBackend(runtime)
+  if (info.backend === 'tensorflow' || info.backend === 'webgpu') throw refuse(info.backend)
   const p = await ParallelTrainable.create({trainable: opts.trainable, workers, runtime})
   opts.log?.(`data-parallel: ${workers} replicas (${workers - 1} worker thread${workers === 2 ? '' : 's'}), ${threads} BLAS thread${threads === 1 ? '' : 's'} each`)
   return {trainable: p, close: () => p.close()}

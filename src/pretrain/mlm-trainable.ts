@@ -14,6 +14,7 @@ import {Rng} from '../util/rng.js'
 import {frobeniusNorm, gradientNorms} from '../eval/embedding-diagnostics.js'
 import type {EmbeddingDiagnosable, EvalBatchOutput, Evaluable} from './evaluable.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
+import {readScalars} from '../runtime/host-reads.js'
 import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 
 export interface MlmTrainableOptions {
@@ -41,28 +42,28 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
     return {masked, labels: Int32Array.from(positions, (p) => batch.inputIds[p])}
   }
 
-  computeLossAndGrads(batch: Batch, ctx: LossContext): LossAndGrads {
+  async computeLossAndGrads(batch: Batch, ctx: LossContext): Promise<LossAndGrads> {
     const {model, seed} = this.opts
     const {masked, labels} = this.prepare(batch, Rng.derive(seed, 'mask', ctx.step, ctx.microBatch))
     const group = this.parameterGroups()[0]
-    let mlm = NaN
+    let mlmLoss: tf.Tensor | undefined
     const {value, grads} = tf.variableGrads(() => {
       const res = model.lossFn({
         ...maskedBatchInputs(batch, masked),
         labels,
         ctx: {training: true, rng: Rng.derive(seed, 'dropout', ctx.step, ctx.microBatch, 'mlm'), ...(this.opts.recompute !== undefined ? {recompute: this.opts.recompute} : {})},
       })
-      mlm = res.loss.dataSync()[0]
+      mlmLoss = tf.keep(res.loss) // read with the loss after the backward pass: one read per step
       return tf.mul(res.loss, ctx.weights.mlm) as tf.Scalar
     }, [...group.variables.values()])
-    const loss = value.dataSync()[0]
-    value.dispose()
+    const [mlm, loss] = await readScalars([mlmLoss!, value])
+    tf.dispose([mlmLoss!, value])
     const named = new Map<string, tf.Tensor>()
     for (const [tfName, g] of Object.entries(grads)) named.set(model.params.nameOf(tfName)!, g)
     return {grads: new Map([[group.name, named]]), losses: {loss, mlm}, tokens: tokenCount(batch)}
   }
 
-  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput {
+  async evaluateBatch(batch: Batch, opts: {seed: number; index: number}): Promise<EvalBatchOutput> {
     const {model} = this.opts
     const {masked, labels} = this.prepare(batch, Rng.derive(opts.seed, 'eval-mask', opts.index))
     if (labels.length === 0) return {}
@@ -74,7 +75,7 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
     })
     try {
       const [rows, vocab] = res.logits.shape
-      const stats = mlmTokenStats({logits: res.logits.dataSync() as Float32Array, rows, vocab, labels})
+      const stats = mlmTokenStats({logits: (await res.logits.data()) as Float32Array, rows, vocab, labels})
       return {generator: {...stats, original: labels}}
     } finally {
       res.loss.dispose()

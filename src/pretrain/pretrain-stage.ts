@@ -13,6 +13,7 @@ import type {PreparedData} from '../data/prepared-data.js'
 import type {Batch} from '../data/batch-iterator.js'
 import type {RunContext} from '../plugin/run-context.js'
 import type {RunState} from '../plugin/contract.js'
+import {withHostCopies} from '../runtime/host-reads.js'
 import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
 import {checkFitsBackend, estimateTrainingMemory, type EncoderShape, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
 import {resolveWarmupSteps, train, type TrainResult} from '../train/index.js'
@@ -168,12 +169,14 @@ export async function runPretraining(opts: {model: PretrainModel; data: Prepared
   } finally {
     await parallel.close()
   }
+  // exportTo reads the parameters synchronously: on webgpu they are read (async) beforehand
+  const params = model.trainable.parameterGroups().flatMap((g) => [...g.variables.values()])
   state.model = {
     evaluable: model.trainable,
     step: result.step,
     epoch: Math.min(result.epoch + 1, schedule.epochs ?? Infinity),
     ...(result.checkpoint !== undefined ? {checkpoint: result.checkpoint} : {}),
-    export: {dir: outDir, write: (o) => model.exportTo(o)},
+    export: {dir: outDir, write: (o) => withHostCopies(params, () => model.exportTo(o))},
   }
   return result
 }

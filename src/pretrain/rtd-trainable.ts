@@ -15,6 +15,7 @@ import type {MaskedBatch} from '../data/masking.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions} from '../model/masked-positions.js'
 import type {LossPart, RtdPair} from '../model/rtd-pair.js'
+import {sampleCategorical} from '../model/sampling.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
 import type {EmbeddingDiagnosable, EvalBatchOutput, Evaluable} from './evaluable.js'
@@ -22,6 +23,7 @@ import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from '
 import {mlmTokenStats} from './masked-lm-outputs.js'
 import {rowSampleRng} from './row-sample-rng.js'
 import {embeddingTableStats, gradientNorms} from '../eval/embedding-diagnostics.js'
+import {readScalars, syncReadsWork} from '../runtime/host-reads.js'
 
 
 export interface RtdTrainableOptions {
@@ -73,7 +75,7 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
     return this.mask(batch, Rng.derive(this.opts.seed, 'mask', ctx.step, ctx.microBatch))
   }
 
-  computeLossAndGrads(batch: Batch, ctx: LossContext): LossAndGrads {
+  computeLossAndGrads(batch: Batch, ctx: LossContext): Promise<LossAndGrads> {
     return this.computeShare({batch, masked: this.maskFor(batch, ctx), rowOffset: 0, mlmScale: 1, rtdScale: 1}, ctx)
   }
 
@@ -84,7 +86,7 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
    * `losses.mlm` / `losses.rtd` are this share's unscaled means (mlm is NaN without masked
    * tokens); `losses.loss` is the share's scaled objective.
    */
-  computeShare(share: RtdShare, ctx: LossContext): LossAndGrads {
+  async computeShare(share: RtdShare, ctx: LossContext): Promise<LossAndGrads> {
     const {pair, seed} = this.opts
     const {batch, masked, rowOffset} = share
     const {step, microBatch} = ctx
@@ -98,26 +100,30 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
     const losses: Record<string, number> = {}
     // Dropout masks depend on the split across replicas (one stream per share); row 0's share keeps the one-replica key.
     const dropoutKey: (string | number)[] = rowOffset === 0 ? [seed, 'dropout', step, microBatch, part] : [seed, 'dropout', step, microBatch, part, 'rows', rowOffset]
+    const sampleRng = () => rowSampleRng({key: [seed, 'sample', step, microBatch], mlmMask: masked.mlmMask, seqLen: batch.seqLen, rowOffset})
+    const inputs = {
+      ...maskedBatchInputs(batch, masked),
+      lambda: share.rtdScale === 1 ? ctx.weights.rtd : ctx.weights.rtd * share.rtdScale,
+      mlmWeight: share.mlmScale === 1 ? ctx.weights.mlm : ctx.weights.mlm * share.mlmScale,
+      temperature: this.opts.temperature,
+    }
+    // a share without masked tokens may have skipped the generator phase: nothing to replace
+    let samples = part === 'discriminator' ? (this.samplesByMicroBatch.get(sampleKey) ?? (masked.mlmMask.includes(1) ? undefined : new Int32Array(0))) : undefined
+    // without synchronous reads (webgpu) the samples cannot be drawn inside the tape: draw them first
+    if (samples === undefined && !syncReadsWork()) samples = await drawSamples(pair, {...inputs, rng: sampleRng(), dropoutRng: Rng.derive(...dropoutKey)})
+    const terms: {name: 'mlm' | 'rtd'; t: tf.Tensor}[] = []
     const {value, grads} = tf.variableGrads(() => {
-      const res = pair.lossFn({
-        ...maskedBatchInputs(batch, masked),
-        lambda: share.rtdScale === 1 ? ctx.weights.rtd : ctx.weights.rtd * share.rtdScale,
-        mlmWeight: share.mlmScale === 1 ? ctx.weights.mlm : ctx.weights.mlm * share.mlmScale,
-        temperature: this.opts.temperature,
-        // a share without masked tokens may have skipped the generator phase: nothing to replace
-        samples: part === 'discriminator' ? (this.samplesByMicroBatch.get(sampleKey) ?? (masked.mlmMask.includes(1) ? undefined : new Int32Array(0))) : undefined,
-        sampleRng: rowSampleRng({key: [seed, 'sample', step, microBatch], mlmMask: masked.mlmMask, seqLen: batch.seqLen, rowOffset}),
-        training: true,
-        dropoutRng: Rng.derive(...dropoutKey),
-        part,
-      })
+      const res = pair.lossFn({...inputs, samples, sampleRng: sampleRng(), training: true, dropoutRng: Rng.derive(...dropoutKey), part})
       if (part === 'generator') this.samplesByMicroBatch.set(sampleKey, res.samples)
-      if (res.lossMlm) losses.mlm = res.lossMlm.dataSync()[0]
-      if (res.lossRtd) losses.rtd = res.lossRtd.dataSync()[0]
+      // read after the backward pass, together with the loss: one read per step
+      if (res.lossMlm) terms.push({name: 'mlm', t: tf.keep(res.lossMlm)})
+      if (res.lossRtd) terms.push({name: 'rtd', t: tf.keep(res.lossRtd)})
       return res.loss
     }, varList)
-    losses.loss = value.dataSync()[0]
-    value.dispose()
+    const values = await readScalars([...terms.map((x) => x.t), value])
+    tf.dispose([...terms.map((x) => x.t), value])
+    terms.forEach((x, i) => (losses[x.name] = values[i]!))
+    losses.loss = values[terms.length]!
     const byGroup = new Map<string, Map<string, tf.Tensor>>()
     for (const g of groups) byGroup.set(g.name, new Map())
     for (const [tfName, grad] of Object.entries(grads)) {
@@ -132,26 +138,23 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
     return {grads: byGroup, losses, tokens: tokenCount(batch)}
   }
 
-  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): EvalBatchOutput {
+  async evaluateBatch(batch: Batch, opts: {seed: number; index: number}): Promise<EvalBatchOutput> {
     const {pair} = this.opts
     const masked = this.mask(batch, Rng.derive(opts.seed, 'eval-mask', opts.index))
-    const res = pair.lossFn({
-      ...maskedBatchInputs(batch, masked),
-      lambda: 1,
-      temperature: this.opts.temperature,
-      sampleRng: Rng.derive(opts.seed, 'eval-sample', opts.index),
-      training: false,
-      keep: true,
-    })
+    const inputs = {...maskedBatchInputs(batch, masked), lambda: 1, temperature: this.opts.temperature}
+    const sampleRng = Rng.derive(opts.seed, 'eval-sample', opts.index)
+    // without synchronous reads (webgpu) the samples are drawn before the forward pass that uses them
+    const samples = syncReadsWork() ? undefined : await drawSamples(pair, {...inputs, rng: sampleRng})
+    const res = pair.lossFn({...inputs, samples, sampleRng, training: false, keep: true})
     try {
       const positions = maskedPositions(masked.mlmMask)
       const original = Int32Array.from(positions, (p) => batch.inputIds[p])
       const out: EvalBatchOutput = {
-        discriminator: {logits: res.rtdLogits!.dataSync() as Float32Array, labels: res.rtdLabels, mask: batch.attentionMask, discInputIds: res.discInputIds, mlmMask: masked.mlmMask},
+        discriminator: {logits: (await res.rtdLogits!.data()) as Float32Array, labels: res.rtdLabels, mask: batch.attentionMask, discInputIds: res.discInputIds, mlmMask: masked.mlmMask},
       }
       if (res.mlmLogits && positions.length > 0) {
         const [rows, vocab] = res.mlmLogits.shape
-        const stats = mlmTokenStats({logits: res.mlmLogits.dataSync() as Float32Array, rows, vocab, labels: original})
+        const stats = mlmTokenStats({logits: (await res.mlmLogits.data()) as Float32Array, rows, vocab, labels: original})
         out.generator = {...stats, original, sampled: res.samples}
       }
       return out
@@ -189,5 +192,24 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
       for (const [name, v] of Object.entries(norms)) out[`emb_grad_${loss}_${name}`] = v
     }
     return out
+  }
+}
+
+/**
+ * The replacement samples RtdPair.lossFn draws inside its forward pass, drawn beforehand with an
+ * async read of the generator's logits, for backends that cannot read synchronously (webgpu).
+ * Same generator forward (inputs, dropout stream) and the same host sampling, so the same
+ * samples; costs one extra generator forward without a tape.
+ */
+async function drawSamples(pair: RtdPair, o: {inputIds: Int32Array; maskedInputIds?: Int32Array; attentionMask: Int32Array; mlmMask: Int32Array | Uint8Array; batch: number; seqLen: number; tokenTypeIds?: Int32Array; lambda: number; temperature: number; rng: Rng; dropoutRng?: Rng}): Promise<Int32Array> {
+  const rows = maskedPositions(o.mlmMask).length
+  if (rows === 0) return new Int32Array(0)
+  // part 'generator' with placeholder samples: the generator alone, nothing drawn
+  const res = pair.lossFn({...o, samples: new Int32Array(rows), part: 'generator', training: o.dropoutRng !== undefined, dropoutRng: o.dropoutRng, keep: true})
+  try {
+    const logits = res.mlmLogits!
+    return sampleCategorical({logits: (await logits.data()) as Float32Array, rows, vocab: logits.shape[1], rng: o.rng, temperature: o.temperature})
+  } finally {
+    res.dispose()
   }
 }

@@ -6,6 +6,8 @@
  *   optionally a native BLAS sgemm on the wasm heap).
  * - `cpu`: the pure-JS backend (tiny shapes, tests), with the O(N) UnsortedSegmentSum.
  * - `tensorflow`: `@tensorflow/tfjs-node(-gpu)` when the user installed one; never a dependency.
+ * - `webgpu`: tfjs's WebGPU kernels on Dawn (optional packages; webgpu-backend.ts). `auto` takes
+ *   it only for a hardware adapter.
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
@@ -14,16 +16,17 @@ import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
 import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from './kernels/wasm-fused-mat-mul.js'
 import {registerWasmIdentity} from './kernels/wasm-identity.js'
+import {formatAdapter, initWebgpuBackend, probeWebgpu, type WebgpuAdapter} from './webgpu-backend.js'
 import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
 import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
 
-export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const
+export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
 export type BackendChoice = (typeof BACKEND_CHOICES)[number]
 export const NATIVE_CHOICES = ['auto', 'on', 'off'] as const
 export type NativeChoice = (typeof NATIVE_CHOICES)[number]
 
 export interface InitBackendOptions {
-  /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `wasm`. */
+  /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `webgpu` on a hardware adapter, else `wasm`. */
   backend?: BackendChoice
   /** BLAS threads for the native kernels (wasm has no threads in Node). Default 1. */
   threads?: number
@@ -38,8 +41,10 @@ export interface InitBackendOptions {
 }
 
 export interface BackendInfo {
-  /** The tfjs backend name now active: 'wasm', 'cpu' or 'tensorflow'. */
-  backend: 'wasm' | 'cpu' | 'tensorflow'
+  /** The tfjs backend name now active. */
+  backend: 'wasm' | 'cpu' | 'tensorflow' | 'webgpu'
+  /** The GPU adapter (webgpu only). */
+  adapter?: WebgpuAdapter
   /** Whether native BLAS kernels are registered on the wasm backend. */
   native: boolean
   /** Why native kernels are off (absent when on). */
@@ -107,6 +112,16 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
           "or use runtime.backend 'wasm' (the default without tfjs-node) or 'cpu'",
         ],
       })
+    }
+  }
+
+  if (choice === 'webgpu' || choice === 'auto') {
+    // auto: only a hardware adapter beats wasm (a software one computes on the CPU, slower)
+    const probe = choice === 'auto' ? await probeWebgpu() : undefined
+    if (choice === 'webgpu' || (probe?.ok === true && !probe.adapter.software)) {
+      const adapter = await initWebgpuBackend()
+      log(`webgpu adapter: ${formatAdapter(adapter)}`)
+      return {backend: 'webgpu', adapter, native: false, nativeReason: 'webgpu backend', threads: 1, kernels: ['BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
     }
   }
 

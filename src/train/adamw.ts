@@ -204,6 +204,11 @@ export class AdamW {
     return Object.fromEntries(this.steps)
   }
 
+  /** The moment tensors (m and v of every parameter), e.g. to read them to the host. */
+  stateTensors(): tf.Tensor[] {
+    return [...this.m.values(), ...this.v.values()]
+  }
+
   /** Host copy of m, v and the step counts. */
   exportState(): AdamWState {
     const state: AdamWState = {steps: {}, m: new Map(), v: new Map()}

@@ -14,8 +14,8 @@ export interface ClipResult {
   norm: number
 }
 
-/** Global L2 norm of a set of gradients, read back to the host. */
-export function globalNorm(grads: Iterable<tf.Tensor>): number {
+/** Global L2 norm of a set of gradients, read back to the host (asynchronously: webgpu cannot read synchronously). */
+export async function globalNorm(grads: Iterable<tf.Tensor>): Promise<number> {
   const list = [...grads]
   if (list.length === 0) return 0
   const native = nativeSumOfSquares(list)
@@ -25,7 +25,7 @@ export function globalNorm(grads: Iterable<tf.Tensor>): number {
   const sums = list.map((g) => tf.tidy(() => tf.sum(tf.square(g.dtype === 'float32' ? g : g.toFloat()))))
   const sq = tf.tidy(() => tf.addN(sums))
   tf.dispose(sums)
-  const v = sq.dataSync()[0]
+  const v = (await sq.data())[0]!
   sq.dispose()
   return Math.sqrt(v)
 }
@@ -63,10 +63,10 @@ function nativeSumOfSquares(list: tf.Tensor[]): number | undefined {
  * gradient: on deberta-v3-xsmall that copy was 0.5 GB and fragmented the wasm heap step after
  * step. Unclipped results are clones (no copy on wasm, see wasm-identity.ts).
  */
-export function clipByGlobalNorm(params: {grads: Map<string, tf.Tensor>; maxNorm: number; inPlace?: boolean}): ClipResult {
+export async function clipByGlobalNorm(params: {grads: Map<string, tf.Tensor>; maxNorm: number; inPlace?: boolean}): Promise<ClipResult> {
   const inPlace = params.inPlace ?? true
   const {grads, maxNorm} = params
-  const norm = globalNorm(grads.values())
+  const norm = await globalNorm(grads.values())
   const coef = maxNorm > 0 && Number.isFinite(norm) ? maxNorm / (norm + 1e-6) : 1
   const out = new Map<string, tf.Tensor>()
   const c32 = Math.fround(coef) // the float32 scalar g.mul(coef) multiplies by: same values either way

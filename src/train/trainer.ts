@@ -21,6 +21,7 @@ import type {Logger, MetricsSink, RunContext} from '../plugin/run-context.js'
 import {AdamW, type AdamWState} from './adamw.js'
 import {loadLatestCheckpoint, saveCheckpoint, type LoadedCheckpoint} from './checkpoint-store.js'
 import {clipByGlobalNorm} from './clip.js'
+import {withHostCopies} from '../runtime/host-reads.js'
 import {GradAccumulator} from './grad-accumulator.js'
 import {lossWeights, type LossWeight, type LossWeights} from './loss-weight.js'
 import {learningRate, type LrSchedule} from './lr-schedule.js'
@@ -188,14 +189,15 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     let losses: Record<string, number> = {}
     let lr = 0
     let weights = weightsOf(step)
-    const save = (): string => {
-      const dir = writeCheckpoint({runDir: ctx.runDir, keep: opts.keep, groups, phases, model, meta: opts.meta, state: {step, epoch, stepInEpoch, dataPosition: position, order, lr, weights}})
+    const save = async (): Promise<string> => {
+      // webgpu reads asynchronously: the host copies are read before the (synchronous) writer runs
+      const dir = await withHostCopies(checkpointTensors(groups, phases), () => writeCheckpoint({runDir: ctx.runDir, keep: opts.keep, groups, phases, model, meta: opts.meta, state: {step, epoch, stepInEpoch, dataPosition: position, order, lr, weights}}))
       lastSaved = step
       lastSavedDir = dir
       return dir
     }
-    const interrupted = (): never => {
-      if (step !== lastSaved) save()
+    const interrupted = async (): Promise<never> => {
+      if (step !== lastSaved) await save()
       throw new Interrupted(`interrupted at step ${step}; checkpoint saved in ${lastSavedDir ?? 'none (no step done)'}`)
     }
     const done = (): boolean => (opts.maxSteps !== undefined && step >= opts.maxSteps) || (opts.epochs !== undefined && epoch >= opts.epochs)
@@ -214,7 +216,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     }
 
     while (!done()) {
-      if (ctx.signal.aborted) interrupted()
+      if (ctx.signal.aborted) await interrupted()
       if (!iterator) {
         iterator = data.open({epoch, position})
         openBar()
@@ -265,17 +267,17 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
         eta: formatDuration((elapsed / (step - startStep)) * remaining),
       })
 
-      if (ctx.signal.aborted) interrupted()
-      if (checkpointEvery > 0 && step % checkpointEvery === 0) save()
+      if (ctx.signal.aborted) await interrupted()
+      if (checkpointEvery > 0 && step % checkpointEvery === 0) await save()
       if (opts.evaluate && evalEvery > 0 && step % evalEvery === 0 && !done()) {
         const m = await opts.evaluate({step, final: false})
         metrics.write({type: 'eval', step, epoch: epoch + 1, ...m})
-        if (ctx.signal.aborted) interrupted()
+        if (ctx.signal.aborted) await interrupted()
       }
     }
     bar?.stop()
 
-    const checkpoint = step !== lastSaved ? save() : lastSavedDir
+    const checkpoint = step !== lastSaved ? await save() : lastSavedDir
     let evalMetrics: Record<string, number> | undefined
     if (opts.evaluate && opts.evaluateAtEnd !== false) {
       evalMetrics = await opts.evaluate({step, final: true})
@@ -326,7 +328,7 @@ async function runStep<B>(params: {model: Trainable<B>; batches: B[]; phases: Ph
       const mean = acc.take()
       let clipped: Map<string, tf.Tensor> | undefined
       try {
-        const c = clipByGlobalNorm({grads: mean, maxNorm: maxGradNorm})
+        const c = await clipByGlobalNorm({grads: mean, maxNorm: maxGradNorm})
         clipped = c.grads
         gradNorms[phases.length === 1 ? 'grad_norm' : `grad_norm_${phase.name}`] = c.norm
         if (!Number.isFinite(c.norm)) {
@@ -354,6 +356,11 @@ function toHost(v: tf.Tensor, name: string): TensorToWrite {
     if (!Number.isFinite(data[i])) throw new RuntimeFailure(`refusing to checkpoint: ${name} has a non-finite value at index ${i}`, {code: 'checkpoint.non_finite'})
   }
   return {shape: [...v.shape], data}
+}
+
+/** Every tensor a checkpoint holds: the parameters and the optimizers' moments. */
+function checkpointTensors(groups: ParameterGroup[], phases: Phase[]): tf.Tensor[] {
+  return [...groups.flatMap((g) => [...g.variables.values()]), ...phases.flatMap((p) => p.optimizer.stateTensors())]
 }
 
 function writeCheckpoint(params: {runDir: string; keep?: number; groups: ParameterGroup[]; phases: Phase[]; model: Trainable<unknown>; meta?: Record<string, unknown>; state: Omit<TrainerState, 'optimizerSteps' | 'modelState'>}): string {

@@ -189,12 +189,33 @@ interface Actual {
   data: Float32Array | Int32Array
 }
 
-function host(t: tf.Tensor, shape?: number[]): Actual {
-  return {shape: shape ?? [...t.shape], data: t.dataSync() as Float32Array}
+/**
+ * Host values of tensors, read after the tape's scope (asynchronously: the webgpu backend cannot
+ * read synchronously in Node). `take` copies the tensor on the device and returns the Actual that
+ * `read` fills in.
+ */
+class HostReads {
+  private pending: {t: tf.Tensor; a: Actual}[] = []
+
+  take(t: tf.Tensor, shape?: number[]): Actual {
+    const a: Actual = {shape: shape ?? [...t.shape], data: new Float32Array(0)}
+    this.pending.push({t: tf.keep(t.clone()), a})
+    return a
+  }
+
+  async read(): Promise<void> {
+    const list = this.pending
+    this.pending = []
+    try {
+      for (const {t, a} of list) a.data = (await t.data()) as Float32Array
+    } finally {
+      for (const {t} of list) t.dispose()
+    }
+  }
 }
 
 /** Everything one sharing mode produces, by expected-tensor name. */
-function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly ModelFault[]; wanted: Set<string>; primary: boolean}): {actual: Map<string, Actual>; notes: string[]} {
+async function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly ModelFault[]; wanted: Set<string>; primary: boolean}): Promise<{actual: Map<string, Actual>; notes: string[]}> {
   const {fx, mode, wanted} = opts
   const input = (name: string): HostTensor => {
     const t = fx.inputs.get(name)
@@ -208,6 +229,8 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
   const pair = makePair(fx, mode, opts.faults)
   const actual = new Map<string, Actual>()
   const notes: string[] = []
+  const reads = new HostReads()
+  const host = (t: tf.Tensor, shape?: number[]) => reads.take(t, shape)
   try {
     notes.push(...pair.loadTensors({generator: fx.genWeights, discriminator: fx.discWeights}).map((n) => `${mode}: ${n}`))
     const lossOpts: RtdLossOptions = {
@@ -235,7 +258,7 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
           // architectures that project their embeddings (ELECTRA) also give the LayerNorm output before it
           const dLn = (r.discriminator as {embeddingsLn?: tf.Tensor2D}).embeddingsLn
           if (dLn) put(`${p}disc.embeddings_ln`, bn(dLn, dLn.shape[1]))
-          put(`${p}disc.hidden_states`, {shape: [dH.length, B, N, H], data: concat(dH.map((t) => t.dataSync() as Float32Array))})
+          put(`${p}disc.hidden_states`, host(tf.stack(dH), [dH.length, B, N, H]))
           put(`${p}disc.last_hidden_state`, bn(dH[dH.length - 1], H))
           put(`${p}disc.rtd_logits`, bn(r.rtdLogits!))
           put(`${p}loss_rtd`, host(r.lossRtd!, [1]))
@@ -245,7 +268,7 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
             const gH = r.generator!.hiddenStates
             const gHid = fx.networks.configs.facts(fx.gen).hiddenSize
             put('gen.embeddings', host(gH[0], [B, N, gHid]))
-            put('gen.hidden_states', {shape: [gH.length, B, N, gHid], data: concat(gH.map((t) => t.dataSync() as Float32Array))})
+            put('gen.hidden_states', host(tf.stack(gH), [gH.length, B, N, gHid]))
             put('gen.last_hidden_state', host(gH[gH.length - 1], [B, N, gHid]))
             put('gen.mlm_logits', host(r.mlmLogits!))
             put('loss_mlm', host(r.lossMlm!, [1]))
@@ -305,21 +328,17 @@ function runMode(opts: {fx: Fixture; mode: EmbeddingSharing; faults?: readonly M
         actual.set(n, g ? host(g) : {shape: [...v.shape], data: new Float32Array(v.size)})
       }
       for (const g of grads.values()) g.dispose()
+      await reads.read()
     }
     if (opts.primary && fx.networks.referenceTensors) {
-      for (const [k, v] of fx.networks.referenceTensors({generator: pair.generator, discriminator: pair.discriminator, seqLen: N, faults: opts.faults})) actual.set(k, v)
+      for (const [k, v] of await fx.networks.referenceTensors({generator: pair.generator, discriminator: pair.discriminator, seqLen: N, faults: opts.faults})) actual.set(k, v)
     }
+    await reads.read()
   } finally {
+    await reads.read().catch(() => undefined) // frees the copies after a failure
     pair.dispose()
   }
   return {actual, notes}
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
-  let o = 0
-  for (const p of parts) out.set(p, o), (o += p.length)
-  return out
 }
 
 /** Which elements to compare: non-pad positions of [B, N, ...] and [L+1, B, N, ...] tensors, all others. */
@@ -381,7 +400,7 @@ export async function verifyFixture(opts: {dir: string; faults?: readonly ModelF
   const modes = EMBEDDING_SHARING.filter((m) => covered.includes(m) || [...wanted].some((n) => n.startsWith(`${m}.`)))
   const actual = new Map<string, Actual>()
   for (const mode of modes) {
-    const r = runMode({fx, mode, faults: opts.faults, wanted, primary: mode === (modes.includes(primary) ? primary : modes[0])})
+    const r = await runMode({fx, mode, faults: opts.faults, wanted, primary: mode === (modes.includes(primary) ? primary : modes[0])})
     for (const [k, v] of r.actual) actual.set(k, v)
     notes.push(...r.notes)
   }

@@ -87,12 +87,12 @@ describe('clip and accumulation in place (wasm)', () => {
     await initBackend({backend: 'wasm', native: 'off'})
   })
 
-  it('clipByGlobalNorm (inPlace by default) scales the inputs to the same values as the copying path', () => {
+  it('clipByGlobalNorm (inPlace by default) scales the inputs to the same values as the copying path', async () => {
     const data = Float32Array.from({length: 33}, (_, i) => Math.sin(i) * 3)
     const a = new Map([['g', tf.tensor1d(data)]])
     const b = new Map([['g', tf.tensor1d(data)]])
-    const copy = clipByGlobalNorm({grads: a, maxNorm: 1, inPlace: false})
-    const inPlace = clipByGlobalNorm({grads: b, maxNorm: 1})
+    const copy = await clipByGlobalNorm({grads: a, maxNorm: 1, inPlace: false})
+    const inPlace = await clipByGlobalNorm({grads: b, maxNorm: 1})
     expect(inPlace.norm).to.equal(copy.norm)
     expect(inPlace.grads.get('g')).to.equal(b.get('g')) // the same tensor, scaled
     expect(Array.from(inPlace.grads.get('g')!.dataSync())).to.deep.equal(Array.from(copy.grads.get('g')!.dataSync()))
