@@ -5,6 +5,8 @@
  * and wasm the values are the same bits either way.
  */
 import * as tf from '@tensorflow/tfjs'
+import {RuntimeFailure} from '../errors.js'
+import {takeDeviceError} from './webgpu-backend.js'
 
 /** Whether the active backend supports dataSync (webgpu in Node does not). */
 export function syncReadsWork(): boolean {
@@ -16,7 +18,15 @@ export async function readScalars(tensors: tf.Tensor[]): Promise<number[]> {
   if (tensors.length === 0) return []
   const all = tensors.length === 1 ? tensors[0]! : tf.tidy(() => tf.concat(tensors.map((t) => t.reshape([-1]).toFloat())))
   try {
-    return Array.from(await all.data())
+    const values = Array.from(await all.data())
+    const gpuError = takeDeviceError()
+    if (gpuError !== undefined) {
+      throw new RuntimeFailure(`the GPU rejected work of this step, so its results are wrong: ${gpuError.split('\n')[0]}`, {
+        code: 'runtime.gpu_error',
+        suggestions: ['run with runtime.backend wasm to compare, and report the message with the adapter (`rtd verify --backend webgpu` prints it)'],
+      })
+    }
+    return values
   } finally {
     if (all !== tensors[0]) all.dispose()
   }

@@ -14,6 +14,7 @@
 import {createRequire} from 'node:module'
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
+import {registerWebgpuAddN} from './kernels/webgpu-add-n.js'
 
 /** The optional packages and the versions rtd was tested with. */
 export const WEBGPU_PACKAGES = {webgpu: '0.6.2', backend: '@tensorflow/tfjs-backend-webgpu'} as const
@@ -28,6 +29,8 @@ export interface WebgpuAdapter {
   description: string
   /** A CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP): correct, but no faster than wasm. */
   software: boolean
+  /** Largest tensor the device can bind (maxStorageBufferBindingSize): e.g. 128 MiB on lavapipe, ~4 GiB on desktop GPUs. */
+  maxTensorBytes: number
 }
 
 export type WebgpuProbe = {ok: true; adapter: WebgpuAdapter} | {ok: false; why: string; suggestions: string[]}
@@ -42,6 +45,7 @@ interface GpuLike {
 interface AdapterLike {
   info?: Record<string, unknown>
   isFallbackAdapter?: boolean
+  limits?: {maxStorageBufferBindingSize?: number; maxBufferSize?: number}
 }
 
 function installSuggestion(tfjsVersion: string): string {
@@ -85,7 +89,8 @@ function describeAdapter(a: AdapterLike): WebgpuAdapter {
   const architecture = str('architecture')
   const fallback = info['isFallbackAdapter'] === true || a.isFallbackAdapter === true
   const software = fallback || architecture === 'software' || /llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(`${description} ${str('device')}`)
-  return {vendor: str('vendor') || 'unknown', architecture: architecture || 'unknown', device: str('device'), description, software}
+  const maxTensorBytes = Math.min(a.limits?.maxStorageBufferBindingSize ?? 0, a.limits?.maxBufferSize ?? Infinity)
+  return {vendor: str('vendor') || 'unknown', architecture: architecture || 'unknown', device: str('device'), description, software, maxTensorBytes}
 }
 
 /** Loads Dawn and asks it for an adapter (once per process): what `webgpu` would run on, or why it cannot. */
@@ -108,7 +113,7 @@ export function probeWebgpu(): Promise<WebgpuProbe> {
 /** One line for logs: "nvidia ampere (NVIDIA GeForce RTX 3090)" or "... software adapter". */
 export function formatAdapter(a: WebgpuAdapter): string {
   const name = a.description || a.device
-  return `${a.vendor} ${a.architecture}${name ? ` (${name})` : ''}${a.software ? ', software adapter: computes on the CPU' : ''}`
+  return `${a.vendor} ${a.architecture}${name ? ` (${name})` : ''}, tensors up to ${(a.maxTensorBytes / 2 ** 20).toFixed(0)} MiB${a.software ? ', software adapter: computes on the CPU' : ''}`
 }
 
 /**
@@ -145,5 +150,28 @@ export async function initWebgpuBackend(): Promise<WebgpuAdapter> {
     })
   }
   await tf.ready()
+  registerWebgpuAddN()
+  trapDeviceErrors()
   return probe.adapter
+}
+
+let deviceError: string | undefined
+
+/**
+ * Dawn reports a rejected shader or command (a validation error) on the device, not to the
+ * caller: tfjs would go on and read zeros. Keep the first one; takeDeviceError hands it out.
+ */
+function trapDeviceErrors(): void {
+  const device = (tf.backend() as unknown as {device?: {onuncapturederror: unknown}}).device
+  if (device === undefined) return
+  device.onuncapturederror = (ev: {error?: {message?: string}}) => {
+    deviceError ??= ev.error?.message ?? 'unknown GPU error'
+  }
+}
+
+/** The first error the GPU device reported since the last call, if any (and forgets it). */
+export function takeDeviceError(): string | undefined {
+  const e = deviceError
+  deviceError = undefined
+  return e
 }

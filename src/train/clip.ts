@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
 import {nativeUpdateKernels} from '../runtime/native/native-update.js'
+import {readScalars} from '../runtime/host-reads.js'
 
 export interface ClipResult {
   /** The clipped gradients (the caller disposes them and, separately, the inputs; some may be the input tensors themselves, scaled in place). */
@@ -25,9 +26,9 @@ export async function globalNorm(grads: Iterable<tf.Tensor>): Promise<number> {
   const sums = list.map((g) => tf.tidy(() => tf.sum(tf.square(g.dtype === 'float32' ? g : g.toFloat()))))
   const sq = tf.tidy(() => tf.addN(sums))
   tf.dispose(sums)
-  const v = (await sq.data())[0]!
-  sq.dispose()
-  return Math.sqrt(v)
+  // the step's last read: it also reports a GPU that rejected work of the step (webgpu)
+  const [v] = await readScalars([sq]).finally(() => sq.dispose())
+  return Math.sqrt(v!)
 }
 
 /** The wasm heap when the backend is wasm, else undefined. */

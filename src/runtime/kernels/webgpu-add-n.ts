@@ -1,0 +1,33 @@
+/**
+ * AddN on webgpu for any number of inputs. tfjs-backend-webgpu 4.22 binds every input as a
+ * storage buffer in one shader, and a device allows only maxStorageBuffersPerShaderStage of them
+ * (8 by default, output included): with more inputs (e.g. the global gradient norm sums ~40
+ * tensors) Dawn rejects the pipeline, prints a validation error and the result is silently 0.
+ * This kernel sums groups of at most `limit - 1` inputs, then sums the partial sums.
+ */
+import * as tf from '@tensorflow/tfjs'
+import {replaceKernel, stockKernel} from './register-kernel.js'
+
+interface WebgpuBackendLike {
+  device: {limits: {maxStorageBuffersPerShaderStage: number}}
+  disposeData(dataId: tf.DataId): void
+}
+
+export function registerWebgpuAddN(): void {
+  const stock = stockKernel('AddN', 'webgpu')
+  if (stock === undefined) return
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const backend = args.backend as unknown as WebgpuBackendLike
+    const group = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1)
+    const sum = (inputs: tf.TensorInfo[]): tf.TensorInfo => {
+      if (inputs.length <= group) return stock.kernelFunc({...args, inputs: inputs as unknown as tf.NamedTensorInfoMap}) as tf.TensorInfo
+      const partials: tf.TensorInfo[] = []
+      for (let i = 0; i < inputs.length; i += group) partials.push(sum(inputs.slice(i, i + group)))
+      const out = sum(partials)
+      for (const p of partials) backend.disposeData(p.dataId)
+      return out
+    }
+    return sum(args.inputs as unknown as tf.TensorInfo[])
+  }
+  replaceKernel({...stock, kernelFunc})
+}
