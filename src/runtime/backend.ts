@@ -119,9 +119,14 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
     // auto: only a hardware adapter beats wasm (a software one computes on the CPU, slower)
     const probe = choice === 'auto' ? await probeWebgpu() : undefined
     if (choice === 'webgpu' || (probe?.ok === true && !probe.adapter.software)) {
-      const adapter = await initWebgpuBackend()
-      log(`webgpu adapter: ${formatAdapter(adapter)}`)
-      return {backend: 'webgpu', adapter, native: false, nativeReason: 'webgpu backend', threads: 1, kernels: ['BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
+      try {
+        const adapter = await initWebgpuBackend()
+        log(`webgpu adapter: ${formatAdapter(adapter)}`)
+        return {backend: 'webgpu', adapter, native: false, nativeReason: 'webgpu backend', threads: 1, kernels: ['BatchMatMul gradient', 'AddN in groups'], tfjsVersion: tf.version.tfjs}
+      } catch (err) {
+        if (choice === 'webgpu') throw err
+        logOnce(log, `webgpu not used: ${(err as Error).message}`) // auto: carry on with the CPU backends
+      }
     }
   }
 

@@ -72,8 +72,13 @@ async function loadDawn(): Promise<{gpu: GpuLike} | {why: string}> {
     return {why: `the optional package 'webgpu' (Dawn for Node) could not be loaded: ${(err as Error).message.split('\n')[0]}`}
   }
   const g = globalThis as Record<string, unknown>
+  let gpu: GpuLike
+  try {
+    gpu = mod.create([])
+  } catch (err) {
+    return {why: `Dawn could not start: ${(err as Error).message.split('\n')[0]}`}
+  }
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in g)) g[k] = v
-  const gpu = mod.create([])
   // Node 20 has no navigator; Node >= 21 has one without `gpu`.
   const nav = g['navigator'] as Record<string, unknown> | undefined
   if (nav === undefined) g['navigator'] = {gpu}

@@ -30,9 +30,16 @@ interface WasmInternals {
   disposeData(dataId: tf.DataId, force?: boolean): boolean
 }
 
-/** Heap offset → number of live tensor ids on it, for offsets shared by a clone (absent: one owner). */
-const owners = new Map<number, number>()
-const patched = new WeakSet<object>()
+/**
+ * Heap offset → number of live tensor ids on it, for offsets shared by a clone (absent: one owner).
+ * Kept on globalThis, like tfjs's kernel registry: when this module is loaded twice (mocha
+ * require()s some test files and import()s others), whichever copy's kernel is registered must
+ * see the same counts as exclusive-buffer.ts's copy.
+ */
+const shared = globalThis as unknown as Record<symbol, {owners: Map<number, number>; patched: WeakSet<object>} | undefined>
+const state = (shared[Symbol.for('rtd.wasm-identity')] ??= {owners: new Map(), patched: new WeakSet()})
+const owners = state.owners
+const patched = state.patched
 
 /** Wraps backend.disposeData so that a shared offset is freed with its last id only. */
 function patchDispose(backend: BackendWasm): void {
