@@ -128,13 +128,15 @@ describe('webgpu backend', function () {
     expect(r.stderr).to.contain('mesa-vulkan-drivers')
   })
 
-  it('rtd verify --backend webgpu passes on fixtures/deberta-tiny with the cpu tolerances', async () => {
-    const r = await runCli({args: ['verify', '--backend', 'webgpu', 'fixtures/deberta-tiny']})
-    expect(r.code, r.stderr).to.equal(0)
-    expect(r.stdout).to.match(/42 passed, 0 failed, 0 missing, 0 skipped on webgpu \(/)
-    expect(r.stdout).to.not.match(/^fail/m)
-    expect(r.stderr).to.not.contain('validation') // no shader or command rejected by Dawn
-  })
+  for (const [fixture, tensors] of [['deberta-tiny', 42], ['electra-tiny', 66]] as const) {
+    it(`rtd verify --backend webgpu passes on fixtures/${fixture} with the cpu tolerances`, async () => {
+      const r = await runCli({args: ['verify', '--backend', 'webgpu', `fixtures/${fixture}`]})
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.contain(`${tensors} passed, 0 failed, 0 missing, 0 skipped on webgpu (`)
+      expect(r.stdout).to.not.match(/^fail/m)
+      expect(r.stderr).to.not.contain('validation') // no shader or command rejected by Dawn
+    })
+  }
 
   it('trains, evaluates, checkpoints and exports the reduced tiny pipeline with the cpu losses', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-webgpu-'))
