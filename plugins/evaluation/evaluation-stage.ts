@@ -89,7 +89,7 @@ export function createEvaluationStage(options: EvaluationOptions, ctx: RunContex
           const out = await model.evaluateBatch(batch, {seed: drawSeedValue, index})
           if (draw === 0 && index === 0) {
             if (sampleCount > 0 && out.discriminator?.discInputIds && out.discriminator.mlmMask) writeSamples({batch, out: out.discriminator, step: opts.step, seed: drawSeedValue, prepared})
-            if (options.diagnostics !== false && hasEmbeddingDiagnostics(model)) diagnostics = model.embeddingDiagnostics(batch, {seed: drawSeedValue})
+            if (options.diagnostics !== false && hasEmbeddingDiagnostics(model)) diagnostics = await model.embeddingDiagnostics(batch, {seed: drawSeedValue})
           }
           if (out.discriminator) acc.addDiscriminator({...out.discriminator, maskable: maskableOf(batch.inputIds, batch.attentionMask, prepared.tokenizer.special)})
           if (out.generator) acc.addGenerator(out.generator)

@@ -18,7 +18,7 @@ function meanMedian(values: Float32Array): {mean: number; median: number} {
  * emb_norm_g, emb_norm_d (and emb_norm_delta under GDES): Frobenius norms. E_D is E_G + E_Δ
  * under GDES, E_G itself under ES, the discriminator's own table under NES.
  */
-export function embeddingTableStats(t: {generator: tf.Tensor; delta?: tf.Tensor; discriminator?: tf.Tensor}): Record<string, number> {
+export async function embeddingTableStats(t: {generator: tf.Tensor; delta?: tf.Tensor; discriminator?: tf.Tensor}): Promise<Record<string, number>> {
   const [cos, norms] = tf.tidy(() => {
     const g = t.generator as tf.Tensor2D
     const d = (t.delta ? tf.add(g, t.delta) : (t.discriminator ?? g)) as tf.Tensor2D
@@ -28,8 +28,9 @@ export function embeddingTableStats(t: {generator: tf.Tensor; delta?: tf.Tensor;
     return [c, tf.stack([frob(g), frob(d), t.delta ? frob(t.delta) : tf.scalar(NaN)])]
   })
   try {
-    const {mean, median} = meanMedian(cos.dataSync() as Float32Array)
-    const [ng, nd, ndelta] = norms.dataSync()
+    // async reads: the webgpu backend cannot read synchronously
+    const {mean, median} = meanMedian((await cos.data()) as Float32Array)
+    const [ng, nd, ndelta] = await norms.data()
     return {emb_cos_mean: mean, emb_cos_median: median, emb_norm_g: ng, emb_norm_d: nd, ...(t.delta ? {emb_norm_delta: ndelta} : {})}
   } finally {
     tf.dispose([cos, norms])
@@ -40,7 +41,7 @@ export function embeddingTableStats(t: {generator: tf.Tensor; delta?: tf.Tensor;
  * The L2 norm of d loss / d table for each named table; exactly 0 for a table the loss does not
  * reach (tf.variableGrads returns no gradient for it).
  */
-export function gradientNorms(loss: () => tf.Scalar, tables: Record<string, tf.Variable>): Record<string, number> {
+export async function gradientNorms(loss: () => tf.Scalar, tables: Record<string, tf.Variable>): Promise<Record<string, number>> {
   const names = Object.keys(tables)
   const {value, grads} = tf.variableGrads(loss, names.map((n) => tables[n]))
   try {
@@ -52,7 +53,7 @@ export function gradientNorms(loss: () => tf.Scalar, tables: Record<string, tf.V
         continue
       }
       const norm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(g))))
-      out[n] = norm.dataSync()[0]
+      out[n] = (await norm.data())[0]!
       norm.dispose()
     }
     return out

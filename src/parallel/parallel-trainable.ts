@@ -256,7 +256,7 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
     return this.opts.trainable.evaluateBatch(batch, opts)
   }
 
-  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
+  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Promise<Record<string, number>> {
     return this.opts.trainable.embeddingDiagnostics(batch, opts)
   }
 

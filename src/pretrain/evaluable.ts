@@ -27,7 +27,7 @@ export interface Evaluable {
 
 /** A model that can report its embedding tables' state and gradient routing (rtd-trainable.ts). */
 export interface EmbeddingDiagnosable {
-  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number>
+  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> | Promise<Record<string, number>>
 }
 
 export function hasEmbeddingDiagnostics(x: unknown): x is EmbeddingDiagnosable {

@@ -169,15 +169,16 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
    * batch 0, no dropout): L_MLM -> E_G and L_RTD -> E_Δ under GDES (never the other way), both into
    * E_G under ES, each into its own table under NES. A table a loss does not reach gets exactly 0.
    */
-  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
+  async embeddingDiagnostics(batch: Batch, opts: {seed: number}): Promise<Record<string, number>> {
     const {pair} = this.opts
     const tables = pair.wordTables()
-    const out = embeddingTableStats(tables)
+    const out = await embeddingTableStats(tables)
     const masked = this.mask(batch, Rng.derive(opts.seed, 'eval-mask', 0))
-    let samples: Int32Array | undefined
+    // without synchronous reads (webgpu) the samples are drawn before the taped forward pass
+    let samples = syncReadsWork() ? undefined : await drawSamples(pair, {...maskedBatchInputs(batch, masked), lambda: 1, temperature: this.opts.temperature, rng: Rng.derive(opts.seed, 'eval-sample', 0)})
     const named = {g: tables.generator, ...(tables.delta ? {delta: tables.delta} : {}), ...(tables.discriminator ? {d: tables.discriminator} : {})}
     for (const loss of ['mlm', 'rtd'] as const) {
-      const norms = gradientNorms(() => {
+      const norms = await gradientNorms(() => {
         const res = pair.lossFn({
           ...maskedBatchInputs(batch, masked),
           lambda: 1,

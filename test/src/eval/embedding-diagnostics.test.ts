@@ -44,10 +44,10 @@ describe('embedding diagnostics', function () {
     await initBackend({backend: 'cpu', native: 'off'})
   })
 
-  it('GDES: L_RTD sends exactly 0 into E_G and L_MLM exactly 0 into E_delta; the other two are nonzero', () => {
+  it('GDES: L_RTD sends exactly 0 into E_G and L_MLM exactly 0 into E_delta; the other two are nonzero', async () => {
     const {pair, trainable} = model('gdes')
     try {
-      const d = trainable.embeddingDiagnostics(batch(), {seed: 1})
+      const d = await trainable.embeddingDiagnostics(batch(), {seed: 1})
       expect(d.emb_grad_rtd_g).to.equal(0)
       expect(d.emb_grad_mlm_delta).to.equal(0)
       expect(d.emb_grad_mlm_g).to.be.greaterThan(0)
@@ -62,10 +62,10 @@ describe('embedding diagnostics', function () {
     }
   })
 
-  it('ES: both losses send gradient into the one shared table', () => {
+  it('ES: both losses send gradient into the one shared table', async () => {
     const {pair, trainable} = model('es')
     try {
-      const d = trainable.embeddingDiagnostics(batch(), {seed: 1})
+      const d = await trainable.embeddingDiagnostics(batch(), {seed: 1})
       expect(d.emb_grad_rtd_g).to.be.greaterThan(0)
       expect(d.emb_grad_mlm_g).to.be.greaterThan(0)
       expect(d).to.not.have.property('emb_grad_rtd_delta')
@@ -75,10 +75,10 @@ describe('embedding diagnostics', function () {
     }
   })
 
-  it('NES: each loss reaches only its own table', () => {
+  it('NES: each loss reaches only its own table', async () => {
     const {pair, trainable} = model('nes')
     try {
-      const d = trainable.embeddingDiagnostics(batch(), {seed: 1})
+      const d = await trainable.embeddingDiagnostics(batch(), {seed: 1})
       expect(d.emb_grad_mlm_g).to.be.greaterThan(0)
       expect(d.emb_grad_rtd_g).to.equal(0)
       expect(d.emb_grad_rtd_d).to.be.greaterThan(0)
@@ -90,13 +90,13 @@ describe('embedding diagnostics', function () {
     }
   })
 
-  it('MLM only: the norm of E_G and the MLM gradient into it', () => {
+  it('MLM only: the norm of E_G and the MLM gradient into it', async () => {
     const cfg = v3Config({vocabSize: V, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, positionBuckets: 8, maxPositionEmbeddings: 32})
     const model = new MlmModel({config: cfg, seed: 3})
     try {
       const trainable = new MlmTrainable({model, special, tokenizerVocabSize: V, mask: {rate: 0.5, recipe: 'all-mask'}, seed: 9})
       const before = tf.memory().numTensors
-      const d = trainable.embeddingDiagnostics(batch(), {seed: 1})
+      const d = await trainable.embeddingDiagnostics(batch(), {seed: 1})
       expect(tf.memory().numTensors).to.equal(before)
       expect(Object.keys(d).sort()).to.deep.equal(['emb_grad_mlm_g', 'emb_norm_g'])
       expect(d.emb_grad_mlm_g).to.be.greaterThan(0)
@@ -107,7 +107,7 @@ describe('embedding diagnostics', function () {
     }
   })
 
-  it('table statistics: cosine of matching rows, Frobenius norms, E_D = E_G + E_delta', () => {
+  it('table statistics: cosine of matching rows, Frobenius norms, E_D = E_G + E_delta', async () => {
     const g = tf.tensor2d([
       [1, 0],
       [0, 2],
@@ -118,7 +118,7 @@ describe('embedding diagnostics', function () {
       [0, 0],
       [-3, -4],
     ])
-    const s = embeddingTableStats({generator: g, delta})
+    const s = await embeddingTableStats({generator: g, delta})
     // rows of E_D: [1,1] (cos 1/sqrt2), [0,2] (cos 1), [0,0] (no cosine: left out)
     expect(s.emb_cos_mean).to.be.closeTo((Math.SQRT1_2 + 1) / 2, 1e-6)
     expect(s.emb_cos_median).to.be.closeTo((Math.SQRT1_2 + 1) / 2, 1e-6)
@@ -128,12 +128,12 @@ describe('embedding diagnostics', function () {
     tf.dispose([g, delta])
   })
 
-  it('leaks no tensors', () => {
+  it('leaks no tensors', async () => {
     const {pair, trainable} = model('gdes')
     try {
-      trainable.embeddingDiagnostics(batch(), {seed: 1})
+      await trainable.embeddingDiagnostics(batch(), {seed: 1})
       const before = tf.memory().numTensors
-      trainable.embeddingDiagnostics(batch(), {seed: 2})
+      await trainable.embeddingDiagnostics(batch(), {seed: 2})
       expect(tf.memory().numTensors).to.equal(before)
     } finally {
       pair.dispose()
