@@ -15,6 +15,7 @@ import {expect} from 'chai'
 import {readSafetensors} from '../../../src/checkpoint/index.js'
 import type {Batch} from '../../../src/data/batch-iterator.js'
 import {RtdPair, v3Config} from '../../../src/model/index.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 import {RtdTrainable} from '../../../src/pretrain/rtd-trainable.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {RuntimeFailure} from '../../../src/errors.js'
@@ -41,7 +42,7 @@ const special = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
 
 function tinyTrainable(): RtdTrainable {
   const shape = {vocabSize: 97, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 64, positionBuckets: 8}
-  const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: 2}), generator: v3Config({...shape, numHiddenLayers: 1}), sharing: 'gdes', seed: 7, maskTokenId: special.mask})
+  const pair = new RtdPair({architecture: debertaV3, discriminator: v3Config({...shape, numHiddenLayers: 2}), generator: v3Config({...shape, numHiddenLayers: 1}), sharing: 'gdes', seed: 7, maskTokenId: special.mask})
   return new RtdTrainable({pair, special, tokenizerVocabSize: 97, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 11})
 }
 
