@@ -64,10 +64,11 @@ export async function gradientNorms(loss: () => tf.Scalar, tables: Record<string
 }
 
 /** The Frobenius norm of a tensor. */
-export function frobeniusNorm(t: tf.Tensor): number {
+export async function frobeniusNorm(t: tf.Tensor): Promise<number> {
   const n = tf.tidy(() => tf.sqrt(tf.sum(tf.square(t))))
   try {
-    return n.dataSync()[0]
+    // async: webgpu cannot read synchronously in Node
+    return (await n.data())[0]
   } finally {
     n.dispose()
   }

@@ -161,7 +161,7 @@ export async function trainClassifier(p: {
             suggestions: ['Lower `schedule.lr` or raise the warmup; check that the encoder loaded (a broken checkpoint can overflow).'],
           })
         }
-        const clipped = s.clip_norm > 0 ? clipByGlobalNorm({grads, maxNorm: s.clip_norm}).grads : grads
+        const clipped = s.clip_norm > 0 ? (await clipByGlobalNorm({grads, maxNorm: s.clip_norm})).grads : grads
         optimizer.step(clipped, lr)
         for (const g of new Set([...grads.values(), ...clipped.values()])) g.dispose()
         seconds += (performance.now() - t0) / 1000

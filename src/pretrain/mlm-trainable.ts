@@ -85,14 +85,14 @@ export class MlmTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
   }
 
   /** The MLM-only baseline's side of the embedding diagnostics: ‖E_G‖ and the gradient norm L_MLM sends into it (eval masks of batch 0). */
-  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Record<string, number> {
+  async embeddingDiagnostics(batch: Batch, opts: {seed: number}): Promise<Record<string, number>> {
     const {model} = this.opts
     const table = model.embeddingTables().word
     if (!table) return {}
-    const out: Record<string, number> = {emb_norm_g: frobeniusNorm(table)}
+    const out: Record<string, number> = {emb_norm_g: await frobeniusNorm(table)}
     const {masked, labels} = this.prepare(batch, Rng.derive(opts.seed, 'eval-mask', 0))
     if (labels.length === 0) return out
-    out.emb_grad_mlm_g = gradientNorms(() => model.lossFn({...maskedBatchInputs(batch, masked), labels, ctx: {training: false}}).loss, {g: table}).g
+    out.emb_grad_mlm_g = (await gradientNorms(() => model.lossFn({...maskedBatchInputs(batch, masked), labels, ctx: {training: false}}).loss, {g: table})).g
     return out
   }
 }
