@@ -6,9 +6,10 @@ import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
 import {ConfigError} from '../errors.js'
 import {loadSweep, sweepInvalid} from '../pipeline/expand-sweep.js'
 import {displayPath} from '../pipeline/resolve-extends.js'
-import {findInterruptedRun, findResumableRun, markInterruptedNow} from '../pipeline/run-dir.js'
+import {findInterruptedRun, findLiveRun, findResumableRun, markInterruptedNow} from '../pipeline/run-dir.js'
 import {runPipeline, type RunResult} from '../pipeline/runner.js'
 import {runSweep, type SweepResult} from '../pipeline/run-sweep.js'
+import * as os from 'node:os'
 import * as path from 'node:path'
 
 export default class Run extends RtdCommand<RunResult | SweepResult> {
@@ -16,7 +17,7 @@ export default class Run extends RtdCommand<RunResult | SweepResult> {
 
   static override description = `Validates the pipeline (nothing is written when it is invalid), creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
 
-Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Running the same pipeline again continues its newest run when that run was interrupted or killed (--fresh starts a new one); --resume <run-dir> or --auto-resume also continue failed runs.
+Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Running the same pipeline again continues its newest run when that run was interrupted or killed, and refuses (exit 2, naming the process) while that run is still going (--fresh starts a new one in both cases); --resume <run-dir> or --auto-resume also continue failed runs.
 
 A pipeline with a \`sweep:\` section runs each variant in <output.dir>/<name>-sweep-<stamp>/<variant>/ and writes one comparison report.html there. Running it again reuses the newest sweep directory: variants that completed with the same resolved pipeline are skipped, interrupted ones continue (--auto-resume: failed ones too), --fresh starts a new sweep directory, --resume <sweep-dir> picks one.
 
@@ -57,6 +58,15 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       }
     }
     if (resumeDir === undefined && flags.resume === undefined && !flags['auto-resume'] && !flags.fresh) {
+      // a plain run never starts silently beside a live run of the same pipeline
+      const live = findLiveRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
+      if (live !== undefined) {
+        const who = `process ${live.pid}${live.host !== undefined && live.host !== os.hostname() ? ` on host ${live.host}` : ''}${live.command ? ` (\`${live.command}\`${live.since ? `, since ${live.since}` : ''})` : ''}`
+        throw new ConfigError(`the newest run of ${pipeline.value.name}, ${displayPath(live.runDir, process.cwd())}, is running in ${who}`, {
+          code: 'run.live',
+          suggestions: [`Start a new run beside it with: rtd run ${displayPath(pipeline.file, process.cwd())} --fresh`, `Or wait for process ${live.pid} to finish, or stop it (Ctrl-C) and run again to continue it.`],
+        })
+      }
       resumeDir = findInterruptedRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
       if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }

@@ -3,10 +3,14 @@
  * (written atomically), and finding the newest run of a pipeline that can be resumed.
  */
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {ConfigError} from '../errors.js'
-import {isOwnerAlive} from '../util/process-claim.js'
+import {claimHolder, isOwnerAlive} from '../util/process-claim.js'
+
+/** The O_EXCL claim file the process working in a run directory holds (util/process-claim.ts). */
+export const RUN_CLAIM_FILE = 'claim.json'
 
 export const RUN_STATES = ['running', 'completed', 'failed', 'interrupted'] as const
 export type RunStateName = (typeof RUN_STATES)[number]
@@ -111,6 +115,20 @@ export function findInterruptedRun(params: {outputDir: string; pipelineName: str
   const status = readStatus(newest)
   if (status === undefined || status.state === 'failed' || status.state === 'completed') return undefined
   return isResumable(status, params.isAlive) ? newest : undefined
+}
+
+/**
+ * The newest run of the pipeline when another live process works in it (it holds the run's
+ * claim, or status.json says `running` for a pid that still runs), with that process.
+ */
+export function findLiveRun(params: {outputDir: string; pipelineName: string}): {runDir: string; pid: number; command?: string; since?: string; host?: string} | undefined {
+  const newest = runDirsNewestFirst(params)[0]
+  if (newest === undefined) return undefined
+  const holder = claimHolder({dir: newest, file: RUN_CLAIM_FILE})
+  if (holder !== undefined && !(holder.pid === process.pid && holder.host === os.hostname())) return {runDir: newest, ...holder}
+  const status = readStatus(newest)
+  if (status?.state === 'running' && status.pid !== process.pid && isOwnerAlive({pid: status.pid, startMs: status.pid_start_ms})) return {runDir: newest, pid: status.pid, since: status.started}
+  return undefined
 }
 
 /** Check that `runDir` can be resumed; returns its status. Throws ConfigError (exit 2) otherwise. */

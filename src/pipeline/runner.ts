@@ -18,7 +18,7 @@ import {environmentRecord} from './environment-record.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
 import {orderPipeline} from './order-pipeline.js'
 import {displayPath} from './resolve-extends.js'
-import {checkResumable, createRunDir, writeStatus, type RunStatus} from './run-dir.js'
+import {checkResumable, createRunDir, RUN_CLAIM_FILE, writeStatus, type RunStatus} from './run-dir.js'
 import {claimDir, currentOwner, type DirClaim} from '../util/process-claim.js'
 import {createMetricsSink, createProgress, createRunLogger, type ConsoleSink} from './run-log.js'
 import {runReportWriter} from '../report/run-report.js'
@@ -96,7 +96,7 @@ export function resolvedPipelineYaml(pipeline: ResolvedPipeline): string {
 }
 
 function claimRunDir(runDir: string): DirClaim {
-  return claimDir({dir: runDir, what: `run ${displayPath(runDir, process.cwd())}`, file: 'claim.json'})
+  return claimDir({dir: runDir, what: `run ${displayPath(runDir, process.cwd())}`, file: RUN_CLAIM_FILE})
 }
 
 async function runInDir(params: RunPipelineParams & {runDir: string; resumed: boolean; previous: RunStatus | undefined; now: () => Date; signal: AbortSignal}): Promise<RunResult> {

@@ -147,6 +147,14 @@ export function claimDir(params: {dir: string; what: string; file?: string; comm
   throw new ConfigError(`could not claim ${params.what}: ${file} keeps changing`, {code: 'claim.contended', suggestions: ['Another rtd is starting on it; try again.']})
 }
 
+/** Who holds the claim on `dir` now: a live owner's record, or undefined (no claim, or a stale one). */
+export function claimHolder(params: {dir: string; file?: string}): {pid: number; host: string; command: string; since: string} | undefined {
+  const held = readClaim(path.join(params.dir, params.file ?? '.claim'))
+  if (typeof held === 'string' || held.record === undefined) return undefined
+  const r = held.record
+  return r.host !== os.hostname() || isOwnerAlive(r) ? {pid: r.pid, host: r.host, command: r.command, since: r.since} : undefined
+}
+
 function readClaim(file: string): 'gone' | 'being-written' | {text: string; record?: ClaimRecord} {
   let text: string
   let mtimeMs: number

@@ -132,6 +132,26 @@ describe('rtd run', () => {
     expect(fs.readdirSync(tmp)).to.have.length(1)
   })
 
+  it('a plain rtd run while the newest run of the pipeline is live in another process exits 2 naming that process and suggests --fresh', async function () {
+    this.timeout(300_000) // two CLI processes
+    const first = spawnCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`]})
+    const firstDone = finished(first)
+    const metrics = () => {
+      const [dir] = fs.existsSync(tmp) ? fs.readdirSync(tmp) : []
+      return dir === undefined ? undefined : path.join(tmp, dir, 'metrics.jsonl')
+    }
+    const hasStep = () => metrics() !== undefined && fs.existsSync(metrics()!) && fs.readFileSync(metrics()!, 'utf8').includes('"step"')
+    for (let i = 0; i < 1200 && !hasStep(); i++) await new Promise((r) => setTimeout(r, 50))
+    const dir = path.dirname(metrics()!)
+    const second = await runCli({args: ['run', path.join(fx, 'slow.yaml'), `output.dir=${tmp}`]})
+    expect(second.code, second.stderr).to.equal(2)
+    expect(second.stderr).to.match(new RegExp(`Error \\(run\\.live\\): the newest run of \\S+, .*${path.basename(dir)}, is running in process ${first.pid} \\(\``))
+    expect(second.stderr).to.contain('--fresh')
+    expect(fs.readdirSync(tmp), 'no second run directory').to.deep.equal([path.basename(dir)])
+    first.kill('SIGINT')
+    expect((await firstDone).code).to.equal(130)
+  })
+
   it('exits 2 on a usage error', async () => {
     const r = await runCli({args: ['run', path.join(fx, 'valid.yaml'), '--no-such-flag', '--json']})
     expect(r.code).to.equal(2)
