@@ -15,6 +15,11 @@ export const plugin: RtdPlugin<GdesOptions> = {
   schema,
   check: (options) => checkModelSection({config: options.config, from: options.from}),
   create: async (options, ctx) => (await import('./gdes-stage.js')).createGdesStage(options, ctx),
+  preflight: async (options, ctx) => {
+    const {preflightModelSource} = await import('../../src/pretrain/model-source.js')
+    if (options.from) await preflightModelSource({from: options.from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.from', pipelineFile: ctx.pipelineFile})
+    if (options.generator_from) await preflightModelSource({from: options.generator_from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.generator_from', pipelineFile: ctx.pipelineFile})
+  },
   restore: async (record, ctx) => (await import('./gdes-stage.js')).restoreGdesModel(record, ctx),
 }
 

@@ -11,6 +11,10 @@ export const plugin: RtdPlugin<MlmOptions> = {
   schema,
   check: (options) => checkModelSection({config: options.config, from: options.from}),
   create: async (options, ctx) => (await import('./mlm-stage.js')).createMlmStage(options, ctx),
+  preflight: async (options, ctx) => {
+    const {preflightModelSource} = await import('../../src/pretrain/model-source.js')
+    if (options.from) await preflightModelSource({from: options.from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.from', pipelineFile: ctx.pipelineFile})
+  },
   restore: async (record, ctx) => (await import('./mlm-stage.js')).restoreMlmModel(record, ctx),
 }
 

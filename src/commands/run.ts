@@ -15,7 +15,7 @@ import * as path from 'node:path'
 export default class Run extends RtdCommand<RunResult | SweepResult> {
   static override summary = 'Run a pipeline.'
 
-  static override description = `Validates the pipeline (nothing is written when it is invalid), creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
+  static override description = `Validates the pipeline and runs the pre-flight checks (the backend can start; the hub repositories the stages read are accessible, or cached when offline): nothing is written when either fails. Then creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
 
 Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Running the same pipeline again continues its newest run when that run was interrupted or killed, and refuses (exit 2, naming the process) while that run is still going (--fresh starts a new one in both cases); --resume <run-dir> or --auto-resume also continue failed runs.
 

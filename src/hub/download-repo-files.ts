@@ -34,6 +34,11 @@ export interface DownloadRepoFilesOptions extends HubSettingsOptions {
   onProgress?: (p: DownloadProgress) => void
   /** Parallel downloads. Default 4. */
   concurrency?: number
+  /**
+   * Check only (rtd run's pre-flight): resolve the revision (the hub's answer, e.g. a 401, or
+   * the cache offline) and check the files are there, but download nothing.
+   */
+  checkOnly?: boolean
 }
 
 export interface DownloadedRepo {
@@ -64,7 +69,7 @@ export interface ResolvedRevision {
  * Resolve a revision to a commit: from the hub (and record refs/<revision>), or from the cache
  * when offline or when the hub cannot be reached. Hub answers such as 404 or 401 are errors.
  */
-export async function resolveRepoRevision(opts: Omit<DownloadRepoFilesOptions, 'files' | 'include' | 'onProgress' | 'concurrency'>): Promise<ResolvedRevision> {
+export async function resolveRepoRevision(opts: Omit<DownloadRepoFilesOptions, 'files' | 'include' | 'onProgress' | 'concurrency' | 'checkOnly'>): Promise<ResolvedRevision> {
   const settings = resolveHubSettings(opts)
   const repoType = opts.repoType ?? 'model'
   const revision = opts.revision ?? 'main'
@@ -104,6 +109,7 @@ export async function downloadRepoFiles(opts: DownloadRepoFilesOptions): Promise
 
   if (!r.fromCache) {
     const wanted = selectFiles({available: r.available, files: opts.files, include: opts.include, label})
+    if (opts.checkOnly) return {snapshotDir, revision: r.sha, files: wanted, fromCache: false}
     await runPool(wanted, opts.concurrency ?? 4, (path) =>
       downloadFileToCache({repoDir: r.repoDir, endpoint: settings.endpoint, token: settings.token, repo: opts.repo, repoType, sha: r.sha, path, fetch: opts.fetch, onProgress: opts.onProgress}),
     )

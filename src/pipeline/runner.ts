@@ -1,7 +1,8 @@
 /**
- * Run a resolved pipeline: make (or reuse, on resume) the run directory, record what is being
- * run, create every stage, then run them in STAGE_KINDS order (data -> model -> evaluation),
- * then the export stage, then the finetune list (which starts from the export), with one RunState. Ctrl-C
+ * Run a resolved pipeline: run the pre-flight checks (preflight.ts), make (or reuse, on resume)
+ * the run directory, record what is being run, create every stage, then run them in STAGE_KINDS
+ * order (data -> model -> evaluation), then the export stage, then the finetune list (which
+ * starts from the export), with one RunState. Ctrl-C
  * (the `signal`) lets the stage in progress save and stop; the run then ends Interrupted.
  */
 import * as fs from 'node:fs'
@@ -17,6 +18,7 @@ import type {RunContext} from '../plugin/run-context.js'
 import {environmentRecord} from './environment-record.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
 import {orderPipeline} from './order-pipeline.js'
+import {preflight} from './preflight.js'
 import {displayPath} from './resolve-extends.js'
 import {checkResumable, createRunDir, RUN_CLAIM_FILE, writeStatus, type RunStatus} from './run-dir.js'
 import {claimDir, currentOwner, type DirClaim} from '../util/process-claim.js'
@@ -62,6 +64,8 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   const now = params.now ?? (() => new Date())
   const signal = params.signal ?? new AbortController().signal
   const resumed = params.resumeDir !== undefined
+  // what can fail before work starts fails here, before the run directory exists (exit 2)
+  await preflight({pipeline})
   // A resume claims the directory first (O_EXCL, see process-claim.ts): of two `rtd run`s that
   // found the same interrupted run, one continues it and the other is told which process has it.
   if (resumed && !fs.existsSync(params.resumeDir!)) checkResumable({runDir: params.resumeDir!}) // says what is wrong

@@ -60,10 +60,25 @@ export interface RtdPlugin<Options = Record<string, unknown>> {
    */
   check?(options: Options, pipeline: Record<string, any>): PluginProblem[] | Promise<PluginProblem[]>
   /**
+   * Optional: what must be reachable before any work starts, e.g. the hub repositories the stage
+   * will read (a 401 for a gated repo without HF_TOKEN, HF_HUB_OFFLINE with nothing cached).
+   * `rtd run` calls it in its pre-flight (src/pipeline/preflight.ts), before the run directory
+   * exists; throw a ConfigError naming the option, what is wrong and what to do. Metadata
+   * requests only: no downloads, no files written.
+   */
+  preflight?(options: Options, ctx: PreflightContext): Promise<void>
+  /**
    * Model plugins: rebuild the networks a run's model stage recorded in <runDir>/model/model.json
    * (its `describe()`), with fresh weights, for `rtd export` to load a checkpoint into.
    */
   restore?(record: Record<string, unknown>, ctx: RestoreContext): Promise<RestoredModel>
+}
+
+export interface PreflightContext {
+  /** The pipeline file, as messages should name it (relative to the working directory). */
+  readonly pipelineFile: string
+  /** Resolve a path written in the pipeline (relative to the pipeline file's folder). */
+  resolvePath(p: string): string
 }
 
 export interface RestoreContext {

@@ -43,6 +43,7 @@ export function validatePlugin(params: {value: unknown; source: string; /** Buil
     }
   } else if (typeof p.create !== 'function') problems.push(`create must be a function, got ${typeof p.create}`)
   if (p.check !== undefined && typeof p.check !== 'function') problems.push(`check must be a function when given, got ${typeof p.check}`)
+  if (p.preflight !== undefined && typeof p.preflight !== 'function') problems.push(`preflight must be a function when given, got ${typeof p.preflight}`)
   if (problems.length > 0) {
     const label = typeof p.name === 'string' ? `plugin \`${p.name}\` from ${source}` : `plugin from ${source}`
     throw new ConfigError(`${label} is invalid:\n${problems.map((x) => `  - ${x}`).join('\n')}`, {code: 'plugin.invalid'})

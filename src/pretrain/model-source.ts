@@ -4,7 +4,7 @@
  */
 import {existsSync} from 'node:fs'
 import {ConfigError} from '../errors.js'
-import {downloadRepoFiles} from '../hub/index.js'
+import {checkHubModel, downloadRepoFiles} from '../hub/index.js'
 
 /** Files of a DeBERTa model repo that rtd reads (configs, weights in any supported layout, generator). */
 const MODEL_FILE = /^(config\.json|generator_config\.json|model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json|pytorch_model(-\d+-of-\d+)?\.bin|pytorch_model\.bin\.index\.json|pytorch_model\.generator\.bin)$/
@@ -21,4 +21,10 @@ export async function resolveModelFolder(opts: {from: string; resolvePath: (p: s
   }
   const got = await downloadRepoFiles({repo: opts.from, repoType: 'model', include: (f) => MODEL_FILE.test(f)})
   return got.snapshotDir
+}
+
+/** rtd run's pre-flight for `from`: a hub model id must be readable (HF_TOKEN) or, offline, cached. */
+export async function preflightModelSource(opts: {from: string; resolvePath: (p: string) => string; option: string; pipelineFile: string}): Promise<void> {
+  if (existsSync(opts.resolvePath(opts.from)) || !/^[\w.-]+\/[\w.-]+$/.test(opts.from)) return // a folder, or an error resolveModelFolder words
+  await checkHubModel({file: opts.pipelineFile, option: opts.option, repo: opts.from, include: (f) => MODEL_FILE.test(f)})
 }
