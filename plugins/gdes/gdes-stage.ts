@@ -55,12 +55,14 @@ function gdesModel<C>(opts: {pair: RtdPair<C>; architecture: ArchitectureNetwork
 async function loadStartingWeights(opts: {pair: RtdPair; architecture: ArchitectureNetworks; options: GdesOptions; ctx: RunContext; discFolder?: ReturnType<typeof loadModelFolder>; generatorLayers: number}): Promise<void> {
   const {pair, architecture, options, ctx, discFolder} = opts
   let generator = discFolder && architecture.generatorTensorsFromDiscriminator ? architecture.generatorTensorsFromDiscriminator(discFolder.tensors, opts.generatorLayers) : undefined
+  let generatorSource = `model.from ${options.from}`
   if (options.generator_from) {
+    generatorSource = `model.generator_from ${options.generator_from}`
     const dir = await resolveModelFolder({from: options.generator_from, resolvePath: (p) => ctx.resolvePath(p), option: 'model.generator_from'})
     const msGenerator = existsSync(join(dir, 'pytorch_model.generator.bin')) && existsSync(join(dir, 'generator_config.json'))
     generator = loadModelFolder(msGenerator ? {dir, weightsFile: 'pytorch_model.generator.bin', configFile: 'generator_config.json'} : {dir}).tensors
   }
-  const notes = pair.loadTensors({generator, discriminator: discFolder?.tensors})
+  const notes = pair.loadTensors({generator, discriminator: discFolder?.tensors, warn: (m) => ctx.log.warn(m), sources: {generator: generatorSource, discriminator: `model.from ${options.from}`}})
   for (const n of notes) ctx.log.debug(n)
 }
 
@@ -83,7 +85,7 @@ export function createGdesStage(options: GdesOptions, ctx: RunContext): Stage {
       if (discFolder || options.generator_from) {
         const generatorLayers = configs.facts(gen).numHiddenLayers
         await loadStartingWeights({pair, architecture: networks, options, ctx, discFolder: options.generator.width === 1 ? discFolder : undefined, generatorLayers})
-        if (discFolder && options.generator.width !== 1) pair.loadTensors({discriminator: discFolder.tensors})
+        if (discFolder && options.generator.width !== 1) pair.loadTensors({discriminator: discFolder.tensors, warn: (m) => ctx.log.warn(m), sources: {discriminator: `model.from ${options.from}`}})
       }
       const trainable = new RtdTrainable({pair, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: options.mask, temperature: options.temperature, seed: ctx.seed})
       const model = gdesModel({pair, architecture: networks, disc, gen, trainable, sharing})

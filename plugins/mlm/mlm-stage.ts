@@ -1,6 +1,7 @@
 /** Builds one masked-language model of the pipeline's architecture and hands it to the shared pretraining stage (src/pretrain). */
 import type {RestoreContext, RestoredModel, RunState, Stage} from '../../src/plugin/contract.js'
 import {RuntimeFailure} from '../../src/errors.js'
+import {addFreshHeads, freshHeadsWarning} from '../../src/model/fresh-heads.js'
 import type {RunContext} from '../../src/plugin/run-context.js'
 import {
   checkMemory,
@@ -34,7 +35,12 @@ export function createMlmStage(options: MlmOptions, ctx: RunContext): Stage {
       const memory = {discriminator: {...configs.shape(config), layers: 1}, generator: configs.shape(config), sharing: 'es' as const}
       checkMemory({memory, schedule: ctx.pipeline.schedule as ScheduleSection, seqLen: data.maxLength, backend, ctx, maskRate: options.mask.rate, recompute})
       const net = networks.createMaskedLm({config, seed: ctx.seed, role: 'model'})
-      if (loaded) for (const n of net.loadTensors(loaded.tensors)) ctx.log.debug(n)
+      if (loaded) {
+        // a discriminator export has no MLM head: it starts fresh, with a warning naming it
+        const {tensors, fresh} = addFreshHeads({params: net.params, tensors: loaded.tensors})
+        if (fresh.length > 0) ctx.log.warn(freshHeadsWarning({role: 'model', source: `model.from ${options.from}`, fresh}))
+        for (const n of net.loadTensors(tensors)) ctx.log.debug(n)
+      }
       const trainable = new MlmTrainable({model: net, special: data.tokenizer.special, tokenizerVocabSize: data.tokenizer.vocabSize, mask: options.mask, seed: ctx.seed, ...(recompute !== undefined ? {recompute} : {})})
       const model: PretrainModel = {
         trainable,

@@ -21,11 +21,11 @@ export class MlmHead {
     const {config: c, params: p} = opts
     const prefix = opts.prefix ?? 'lm_predictions.lm_head'
     const emb = c.embeddingSize
-    this.denseW = p.create(`${prefix}.dense.weight`, [emb, c.hiddenSize], 'normal')
-    this.denseB = p.create(`${prefix}.dense.bias`, [emb], 'zeros')
-    this.lnW = p.create(`${prefix}.LayerNorm.weight`, [emb], 'ones')
-    this.lnB = p.create(`${prefix}.LayerNorm.bias`, [emb], 'zeros')
-    this.bias = p.create(`${prefix}.bias`, [c.vocabSize], 'zeros')
+    this.denseW = p.create(`${prefix}.dense.weight`, [emb, c.hiddenSize], 'normal', {head: 'MLM head'})
+    this.denseB = p.create(`${prefix}.dense.bias`, [emb], 'zeros', {head: 'MLM head'})
+    this.lnW = p.create(`${prefix}.LayerNorm.weight`, [emb], 'ones', {head: 'MLM head'})
+    this.lnB = p.create(`${prefix}.LayerNorm.bias`, [emb], 'zeros', {head: 'MLM head'})
+    this.bias = p.create(`${prefix}.bias`, [c.vocabSize], 'zeros', {head: 'MLM head'})
   }
 
   /** @param h [M, H] hidden states of the rows to predict; @param wordTable E [V, emb]. Returns logits [M, V]. */

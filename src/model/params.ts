@@ -32,9 +32,17 @@ export class ParamStore {
     this.uid = `rtd${nextInstance()}/${opts.role}`
   }
 
-  /** Creates and initialises a variable (see init.ts); returns it. */
-  create(name: string, shape: number[], kind: InitKind): tf.Variable {
+  /** Parameter name -> the head it belongs to (`MLM head`, `RTD head`); encoder parameters are absent. */
+  private readonly heads = new Map<string, string>()
+
+  /**
+   * Creates and initialises a variable (see init.ts); returns it. `opts.head` marks a parameter
+   * of a prediction head: a starting checkpoint that lacks that whole head keeps its fresh
+   * initialisation (model/fresh-heads.ts) instead of failing.
+   */
+  create(name: string, shape: number[], kind: InitKind, opts: {head?: string} = {}): tf.Variable {
     if (this.vars.has(name)) throw new Error(`parameter ${name} created twice`)
+    if (opts.head !== undefined) this.heads.set(name, opts.head)
     const values = initialValues({shape, kind, std: this.opts.std, seed: this.opts.seed, role: this.opts.role, name})
     const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true, `${this.uid}/${name}`))
     this.vars.set(name, v)
@@ -45,6 +53,11 @@ export class ParamStore {
     const v = this.vars.get(name)
     if (v === undefined) throw new Error(`no parameter ${name}`)
     return v
+  }
+
+  /** The head a parameter belongs to, or undefined for the encoder's. */
+  headOf(name: string): string | undefined {
+    return this.heads.get(name)
   }
 
   /** HF name of a variable of this store (by tf variable name), or undefined. */

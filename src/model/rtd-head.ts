@@ -16,12 +16,12 @@ export class RtdHead {
     const prefix = opts.prefix ?? 'mask_predictions'
     const H = c.hiddenSize
     this.w = {
-      lnW: p.create(`${prefix}.LayerNorm.weight`, [H], 'ones'),
-      lnB: p.create(`${prefix}.LayerNorm.bias`, [H], 'zeros'),
-      denseW: p.create(`${prefix}.dense.weight`, [H, H], 'normal'),
-      denseB: p.create(`${prefix}.dense.bias`, [H], 'zeros'),
-      clsW: p.create(`${prefix}.classifier.weight`, [1, H], 'normal'),
-      clsB: p.create(`${prefix}.classifier.bias`, [1], 'zeros'),
+      lnW: p.create(`${prefix}.LayerNorm.weight`, [H], 'ones', {head: 'RTD head'}),
+      lnB: p.create(`${prefix}.LayerNorm.bias`, [H], 'zeros', {head: 'RTD head'}),
+      denseW: p.create(`${prefix}.dense.weight`, [H, H], 'normal', {head: 'RTD head'}),
+      denseB: p.create(`${prefix}.dense.bias`, [H], 'zeros', {head: 'RTD head'}),
+      clsW: p.create(`${prefix}.classifier.weight`, [1, H], 'normal', {head: 'RTD head'}),
+      clsB: p.create(`${prefix}.classifier.bias`, [1], 'zeros', {head: 'RTD head'}),
     }
   }
 

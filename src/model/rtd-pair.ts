@@ -14,8 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
-import type {ArchitectureNetworks, DiscriminatorNet, MaskedLmNet} from '../plugin/architecture.js'
+import type {ArchitectureNetworks, DiscriminatorNet, MaskedLmNet, NamedParameters} from '../plugin/architecture.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from './embedding-sharing.js'
+import {addFreshHeads, freshHeadsWarning} from './fresh-heads.js'
 import {toHost, type HostTensorLike} from './hf-tensors.js'
 import {tidy, type ModelFault, type Recompute} from './nn.js'
 import {rtdStepLoss, type RtdLossOptions, type RtdLossResult} from './rtd-step.js'
@@ -137,13 +138,21 @@ export class RtdPair<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D exten
    * shared table's delta comes from its `deltaName` (a training checkpoint; the merged table
    * beside it is informational), or, for a plain HF discriminator without deltas,
    * delta = merged table - generator's table. A shared table's own copy in the file is ignored
-   * (ES, GDES). Returns notes.
+   * (ES, GDES). A head the file lacks entirely keeps its fresh initialisation (fresh-heads.ts);
+   * `warn` gets one line naming its tensors (without `warn` the line is among the notes).
+   * `sources` name the files in that line. Returns notes.
    */
-  loadTensors(opts: {generator?: Map<string, HostTensorLike>; discriminator?: Map<string, HostTensorLike>}): string[] {
+  loadTensors(opts: {generator?: Map<string, HostTensorLike>; discriminator?: Map<string, HostTensorLike>; warn?: (message: string) => void; sources?: {generator?: string; discriminator?: string}}): string[] {
     const notes: string[] = []
-    if (opts.generator) notes.push(...this.generator.loadTensors(opts.generator))
+    const warn = opts.warn ?? ((m: string) => notes.push(m))
+    const withHeads = (role: 'generator' | 'discriminator', params: NamedParameters, tensors: Map<string, HostTensorLike>) => {
+      const r = addFreshHeads({params, tensors})
+      if (r.fresh.length > 0) warn(freshHeadsWarning({role, source: opts.sources?.[role] ?? 'the starting checkpoint', fresh: r.fresh}))
+      return r.tensors
+    }
+    if (opts.generator) notes.push(...this.generator.loadTensors(withHeads('generator', this.generator.params, opts.generator)))
     if (opts.discriminator) {
-      const t = new Map(this.discriminator.canonicalNames(opts.discriminator))
+      const t = new Map(withHeads('discriminator', this.discriminator.params, this.discriminator.canonicalNames(opts.discriminator)))
       const shared = this.discriminator.sharedTables()
       for (const s of shared) {
         if (s.delta === undefined || s.deltaName === undefined || t.has(s.deltaName)) continue

@@ -99,6 +99,13 @@ export interface NamedParameters {
   readonly vars: ReadonlyMap<string, tf.Variable>
   /** HF name of a variable of this model (by tf variable name, as in tf.variableGrads' result). */
   nameOf(tfName: string): string | undefined
+  /**
+   * The prediction head a parameter belongs to (e.g. `MLM head`, `RTD head`), undefined for the
+   * encoder's. A starting checkpoint that lacks a whole head (a discriminator export has no MLM
+   * head) then gets that head freshly initialised with a warning naming its tensors, instead of
+   * failing (model/fresh-heads.ts). ParamStore provides it (`create(..., {head})`).
+   */
+  headOf?(name: string): string | undefined
 }
 
 export interface EncoderInputs {

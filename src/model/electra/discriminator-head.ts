@@ -15,10 +15,10 @@ export class ElectraDiscriminatorHead {
     const {config: c, params: p} = opts
     const H = c.hiddenSize
     this.w = {
-      denseW: p.create('discriminator_predictions.dense.weight', [H, H], 'normal'),
-      denseB: p.create('discriminator_predictions.dense.bias', [H], 'zeros'),
-      predW: p.create('discriminator_predictions.dense_prediction.weight', [1, H], 'normal'),
-      predB: p.create('discriminator_predictions.dense_prediction.bias', [1], 'zeros'),
+      denseW: p.create('discriminator_predictions.dense.weight', [H, H], 'normal', {head: 'RTD head'}),
+      denseB: p.create('discriminator_predictions.dense.bias', [H], 'zeros', {head: 'RTD head'}),
+      predW: p.create('discriminator_predictions.dense_prediction.weight', [1, H], 'normal', {head: 'RTD head'}),
+      predB: p.create('discriminator_predictions.dense_prediction.bias', [1], 'zeros', {head: 'RTD head'}),
     }
   }
 

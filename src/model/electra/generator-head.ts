@@ -21,11 +21,11 @@ export class ElectraGeneratorHead {
   constructor(readonly opts: {config: ElectraConfig; params: ParamStore}) {
     const {config: c, params: p} = opts
     const E = c.embeddingSize
-    this.denseW = p.create('generator_predictions.dense.weight', [E, c.hiddenSize], 'normal') // [E, H]
-    this.denseB = p.create('generator_predictions.dense.bias', [E], 'zeros')
-    this.lnW = p.create('generator_predictions.LayerNorm.weight', [E], 'ones')
-    this.lnB = p.create('generator_predictions.LayerNorm.bias', [E], 'zeros')
-    this.bias = p.create('generator_lm_head.bias', [c.vocabSize], 'zeros')
+    this.denseW = p.create('generator_predictions.dense.weight', [E, c.hiddenSize], 'normal', {head: 'MLM head'}) // [E, H]
+    this.denseB = p.create('generator_predictions.dense.bias', [E], 'zeros', {head: 'MLM head'})
+    this.lnW = p.create('generator_predictions.LayerNorm.weight', [E], 'ones', {head: 'MLM head'})
+    this.lnB = p.create('generator_predictions.LayerNorm.bias', [E], 'zeros', {head: 'MLM head'})
+    this.bias = p.create('generator_lm_head.bias', [c.vocabSize], 'zeros', {head: 'MLM head'})
   }
 
   /** @param h [M, H] hidden states of the rows to predict; @param wordTable E_G [V, E]. Returns logits [M, V]. */
