@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "rtd_native",
-      "sources": ["rtd_native.c"],
-      "cflags": ["-O3", "-std=c11", "-ffp-contract=off", "-fno-fast-math"],
+      "sources": ["rtd_native.c", "rtd_node_kernels.c"],
+      "cflags": ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-fast-math", "<!@(node -p \"process.env.RTD_OPENMP_FLAGS || ''\")"],
       "defines": ["NAPI_VERSION=8"],
-      "libraries": ["-lopenblas", "-lm"]
+      "libraries": ["-lopenblas", "-lm", "<!@(node -p \"process.env.RTD_OPENMP_FLAGS || ''\")"]
     }
   ]
 }

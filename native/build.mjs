@@ -34,6 +34,14 @@ const probe = spawnSync(cc, ['-x', 'c', '-', '-o', '/dev/null', '-lopenblas'], {
 if (probe.error) skip(`no C compiler (${cc}: ${probe.error.message})`)
 if (probe.status !== 0) skip(`OpenBLAS not usable (install libopenblas-dev): ${probe.stderr.trim().split('\n')[0]}`)
 
+// OpenMP threads the native backend's loops over the cores; without it they run on one thread.
+const omp = spawnSync(cc, ['-x', 'c', '-', '-o', '/dev/null', '-fopenmp'], {
+  input: '#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n',
+  encoding: 'utf8',
+})
+const openmpFlags = !omp.error && omp.status === 0 ? '-fopenmp' : ''
+if (openmpFlags === '') say('OpenMP not available: the native backend\'s loops will run on one thread')
+
 function findNodeGyp() {
   const candidates = [
     path.resolve(here, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
@@ -51,7 +59,7 @@ const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--nodedir=${nod
   cwd: here,
   stdio: process.env.RTD_NATIVE_VERBOSE ? 'inherit' : 'pipe',
   encoding: 'utf8',
-  env: {...process.env, npm_config_nodedir: nodedir},
+  env: {...process.env, npm_config_nodedir: nodedir, RTD_OPENMP_FLAGS: openmpFlags},
 })
 if (result.status !== 0) {
   const tail = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ')

@@ -452,6 +452,8 @@ static napi_value blas_config(napi_env env, napi_callback_info info) {
   return out;
 }
 
+void rtd_register_node_kernels(napi_env env, napi_value exports); /* rtd_node_kernels.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
@@ -467,6 +469,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"blasConfig", NULL, blas_config, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  rtd_register_node_kernels(env, exports);
   return exports;
 }
 

@@ -38,6 +38,15 @@ export interface BenchOptions {
   forwardOnly?: boolean
   sharing?: EmbeddingSharing
   seed?: number
+  /** Profile one more step after the timed ones: time per kernel (BenchResult.profile). */
+  profile?: boolean
+}
+
+/** One kernel's share of a profiled step. */
+export interface KernelTime {
+  kernel: string
+  ms: number
+  calls: number
 }
 
 export interface BenchResult {
@@ -67,6 +76,8 @@ export interface BenchResult {
   sharing: EmbeddingSharing
   /** Median ms of the AdamW update (train mode). */
   adamw_ms?: number
+  /** With `profile`: time per kernel over one extra training step, slowest first. */
+  profile?: KernelTime[]
   /** Loss of the last timed step (L_MLM + 50·L_RTD). */
   last_loss: number
   /** workers > 1, median ms per step: copying weights to the workers; replica 0's share; waiting for the workers after it; the slowest worker's compute; summing gradients. */
@@ -136,6 +147,17 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const syncs: number[] = []
   const parts: Record<'ownMs' | 'waitMs' | 'workerMs' | 'sumMs', number[]> = {ownMs: [], waitMs: [], workerMs: [], sumMs: []}
   let lastLoss = NaN
+  let profile: KernelTime[] | undefined
+  const runStep = async (batch: Batch, step: number) => {
+    const r = await model.computeLossAndGrads(batch, {step, microBatch: 0, training: true, groups: groups.map((g) => g.name), weights: {mlm: 1, rtd: LAMBDA}})
+    const flat = new Map<string, tf.Tensor>()
+    for (const [g, m] of r.grads) for (const [n, t] of m) flat.set(`${g}/${n}`, t)
+    const a0 = performance.now()
+    opt.step(flat, 1e-4)
+    const adamMs = performance.now() - a0
+    for (const t of flat.values()) t.dispose()
+    return {loss: r.losses.loss!, adamMs}
+  }
   try {
     for (const [step, batch] of batches.entries()) {
       const sync0 = 'syncMs' in model ? model.syncMs : 0
@@ -149,14 +171,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         lastLoss = (await res.loss.data())[0]!
         res.dispose()
       } else {
-        const r = await model.computeLossAndGrads(batch, {step, microBatch: 0, training: true, groups: groups.map((g) => g.name), weights: {mlm: 1, rtd: LAMBDA}})
-        const flat = new Map<string, tf.Tensor>()
-        for (const [g, m] of r.grads) for (const [n, t] of m) flat.set(`${g}/${n}`, t)
-        const a0 = performance.now()
-        opt.step(flat, 1e-4)
-        if (step >= warmup) adam.push(performance.now() - a0)
-        for (const t of flat.values()) t.dispose()
-        lastLoss = r.losses.loss!
+        const r = await runStep(batch, step)
+        if (step >= warmup) adam.push(r.adamMs)
+        lastLoss = r.loss
         // a GPU runs the update after this point: wait for it, so each step's time is its own
         if (!syncReadsWork()) await settled(variables.values().next().value)
       }
@@ -168,6 +185,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         if ('syncMs' in model) syncs.push(model.syncMs - sync0)
         if ('timings' in model && t0parts) for (const k of Object.keys(parts) as (keyof typeof parts)[]) parts[k].push(model.timings[k] - t0parts[k])
       }
+    }
+    if (opts.profile && !opts.forwardOnly) {
+      const byKernel = new Map<string, KernelTime>()
+      const info = await tf.profile(async () => {
+        await runStep(batches[batches.length - 1]!, batches.length)
+      })
+      for (const k of info.kernels) {
+        const e = byKernel.get(k.name) ?? {kernel: k.name, ms: 0, calls: 0}
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0
+        e.calls += 1
+        byKernel.set(k.name, e)
+      }
+      profile = [...byKernel.values()].sort((a, b) => b.ms - a.ms).map((e) => ({...e, ms: round(e.ms, 1)}))
     }
   } finally {
     opt.dispose()
@@ -200,6 +230,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     cores: os.availableParallelism(),
   }
   if (adam.length > 0) result.adamw_ms = round(median(adam), 1)
+  if (profile) result.profile = profile
   if (syncs.length > 0) {
     result.weight_sync_ms = round(median(syncs), 1)
     result.own_ms = round(median(parts.ownMs), 1)

@@ -33,6 +33,7 @@ Configs match the PyTorch reference benchmark (bench_torch.py, an external tool:
     'forward-only': Flags.boolean({default: false, summary: 'Time the forwards, sampling and losses only (no backward, no update; one replica).'}),
     sharing: Flags.string({options: [...EMBEDDING_SHARING], default: 'gdes', summary: 'Embedding sharing.'}),
     seed: Flags.integer({default: 0, summary: 'Seed of weights, data, masks and samples.'}),
+    profile: Flags.boolean({default: false, summary: 'Profile one more training step and print the time per kernel (slowest first) to stderr.'}),
   }
 
   async run(): Promise<BenchResult[]> {
@@ -52,7 +53,13 @@ Configs match the PyTorch reference benchmark (bench_torch.py, an external tool:
         forwardOnly: flags['forward-only'],
         sharing: flags.sharing as EmbeddingSharing,
         seed: flags.seed,
+        profile: flags.profile,
       })
+      if (r.profile) {
+        const total = r.profile.reduce((s, k) => s + k.ms, 0)
+        process.stderr.write(`${config}: time per kernel over one profiled step (${total.toFixed(0)} ms in kernels on ${r.backend})\n`)
+        for (const k of r.profile) process.stderr.write(`  ${k.kernel.padEnd(28)} ${k.ms.toFixed(1).padStart(9)} ms  ${String(k.calls).padStart(6)} calls\n`)
+      }
       this.log(JSON.stringify(r))
       results.push(r)
     }

@@ -4,7 +4,7 @@
  */
 
 /** TensorFlow.js backend: `auto` picks the fastest one that can train on this machine. */
-export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
+export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
 export type Backend = (typeof BACKENDS)[number]
 
 /** Native kernels: `auto` uses them when built, `on` requires them, `off` never loads them. */

@@ -1,7 +1,9 @@
 /**
  * Chooses and prepares the TensorFlow.js backend rtd computes on (SPEC A.11, issue 3).
  *
- * - `wasm` (default when tfjs-node is absent): SIMD wasm plus the kernels that make it train
+ * - `native` (default when tfjs-node is absent and the addon is built): tensors in Node memory,
+ *   hot kernels in C on OpenBLAS and OpenMP (native-backend/); no 4 GiB ceiling.
+ * - `wasm` (the no-compiler fallback): SIMD wasm plus the kernels that make it train
  *   and run matmuls fast (O(N) UnsortedSegmentSum, XNNPACK-routed BatchMatMul and fused matmul,
  *   optionally a native BLAS sgemm on the wasm heap).
  * - `cpu`: the pure-JS backend (tiny shapes, tests), with the O(N) UnsortedSegmentSum.
@@ -17,18 +19,22 @@ import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from './kernels/wasm-fused-mat-mul.js'
 import {registerWasmIdentity} from './kernels/wasm-identity.js'
 import {formatAdapter, initWebgpuBackend, probeWebgpu, type WebgpuAdapter} from './webgpu-backend.js'
+import os from 'node:os'
+import {NATIVE_BACKEND, registerNativeBackend} from './native-backend/native-backend.js'
+import {hasArrayKernels} from './native-backend/native-kernels.js'
 import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
+import {setNativeArrayUpdateKernels} from './native/native-update.js'
 import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
 
-export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
+export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
 export type BackendChoice = (typeof BACKEND_CHOICES)[number]
 export const NATIVE_CHOICES = ['auto', 'on', 'off'] as const
 export type NativeChoice = (typeof NATIVE_CHOICES)[number]
 
 export interface InitBackendOptions {
-  /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `webgpu` on a hardware adapter, else `wasm`. */
+  /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `webgpu` on a hardware adapter, else `native` if the addon is built, else `wasm`. */
   backend?: BackendChoice
-  /** BLAS threads for the native kernels (wasm has no threads in Node). Default 1. */
+  /** Threads for the native backend (default: the cores) and the wasm backend's native BLAS kernels (default 1). */
   threads?: number
   /**
    * Native BLAS kernels on the wasm heap. `auto` (default): use them when the addon is built and
@@ -42,10 +48,10 @@ export interface InitBackendOptions {
 
 export interface BackendInfo {
   /** The tfjs backend name now active. */
-  backend: 'wasm' | 'cpu' | 'tensorflow' | 'webgpu'
+  backend: 'native' | 'wasm' | 'cpu' | 'tensorflow' | 'webgpu'
   /** The GPU adapter (webgpu only). */
   adapter?: WebgpuAdapter
-  /** Whether native BLAS kernels are registered on the wasm backend. */
+  /** Whether native C kernels are in use (the native backend, or BLAS kernels on wasm). */
   native: boolean
   /** Why native kernels are off (absent when on). */
   nativeReason?: string
@@ -97,11 +103,13 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   }
   const log = opts.log ?? (() => {})
   registerBatchMatMulGradient() // backend-independent fix, see the file
+  setNativeArrayUpdateKernels(undefined) // on again below only for the native backend
 
   if (choice === 'tensorflow' || choice === 'auto') {
     const loaded = await tryLoadTfjsNode()
     if (loaded.ok) {
       await setBackendOrThrow('tensorflow')
+      if (choice === 'auto') logOnce(log, 'backend tensorflow: @tensorflow/tfjs-node is installed')
       return {backend: 'tensorflow', native: false, nativeReason: 'tensorflow backend', threads, kernels: ['BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
     }
     if (choice === 'tensorflow') {
@@ -128,6 +136,22 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
         logOnce(log, `webgpu not used: ${(err as Error).message}`) // auto: carry on with the CPU backends
       }
     }
+  }
+
+  if (choice === 'native' || choice === 'auto') {
+    const nativeThreads = opts.threads ?? os.availableParallelism()
+    const started = await startNativeBackend(nativeThreads)
+    if (started.ok) {
+      if (choice === 'auto') logOnce(log, `backend native: C kernels on OpenBLAS${started.openmp ? ' and OpenMP' : ''}, ${nativeThreads} thread${nativeThreads === 1 ? '' : 's'} (tfjs-node is not installed)`)
+      return {backend: 'native', native: true, threads: nativeThreads, kernels: started.kernels.map((k) => `native:${k}`), tfjsVersion: tf.version.tfjs}
+    }
+    if (choice === 'native') {
+      throw new ConfigError(`runtime.backend 'native' cannot start: ${started.why}`, {
+        code: 'runtime.native_unavailable',
+        suggestions: ['install a C compiler and libopenblas-dev (apt-get install build-essential libopenblas-dev), then run `node native/build.mjs`', "or use runtime.backend 'wasm'"],
+      })
+    }
+    logOnce(log, `backend wasm: the native backend is unavailable (${started.why}); for a faster backend without the 4 GiB limit install build-essential and libopenblas-dev, then run \`node native/build.mjs\``)
   }
 
   if (choice === 'cpu') {
@@ -187,6 +211,20 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   const info: BackendInfo = {backend: 'wasm', native: nativeKernels !== undefined, threads: nativeKernels ? threads : 1, kernels, tfjsVersion: tf.version.tfjs}
   if (nativeReason !== undefined && nativeKernels === undefined) info.nativeReason = nativeReason
   return info
+}
+
+/** Registers and activates the native backend; why not when the addon is missing or too old. */
+async function startNativeBackend(threads: number): Promise<{ok: true; kernels: string[]; openmp: boolean} | {ok: false; why: string}> {
+  if (tf.version.tfjs !== PINNED_TFJS_VERSION) return {ok: false, why: `it needs @tensorflow/tfjs ${PINNED_TFJS_VERSION}, found ${tf.version.tfjs}`}
+  const loaded = loadNativeKernels()
+  if (!loaded.ok) return {ok: false, why: loaded.why}
+  const kernels = loaded.kernels
+  if (!hasArrayKernels(kernels)) return {ok: false, why: `${loaded.path} predates the native backend (rebuild with \`node native/build.mjs\`)`}
+  const names = registerNativeBackend(kernels)
+  await setBackendOrThrow(NATIVE_BACKEND)
+  kernels.setThreadsAll(threads)
+  setNativeArrayUpdateKernels(kernels)
+  return {ok: true, kernels: [...names, 'AdamW', 'SumSquares', 'Scale'], openmp: kernels.openmp()}
 }
 
 const logged = new Set<string>()

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
 import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
-import {nativeUpdateKernels} from '../runtime/native/native-update.js'
+import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 
 /** Names that get no weight decay: biases and LayerNorm parameters (Hugging Face naming). */
 export function isNoDecayName(name: string): boolean {
@@ -67,6 +67,15 @@ function updateInPlace(o: {p: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf
   const V = M && exclusiveBuffer(o.v)
   if (!P || !M || !V) return false
   const g = float32View(o.g)
+  const arrays = nativeArrayUpdateKernels()
+  if (arrays !== undefined && tf.getBackend() === 'native' && g.length === P.values.length) {
+    // the native backend: one threaded C loop on the arrays, the same float32 operations in the same order
+    arrays.adamw(P.values, g, M.values, V.values, 1 - o.b1, o.b1, 1 - o.b2, o.b2, o.sqrtBc2, o.eps, o.stepSize, o.decay, o.decay !== 1)
+    P.done()
+    M.done()
+    V.done()
+    return true
+  }
   const native = nativeUpdateKernels()
   if (native !== undefined && g.buffer === P.values.buffer) {
     // one C loop over the heap, same float32 operations in the same order (rtd_native.c adamw)

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
-import {nativeUpdateKernels} from '../runtime/native/native-update.js'
+import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 import {readScalars} from '../runtime/host-reads.js'
 
 export interface ClipResult {
@@ -45,6 +45,13 @@ function wasmHeap(): ArrayBuffer | undefined {
  * copy of every gradient.
  */
 function nativeSumOfSquares(list: tf.Tensor[]): number | undefined {
+  const arrays = nativeArrayUpdateKernels()
+  if (arrays !== undefined && tf.getBackend() === 'native' && list.every((g) => g.dtype === 'float32')) {
+    // the native backend: each gradient's Σ g² in double on its own array, added in order
+    let total = 0
+    for (const g of list) total += arrays.sumsq(float32View(g))
+    return total
+  }
   const native = nativeUpdateKernels()
   const heap = native && wasmHeap()
   if (!native || !heap || list.some((g) => g.dtype !== 'float32')) return undefined
@@ -76,7 +83,9 @@ export async function clipByGlobalNorm(params: {grads: Map<string, tf.Tensor>; m
     if (own) {
       const x = own.values
       const native = nativeUpdateKernels()
-      if (native !== undefined && x.buffer === wasmHeap()) native.scale(x.buffer as ArrayBuffer, x.byteOffset, x.length, c32)
+      const arrays = nativeArrayUpdateKernels()
+      if (arrays !== undefined && tf.getBackend() === 'native') arrays.scale(x, c32)
+      else if (native !== undefined && x.buffer === wasmHeap()) native.scale(x.buffer as ArrayBuffer, x.byteOffset, x.length, c32)
       else for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! * c32)
       own.done()
       out.set(name, g)

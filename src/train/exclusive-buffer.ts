@@ -4,7 +4,8 @@
  * (197 MB each for deberta-v3's word table).
  *
  * Only when nothing else can see the buffer: the backend is wasm (whose tensors live in its own
- * heap), and no other tensor shares it (reference count 1, no zero-copy clone on the same heap
+ * heap) or native (whose tensors own their arrays: tf.tensor copies, reads copy), and no other
+ * tensor shares it (reference count 1, no zero-copy clone on the same heap
  * offset). `done()` re-registers the tensor id, which drops XNNPACK operators cached with the old
  * values (they pack a matmul's right operand by tensor id).
  */
@@ -48,12 +49,19 @@ export function exclusiveBuffer(t: tf.Tensor): ExclusiveBuffer | undefined {
       },
     }
   }
+  if (name === 'native') {
+    const data = (backend as CpuLike).data.get(t.dataId)
+    const values = data?.values
+    // a view into a larger buffer may share it with another tensor: only whole arrays
+    if (data === undefined || data.refCount !== 1 || !(values instanceof Float32Array) || values.length !== t.size || values.byteOffset !== 0 || values.byteLength !== values.buffer.byteLength) return undefined
+    return {values, done: () => {}}
+  }
   // Not cpu: its tensors wrap the caller's typed arrays without a copy (tf.tensor(array)), so a
   // write in place could reach a host array someone else holds (e.g. a loaded checkpoint).
   return undefined
 }
 
-/** Read-only float32 view of a tensor's storage on wasm/cpu (no copy), else a host copy. */
+/** Read-only float32 view of a tensor's storage on wasm/cpu/native (no copy), else a host copy. */
 export function float32View(t: tf.Tensor): Float32Array {
   const name = tf.getBackend()
   if (t.dtype === 'float32' && name === 'wasm') {
@@ -61,7 +69,7 @@ export function float32View(t: tf.Tensor): Float32Array {
     const data = b.dataIdMap.get(t.dataId)
     if (data?.memoryOffset != null) return new Float32Array(b.wasm.HEAPU8.buffer, data.memoryOffset, t.size)
   }
-  if (t.dtype === 'float32' && name === 'cpu') {
+  if (t.dtype === 'float32' && (name === 'cpu' || name === 'native')) {
     const values = (tf.backend() as unknown as CpuLike).data.get(t.dataId)?.values
     if (values instanceof Float32Array) return values
   }

@@ -37,6 +37,35 @@ export interface NativeKernels {
   slice?(heap: ArrayBuffer, xOff: number, outOff: number, shape: number[], begin: number[], size: number[], bytesPerElement: number): void
   setThreads(n: number): void
   blasConfig(): string
+
+  // The native backend's kernels on TypedArrays in Node memory (native/rtd_node_kernels.c);
+  // absent from addons built before it. Sizes in elements; see the C file for each contract.
+  /** C_i = act(op(A_i) op(B_i) + bias), batched; act 0 linear, 1 relu, 2 relu6, 3 elu, 4 leakyrelu(alpha), 5 sigmoid, 6 gelu. */
+  mm?(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number, transA: number, transB: number,
+    aStride: number, bStride: number, bias: Float32Array | null, act: number, alpha: number): void
+  /** out = a op b with per-dimension element strides (0 = broadcast); op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference. */
+  binary?(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: number[], aStrides: number[], bStrides: number[]): void
+  /** out[i] = f(x[i]) for i < n: 0 exp, 1 log, 2 neg, 3 sqrt, 4 rsqrt, 5 square, 6 abs, 7 tanh, 8 sigmoid, 9 relu, 10 erf, 11 reciprocal, 12 gelu, 13 x*c, 14 x+c, 15 floor. */
+  unary?(op: number, x: Float32Array, out: Float32Array, n: number, c: number): void
+  /** x as [outer, rows, inner] reduced over rows: 0 sum, 1 mean, 2 max, 3 min. */
+  reduce?(op: number, x: Float32Array, out: Float32Array, outer: number, inner: number, rows: number): void
+  softmax?(x: Float32Array, out: Float32Array, rows: number, cols: number): void
+  transposeArray?(x: ArrayBufferView, out: ArrayBufferView, shape: number[], perm: number[]): void
+  /** -1, or the position of the first index outside [0, dim) (nothing written). */
+  gatherArray?(x: ArrayBufferView, indices: Int32Array, out: ArrayBufferView, batch: number, outer: number, dim: number, slice: number): number
+  sliceArray?(x: ArrayBufferView, out: ArrayBufferView, shape: number[], begin: number[], size: number[]): void
+  /** out (outShape) = c everywhere, x copied in at `before` per dim. */
+  padArray?(x: Float32Array, out: Float32Array, shape: number[], before: number[], outShape: number[], c: number): void
+  concatArrays?(inputs: ArrayBufferView[], out: ArrayBufferView, outer: number, widths: number[]): void
+  segmentSum?(x: Float32Array, ids: Int32Array, out: Float32Array, numSegments: number, inner: number): void
+  adamwArrays?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c1: number, b1: number, c2: number, b2: number,
+    sqrtBc2: number, eps: number, stepSize: number, decay: number, decays: boolean): void
+  /** Σ x² in double. */
+  sumsqArray?(x: Float32Array): number
+  /** Threads for BLAS and the OpenMP loops alike. */
+  setThreadsAll?(n: number): void
+  /** Whether the addon was built with OpenMP. */
+  openmp?(): boolean
 }
 
 export type LoadNativeResult = {ok: true; kernels: NativeKernels; path: string} | {ok: false; why: string}
@@ -75,6 +104,9 @@ export function loadNativeKernels(): LoadNativeResult {
 }
 
 function load(file: string): LoadNativeResult {
+  // OpenMP threads that spin between loops would take the cores from OpenBLAS's threads (libgomp
+  // reads this when the addon loads); a short spin keeps back-to-back loops cheap.
+  if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined) process.env['GOMP_SPINCOUNT'] = '10000'
   try {
     const require = createRequire(import.meta.url)
     const kernels = require(file) as NativeKernels

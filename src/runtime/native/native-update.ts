@@ -29,3 +29,26 @@ export function setNativeUpdateKernels(kernels: NativeKernels | undefined): bool
 export function nativeUpdateKernels(): NativeUpdateKernels | undefined {
   return active
 }
+
+/** The native backend's update loops on tensors' own arrays (native-backend/), when it is active. */
+export interface NativeArrayUpdateKernels {
+  adamw: NonNullable<NativeKernels['adamwArrays']>
+  sumsq: NonNullable<NativeKernels['sumsqArray']>
+  /** x[i] = x[i] * fround(c) in place. */
+  scale(x: Float32Array, c: number): void
+}
+
+let arrays: NativeArrayUpdateKernels | undefined
+
+/** Use `kernels`' array loops from now on (undefined: off). */
+export function setNativeArrayUpdateKernels(kernels: NativeKernels | undefined): void {
+  const {adamwArrays, sumsqArray, unary} = kernels ?? {}
+  arrays = typeof adamwArrays === 'function' && typeof sumsqArray === 'function' && typeof unary === 'function'
+    ? {adamw: adamwArrays.bind(kernels), sumsq: sumsqArray.bind(kernels), scale: (x, c) => unary.call(kernels, 13, x, x, x.length, c)}
+    : undefined
+}
+
+/** The native backend's update loops, if it is the active backend. */
+export function nativeArrayUpdateKernels(): NativeArrayUpdateKernels | undefined {
+  return arrays
+}

@@ -52,7 +52,7 @@ describe('initBackend', () => {
   it('rejects an unknown backend name with the allowed ones', async () => {
     const err = await initBackend({backend: 'webgl' as never}).then(() => undefined, (e: unknown) => e)
     expect(err).to.be.instanceOf(ConfigError)
-    expect((err as Error).message).to.match(/webgl.*auto, wasm, cpu, tensorflow/)
+    expect((err as Error).message).to.match(/webgl.*auto, native, wasm, cpu, tensorflow/)
   })
 
   it('says once why native kernels are off and runs plain wasm', async () => {

@@ -1,0 +1,794 @@
+/*
+ * rtd native backend kernels: C kernels on TypedArrays in ordinary Node memory (the `native`
+ * TensorFlow.js backend, src/runtime/native-backend/). Each kernel receives the tensors' own
+ * Float32Array/Int32Array/Uint8Array storage and works in place on it: nothing is copied.
+ * Every length is checked against the arrays before any pointer is touched, so a wrong shape
+ * throws a RangeError instead of reading past an array.
+ *
+ * Threading: OpenMP over both cores for the elementwise, reduction, copy and optimizer loops;
+ * OpenBLAS runs its own threads inside sgemm. The two never run at once (a kernel is either a
+ * BLAS call or an OpenMP loop) and both use the same thread count (setThreads), so the cores are
+ * never oversubscribed. Batched small matmuls run one single-threaded sgemm per OpenMP thread.
+ */
+#include <node_api.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define NK_CHECK(call)                                                  \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, NULL, "rtd_native: N-API call failed: " #call); \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+/* Below this many elements a loop stays on one thread (a fork/join costs a few microseconds). */
+#define PAR_MIN 32768
+
+static int nk_threads = 1;
+
+static napi_value nk_throw(napi_env env, const char* kernel, const char* what) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "rtd_native.%s: %s", kernel, what);
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+/* A TypedArray argument: its data pointer (at its byteOffset), element count and type. */
+typedef struct {
+  void* data;
+  size_t length;
+  napi_typedarray_type type;
+} nk_array;
+
+static int nk_get_array(napi_env env, napi_value v, nk_array* out) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  napi_value ab;
+  size_t off;
+  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &ab, &off) == napi_ok;
+}
+
+static int nk_f32(napi_env env, napi_value v, nk_array* out) {
+  return nk_get_array(env, v, out) && out->type == napi_float32_array;
+}
+
+/* Element size of an array rtd stores tensors in: float32/int32 4, bool (Uint8Array) 1. */
+static int nk_bpe(const nk_array* a) {
+  switch (a->type) {
+    case napi_float32_array:
+    case napi_int32_array:
+    case napi_uint32_array:
+      return 4;
+    case napi_uint8_array:
+    case napi_int8_array:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+static int nk_i64(napi_env env, napi_value v, int64_t* out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+/* Reads a JS array of at most 8 integers. */
+static int nk_dims(napi_env env, napi_value v, int64_t* out, uint32_t* rank) {
+  bool is = false;
+  if (napi_is_array(env, v, &is) != napi_ok || !is) return 0;
+  if (napi_get_array_length(env, v, rank) != napi_ok || *rank > 8) return 0;
+  for (uint32_t i = 0; i < *rank; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !nk_i64(env, e, &out[i])) return 0;
+  }
+  return 1;
+}
+
+static int nk_args(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
+  size_t argc = want;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == want;
+}
+
+/* ---------------------------------------------------------------- matmul */
+
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_LEAKY = 4, ACT_SIGMOID = 5, ACT_GELU = 6 };
+
+static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+
+static inline float activate(float v, int act, float alpha) {
+  switch (act) {
+    case ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case ACT_RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case ACT_ELU: return v >= 0.0f ? v : expm1f(v);
+    case ACT_LEAKY: return v >= 0.0f ? v : alpha * v;
+    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case ACT_GELU: return gelu_exact(v);
+    default: return v;
+  }
+}
+
+/*
+ * mm(a, b, c, batch, m, n, k, transA, transB, aStride, bStride, bias|null, act, alpha)
+ * C_i[m, n] = act(op(A_i) op(B_i) + bias) for i in [0, batch), row-major; A_i starts at element
+ * i*aStride of a (stride 0 broadcasts), B_i at i*bStride of b, C_i at i*m*n of c. op(A) is
+ * [m, k] (stored [k, m] when transA), op(B) is [k, n] (stored [n, k] when transB). bias has n
+ * elements (one per column), m*n (one per output, shared by the batch) or batch*m*n.
+ */
+static napi_value nk_mm(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  if (!nk_args(env, info, 14, argv)) return nk_throw(env, "mm", "expects 14 arguments");
+  nk_array A, B, C, Bias = {0};
+  if (!nk_f32(env, argv[0], &A) || !nk_f32(env, argv[1], &B) || !nk_f32(env, argv[2], &C)) return nk_throw(env, "mm", "a, b and c must be Float32Arrays");
+  int64_t v[9];
+  for (int i = 0; i < 8; i++) {
+    if (!nk_i64(env, argv[3 + i], &v[i])) return nk_throw(env, "mm", "sizes must be numbers");
+  }
+  if (!nk_i64(env, argv[12], &v[8])) return nk_throw(env, "mm", "act must be a number");
+  int64_t batch = v[0], m = v[1], n = v[2], k = v[3], ta = v[4], tb = v[5], aStride = v[6], bStride = v[7];
+  napi_valuetype bt;
+  NK_CHECK(napi_typeof(env, argv[11], &bt));
+  int hasBias = bt != napi_null && bt != napi_undefined;
+  if (hasBias && !nk_f32(env, argv[11], &Bias)) return nk_throw(env, "mm", "bias must be a Float32Array or null");
+  int64_t act = v[8];
+  double alphaD = 0;
+  NK_CHECK(napi_get_value_double(env, argv[13], &alphaD));
+  if (batch < 1 || m < 1 || n < 1 || k < 0 || aStride < 0 || bStride < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) return nk_throw(env, "mm", "bad sizes");
+  if ((uint64_t)(batch - 1) * aStride + (uint64_t)(m * k) > A.length || (uint64_t)(batch - 1) * bStride + (uint64_t)(k * n) > B.length ||
+      (uint64_t)(batch * m * n) > C.length) {
+    return nk_throw(env, "mm", "operand shorter than its shape");
+  }
+  int64_t biasLen = hasBias ? (int64_t)Bias.length : 0;
+  if (hasBias && biasLen != n && biasLen != m * n && biasLen != batch * m * n) return nk_throw(env, "mm", "bias must have n, m*n or batch*m*n elements");
+  const float* a = (const float*)A.data;
+  const float* b = (const float*)B.data;
+  float* c = (float*)C.data;
+  const float* bias = hasBias ? (const float*)Bias.data : NULL;
+  const float alpha = (float)alphaD;
+  const int lda = ta ? (int)m : (int)k, ldb = tb ? (int)k : (int)n;
+  const CBLAS_TRANSPOSE opA = ta ? CblasTrans : CblasNoTrans, opB = tb ? CblasTrans : CblasNoTrans;
+  if (k == 0) {
+    memset(c, 0, sizeof(float) * (size_t)(batch * m * n));
+  } else if (batch == 1 || (bStride == 0 && !ta && aStride == m * k)) {
+    /* One sgemm: a single product, or a shared right operand with A's batch folded into M. */
+    int64_t rows = batch == 1 ? m : batch * m;
+    cblas_sgemm(CblasRowMajor, opA, opB, (int)rows, (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, c, (int)n);
+  } else {
+    /* Many small products (attention): one single-threaded sgemm per OpenMP thread. */
+    double work = (double)m * (double)n * (double)k;
+    int par = nk_threads > 1 && batch >= nk_threads && work < 4.0e6;
+    if (par) {
+      openblas_set_num_threads(1);
+#pragma omp parallel for schedule(static) num_threads(nk_threads)
+      for (int64_t i = 0; i < batch; i++) {
+        cblas_sgemm(CblasRowMajor, opA, opB, (int)m, (int)n, (int)k, 1.0f, a + i * aStride, lda, b + i * bStride, ldb, 0.0f, c + i * m * n, (int)n);
+      }
+      openblas_set_num_threads(nk_threads);
+    } else {
+      for (int64_t i = 0; i < batch; i++) {
+        cblas_sgemm(CblasRowMajor, opA, opB, (int)m, (int)n, (int)k, 1.0f, a + i * aStride, lda, b + i * bStride, ldb, 0.0f, c + i * m * n, (int)n);
+      }
+    }
+  }
+  if (hasBias || act != ACT_LINEAR) {
+    /* Bias and activation in one pass over C, while the rows are still warm in cache. */
+    int64_t rows = batch * m;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (rows * n > PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+      float* row = c + r * n;
+      const float* br = NULL;
+      if (hasBias) br = biasLen == n ? bias : biasLen == m * n ? bias + (r % m) * n : bias + r * n;
+      for (int64_t j = 0; j < n; j++) {
+        float x = br ? row[j] + br[j] : row[j];
+        row[j] = activate(x, (int)act, alpha);
+      }
+    }
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- elementwise */
+
+enum { B_ADD = 0, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF };
+
+static inline float bin(int op, float x, float y) {
+  switch (op) {
+    case B_ADD: return x + y;
+    case B_SUB: return x - y;
+    case B_MUL: return x * y;
+    case B_DIV: return x / y;
+    case B_MAX: return (x > y || isnan(x)) ? x : y;
+    case B_MIN: return (x < y || isnan(x)) ? x : y;
+    default: { float d = x - y; return d * d; }
+  }
+}
+
+#define BIN_LOOP(EXPR)                                   \
+  for (int64_t t = 0; t < inner; t++) {                  \
+    const float x = pa[t * sa], y = pb[t * sb];          \
+    po[t] = (EXPR);                                      \
+  }
+
+static void bin_row(int op, const float* pa, int64_t sa, const float* pb, int64_t sb, float* po, int64_t inner) {
+  switch (op) {
+    case B_ADD: BIN_LOOP(x + y) break;
+    case B_SUB: BIN_LOOP(x - y) break;
+    case B_MUL: BIN_LOOP(x * y) break;
+    case B_DIV: BIN_LOOP(x / y) break;
+    default: BIN_LOOP(bin(op, x, y)) break;
+  }
+}
+
+/*
+ * binary(op, a, b, out, outShape[], aStrides[], bStrides[])
+ * out[i] = a[i'] op b[i''] with numpy broadcasting: the strides are in elements per output
+ * dimension (0 where the operand is broadcast). Rank 1-8 after the caller merged dims.
+ */
+static napi_value nk_binary(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!nk_args(env, info, 7, argv)) return nk_throw(env, "binary", "expects 7 arguments");
+  int64_t op;
+  nk_array A, B, O;
+  if (!nk_i64(env, argv[0], &op) || op < 0 || op > B_SQDIFF) return nk_throw(env, "binary", "bad op");
+  if (!nk_f32(env, argv[1], &A) || !nk_f32(env, argv[2], &B) || !nk_f32(env, argv[3], &O)) return nk_throw(env, "binary", "operands must be Float32Arrays");
+  int64_t shape[8], as[8], bs[8];
+  uint32_t r1, r2, r3;
+  if (!nk_dims(env, argv[4], shape, &r1) || !nk_dims(env, argv[5], as, &r2) || !nk_dims(env, argv[6], bs, &r3) || r1 != r2 || r1 != r3 || r1 < 1) {
+    return nk_throw(env, "binary", "shape and strides must be arrays of the same rank 1-8");
+  }
+  int rank = (int)r1;
+  uint64_t total = 1, amax = 0, bmax = 0;
+  for (int i = 0; i < rank; i++) {
+    if (shape[i] < 0 || as[i] < 0 || bs[i] < 0) return nk_throw(env, "binary", "negative size or stride");
+    total *= (uint64_t)shape[i];
+    if (shape[i] > 0) {
+      amax += (uint64_t)(shape[i] - 1) * (uint64_t)as[i];
+      bmax += (uint64_t)(shape[i] - 1) * (uint64_t)bs[i];
+    }
+  }
+  if (total == 0) return NULL;
+  if (total > O.length || amax >= A.length || bmax >= B.length) return nk_throw(env, "binary", "operand shorter than its shape");
+  const float* a = (const float*)A.data;
+  const float* b = (const float*)B.data;
+  float* o = (float*)O.data;
+  int64_t inner = shape[rank - 1], sa = as[rank - 1], sb = bs[rank - 1];
+  int64_t rows = (int64_t)(total / (uint64_t)inner);
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, ao = 0, bo = 0;
+    for (int d = rank - 2; d >= 0; d--) {
+      int64_t i = rem % shape[d];
+      rem /= shape[d];
+      ao += i * as[d];
+      bo += i * bs[d];
+    }
+    bin_row((int)op, a + ao, sa, b + bo, sb, o + r * inner, inner);
+  }
+  return NULL;
+}
+
+enum {
+  U_EXP = 0, U_LOG, U_NEG, U_SQRT, U_RSQRT, U_SQUARE, U_ABS, U_TANH, U_SIGMOID, U_RELU, U_ERF, U_RECIP, U_GELU, U_SCALE, U_ADDC,
+  U_FLOOR, U_LAST
+};
+
+/* unary(op, x, out, n, c): out[i] = f(x[i]) for float32 (c: the constant of scale/add-constant). */
+static napi_value nk_unary(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!nk_args(env, info, 5, argv)) return nk_throw(env, "unary", "expects 5 arguments");
+  int64_t op, n;
+  nk_array X, O;
+  double cd;
+  if (!nk_i64(env, argv[0], &op) || op < 0 || op >= U_LAST) return nk_throw(env, "unary", "bad op");
+  if (!nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O)) return nk_throw(env, "unary", "operands must be Float32Arrays");
+  if (!nk_i64(env, argv[3], &n) || n < 0 || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "unary", "bad size");
+  NK_CHECK(napi_get_value_double(env, argv[4], &cd));
+  const float* x = (const float*)X.data;
+  float* o = (float*)O.data;
+  const float c = (float)cd;
+#define U_LOOP(EXPR)                                                                      \
+  _Pragma("omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)") \
+  for (int64_t i = 0; i < n; i++) {                                                       \
+    const float v = x[i];                                                                 \
+    o[i] = (EXPR);                                                                        \
+  }                                                                                       \
+  break;
+  switch (op) {
+    case U_EXP: U_LOOP(expf(v))
+    case U_LOG: U_LOOP(logf(v))
+    case U_NEG: U_LOOP(-v)
+    case U_SQRT: U_LOOP(sqrtf(v))
+    case U_RSQRT: U_LOOP(1.0f / sqrtf(v))
+    case U_SQUARE: U_LOOP(v * v)
+    case U_ABS: U_LOOP(fabsf(v))
+    case U_TANH: U_LOOP(tanhf(v))
+    case U_SIGMOID: U_LOOP(1.0f / (1.0f + expf(-v)))
+    case U_RELU: U_LOOP(v > 0.0f ? v : (isnan(v) ? v : 0.0f))
+    case U_ERF: U_LOOP(erff(v))
+    case U_RECIP: U_LOOP(1.0f / v)
+    case U_GELU: U_LOOP(gelu_exact(v))
+    case U_SCALE: U_LOOP(v * c)
+    case U_ADDC: U_LOOP(v + c)
+    case U_FLOOR: U_LOOP(floorf(v))
+  }
+#undef U_LOOP
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- reductions */
+
+enum { R_SUM = 0, R_MEAN, R_MAX, R_MIN };
+
+/*
+ * reduce(op, x, out, outer, inner, rows)
+ * x viewed as [outer, rows, inner]; out[o][i] = op over r of x[o][r][i]. inner == 1 reduces
+ * contiguous rows (the last axes); outer == 1 reduces leading axes column by column. Sums
+ * accumulate in double (as the cpu backend's JS loops do), then round once.
+ */
+static napi_value nk_reduce(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!nk_args(env, info, 6, argv)) return nk_throw(env, "reduce", "expects 6 arguments");
+  int64_t op, outer, inner, rows;
+  nk_array X, O;
+  if (!nk_i64(env, argv[0], &op) || op < R_SUM || op > R_MIN) return nk_throw(env, "reduce", "bad op");
+  if (!nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O)) return nk_throw(env, "reduce", "operands must be Float32Arrays");
+  if (!nk_i64(env, argv[3], &outer) || !nk_i64(env, argv[4], &inner) || !nk_i64(env, argv[5], &rows) || outer < 0 || inner < 0 || rows < 1) {
+    return nk_throw(env, "reduce", "bad sizes");
+  }
+  if ((uint64_t)(outer * rows * inner) > X.length || (uint64_t)(outer * inner) > O.length) return nk_throw(env, "reduce", "operand shorter than its shape");
+  const float* x = (const float*)X.data;
+  float* o = (float*)O.data;
+  int64_t total = outer * rows * inner;
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
+    for (int64_t q = 0; q < outer; q++) {
+      const float* p = x + q * rows;
+      if (op == R_SUM || op == R_MEAN) {
+        double s = 0;
+        for (int64_t r = 0; r < rows; r++) s += p[r];
+        o[q] = (float)(op == R_MEAN ? s / (double)rows : s);
+      } else {
+        float s = p[0];
+        for (int64_t r = 1; r < rows; r++) {
+          const float v = p[r];
+          if (op == R_MAX ? (v > s || isnan(v)) : (v < s || isnan(v))) s = v;
+        }
+        o[q] = s;
+      }
+    }
+    return NULL;
+  }
+  /* Column-wise: each thread owns chunks of up to 256 columns (no races, rows read in order). */
+  const int64_t per = (inner + 255) / 256, chunks = outer * per;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
+  for (int64_t ch = 0; ch < chunks; ch++) {
+    int64_t q = ch / per, i0 = (ch % per) * 256;
+    int64_t w = inner - i0 < 256 ? inner - i0 : 256;
+    double acc[256];
+    const float* base = x + q * rows * inner + i0;
+    float* dst = o + q * inner + i0;
+    if (op == R_SUM || op == R_MEAN) {
+      for (int64_t j = 0; j < w; j++) acc[j] = 0;
+      for (int64_t r = 0; r < rows; r++) {
+        const float* p = base + r * inner;
+        for (int64_t j = 0; j < w; j++) acc[j] += p[j];
+      }
+      for (int64_t j = 0; j < w; j++) dst[j] = (float)(op == R_MEAN ? acc[j] / (double)rows : acc[j]);
+    } else {
+      for (int64_t j = 0; j < w; j++) acc[j] = base[j];
+      for (int64_t r = 1; r < rows; r++) {
+        const float* p = base + r * inner;
+        for (int64_t j = 0; j < w; j++) {
+          const float v = p[j];
+          if (op == R_MAX ? (v > acc[j] || isnan(v)) : (v < acc[j] || isnan(v))) acc[j] = v;
+        }
+      }
+      for (int64_t j = 0; j < w; j++) dst[j] = (float)acc[j];
+    }
+  }
+  return NULL;
+}
+
+/* softmax(x, out, rows, cols): out = exp(x - max) / sum over each row of cols. */
+static napi_value nk_softmax(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!nk_args(env, info, 4, argv)) return nk_throw(env, "softmax", "expects 4 arguments");
+  nk_array X, O;
+  int64_t rows, cols;
+  if (!nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O)) return nk_throw(env, "softmax", "operands must be Float32Arrays");
+  if (!nk_i64(env, argv[2], &rows) || !nk_i64(env, argv[3], &cols) || rows < 0 || cols < 1) return nk_throw(env, "softmax", "bad sizes");
+  if ((uint64_t)(rows * cols) > X.length || (uint64_t)(rows * cols) > O.length) return nk_throw(env, "softmax", "operand shorter than its shape");
+  const float* x = (const float*)X.data;
+  float* o = (float*)O.data;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (rows * cols > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* p = x + r * cols;
+    float* q = o + r * cols;
+    float mx = p[0];
+    for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
+    float s = 0.0f;
+    for (int64_t j = 0; j < cols; j++) {
+      q[j] = expf(p[j] - mx);
+      s += q[j];
+    }
+    for (int64_t j = 0; j < cols; j++) q[j] = q[j] / s;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- copies */
+
+/* transpose(x, out, shape[], perm[]): out dim j = x dim perm[j]; 1- or 4-byte elements. */
+static napi_value nk_transpose(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!nk_args(env, info, 4, argv)) return nk_throw(env, "transposeArray", "expects 4 arguments");
+  nk_array X, O;
+  if (!nk_get_array(env, argv[0], &X) || !nk_get_array(env, argv[1], &O)) return nk_throw(env, "transposeArray", "x and out must be typed arrays");
+  int bpe = nk_bpe(&X);
+  if (bpe == 0 || nk_bpe(&O) != bpe) return nk_throw(env, "transposeArray", "x and out must hold 1- or 4-byte elements of the same size");
+  int64_t shape[8], perm[8];
+  uint32_t rank, prank;
+  if (!nk_dims(env, argv[2], shape, &rank) || !nk_dims(env, argv[3], perm, &prank) || rank != prank || rank < 1) return nk_throw(env, "transposeArray", "bad shape or perm");
+  int seen[8] = {0};
+  uint64_t total = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    if (shape[i] < 0 || perm[i] < 0 || perm[i] >= rank || seen[perm[i]]++) return nk_throw(env, "transposeArray", "bad shape or perm");
+    total *= (uint64_t)shape[i];
+  }
+  if (total > X.length || total > O.length) return nk_throw(env, "transposeArray", "operand shorter than its shape");
+  if (total == 0) return NULL;
+  int64_t xstride[8], oshape[8], os[8];
+  xstride[rank - 1] = 1;
+  for (int i = (int)rank - 2; i >= 0; i--) xstride[i] = xstride[i + 1] * shape[i + 1];
+  for (uint32_t j = 0; j < rank; j++) {
+    oshape[j] = shape[perm[j]];
+    os[j] = xstride[perm[j]];
+  }
+  int64_t inner = oshape[rank - 1], istride = os[rank - 1];
+  int64_t rows = (int64_t)(total / (uint64_t)inner);
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, src = 0;
+    for (int j = (int)rank - 2; j >= 0; j--) {
+      src += (rem % oshape[j]) * os[j];
+      rem /= oshape[j];
+    }
+    if (bpe == 4) {
+      const uint32_t* s = (const uint32_t*)X.data + src;
+      uint32_t* d = (uint32_t*)O.data + r * inner;
+      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
+    } else {
+      const uint8_t* s = (const uint8_t*)X.data + src;
+      uint8_t* d = (uint8_t*)O.data + r * inner;
+      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
+    }
+  }
+  return NULL;
+}
+
+/*
+ * gather(x, idx, out, batch, outer, dim, slice) -> -1, or the position of the first index
+ * outside [0, dim) (then nothing is written). x is [batch, outer, dim, slice], idx int32
+ * [batch, nIdx], out [batch, outer, nIdx, slice].
+ */
+static napi_value nk_gather(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!nk_args(env, info, 7, argv)) return nk_throw(env, "gatherArray", "expects 7 arguments");
+  nk_array X, Ix, O;
+  if (!nk_get_array(env, argv[0], &X) || !nk_get_array(env, argv[1], &Ix) || !nk_get_array(env, argv[2], &O)) return nk_throw(env, "gatherArray", "operands must be typed arrays");
+  int bpe = nk_bpe(&X);
+  if (bpe == 0 || nk_bpe(&O) != bpe || Ix.type != napi_int32_array) return nk_throw(env, "gatherArray", "bad element types");
+  int64_t batch, outer, dim, slice;
+  if (!nk_i64(env, argv[3], &batch) || !nk_i64(env, argv[4], &outer) || !nk_i64(env, argv[5], &dim) || !nk_i64(env, argv[6], &slice) || batch < 1 || outer < 0 || dim < 0 || slice < 0) {
+    return nk_throw(env, "gatherArray", "bad sizes");
+  }
+  int64_t nIdx = (int64_t)Ix.length / batch;
+  if ((uint64_t)(batch * nIdx) != Ix.length || (uint64_t)(batch * outer * dim * slice) > X.length || (uint64_t)(batch * outer * nIdx * slice) > O.length) {
+    return nk_throw(env, "gatherArray", "operand shorter than its shape");
+  }
+  const int32_t* idx = (const int32_t*)Ix.data;
+  napi_value result;
+  for (int64_t j = 0; j < batch * nIdx; j++) {
+    if (idx[j] < 0 || (int64_t)idx[j] >= dim) {
+      NK_CHECK(napi_create_int64(env, j, &result));
+      return result;
+    }
+  }
+  const uint64_t rowBytes = (uint64_t)slice * (uint64_t)bpe;
+  const char* x = (const char*)X.data;
+  char* out = (char*)O.data;
+  int64_t pairs = batch * outer;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(nk_threads) if ((uint64_t)(pairs * nIdx) * rowBytes > 4 * PAR_MIN)
+  for (int64_t p = 0; p < pairs; p++) {
+    for (int64_t i = 0; i < nIdx; i++) {
+      const int32_t* bi = idx + (p / (outer > 0 ? outer : 1)) * nIdx;
+      memcpy(out + ((uint64_t)p * (uint64_t)nIdx + (uint64_t)i) * rowBytes, x + ((uint64_t)p * (uint64_t)dim + (uint64_t)bi[i]) * rowBytes, rowBytes);
+    }
+  }
+  NK_CHECK(napi_create_int64(env, -1, &result));
+  return result;
+}
+
+/* slice(x, out, shape[], begin[], size[]): out = x[begin:begin+size] per dim (resolved). */
+static napi_value nk_slice(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!nk_args(env, info, 5, argv)) return nk_throw(env, "sliceArray", "expects 5 arguments");
+  nk_array X, O;
+  if (!nk_get_array(env, argv[0], &X) || !nk_get_array(env, argv[1], &O)) return nk_throw(env, "sliceArray", "operands must be typed arrays");
+  int bpe = nk_bpe(&X);
+  if (bpe == 0 || nk_bpe(&O) != bpe) return nk_throw(env, "sliceArray", "bad element types");
+  int64_t shape[8], begin[8], size[8];
+  uint32_t r1, r2, r3;
+  if (!nk_dims(env, argv[2], shape, &r1) || !nk_dims(env, argv[3], begin, &r2) || !nk_dims(env, argv[4], size, &r3) || r1 != r2 || r1 != r3 || r1 < 1) {
+    return nk_throw(env, "sliceArray", "shape, begin and size must have the same rank 1-8");
+  }
+  int rank = (int)r1;
+  uint64_t xTotal = 1, outTotal = 1;
+  for (int i = 0; i < rank; i++) {
+    if (shape[i] < 0 || begin[i] < 0 || size[i] < 0 || begin[i] > shape[i] || size[i] > shape[i] - begin[i]) return nk_throw(env, "sliceArray", "slice outside the input");
+    xTotal *= (uint64_t)shape[i];
+    outTotal *= (uint64_t)size[i];
+  }
+  if (xTotal > X.length || outTotal > O.length) return nk_throw(env, "sliceArray", "operand shorter than its shape");
+  if (outTotal == 0) return NULL;
+  int k = rank - 1;
+  uint64_t run = (uint64_t)size[k];
+  while (k > 0 && size[k] == shape[k]) {
+    k--;
+    run *= (uint64_t)size[k];
+  }
+  int64_t xstride[8];
+  xstride[rank - 1] = 1;
+  for (int i = rank - 2; i >= 0; i--) xstride[i] = xstride[i + 1] * shape[i + 1];
+  int64_t start = 0;
+  for (int i = 0; i < rank; i++) start += begin[i] * xstride[i];
+  const char* x = (const char*)X.data;
+  char* out = (char*)O.data;
+  uint64_t runBytes = run * (uint64_t)bpe;
+  int64_t runs = (int64_t)(outTotal / run);
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (outTotal > PAR_MIN)
+  for (int64_t r = 0; r < runs; r++) {
+    int64_t rem = r, src = start;
+    for (int j = k - 1; j >= 0; j--) {
+      src += (rem % size[j]) * xstride[j];
+      rem /= size[j];
+    }
+    memcpy(out + (uint64_t)r * runBytes, x + (uint64_t)src * (uint64_t)bpe, runBytes);
+  }
+  return NULL;
+}
+
+/*
+ * pad(x, out, shape[], before[], outShape[], c): out (outShape) filled with c, x (shape) copied
+ * in at offset `before` per dim (PadV2 with constant padding; the gradient of Slice).
+ */
+static napi_value nk_pad(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!nk_args(env, info, 6, argv)) return nk_throw(env, "padArray", "expects 6 arguments");
+  nk_array X, O;
+  if (!nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O)) return nk_throw(env, "padArray", "x and out must be Float32Arrays");
+  int64_t shape[8], before[8], oshape[8];
+  uint32_t r1, r2, r3;
+  if (!nk_dims(env, argv[2], shape, &r1) || !nk_dims(env, argv[3], before, &r2) || !nk_dims(env, argv[4], oshape, &r3) || r1 != r2 || r1 != r3 || r1 < 1) {
+    return nk_throw(env, "padArray", "shape, before and outShape must have the same rank 1-8");
+  }
+  double cd;
+  NK_CHECK(napi_get_value_double(env, argv[5], &cd));
+  int rank = (int)r1;
+  uint64_t xTotal = 1, outTotal = 1;
+  for (int i = 0; i < rank; i++) {
+    if (shape[i] < 0 || before[i] < 0 || oshape[i] < shape[i] + before[i]) return nk_throw(env, "padArray", "x does not fit in out");
+    xTotal *= (uint64_t)shape[i];
+    outTotal *= (uint64_t)oshape[i];
+  }
+  if (xTotal > X.length || outTotal > O.length) return nk_throw(env, "padArray", "operand shorter than its shape");
+  float* o = (float*)O.data;
+  const float* x = (const float*)X.data;
+  const float c = (float)cd;
+  const int64_t N = (int64_t)outTotal;
+  if (c == 0.0f && !signbit(c)) memset(o, 0, sizeof(float) * outTotal);
+  else for (int64_t i = 0; i < N; i++) o[i] = c;
+  if (xTotal == 0) return NULL;
+  int64_t ostride[8];
+  ostride[rank - 1] = 1;
+  for (int i = rank - 2; i >= 0; i--) ostride[i] = ostride[i + 1] * oshape[i + 1];
+  int64_t start = 0;
+  for (int i = 0; i < rank; i++) start += before[i] * ostride[i];
+  int64_t inner = shape[rank - 1];
+  int64_t rows = (int64_t)(xTotal / (uint64_t)inner);
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (xTotal > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, dst = start;
+    for (int j = rank - 2; j >= 0; j--) {
+      dst += (rem % shape[j]) * ostride[j];
+      rem /= shape[j];
+    }
+    memcpy(o + dst, x + r * inner, sizeof(float) * (size_t)inner);
+  }
+  return NULL;
+}
+
+/* concat(inputs[], out, outer, widths[]): input i is [outer, widths[i]]; out [outer, sum]. */
+static napi_value nk_concat(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!nk_args(env, info, 4, argv)) return nk_throw(env, "concatArrays", "expects 4 arguments");
+  nk_array O;
+  if (!nk_get_array(env, argv[1], &O) || nk_bpe(&O) == 0) return nk_throw(env, "concatArrays", "out must be a typed array");
+  int bpe = nk_bpe(&O);
+  uint32_t count;
+  NK_CHECK(napi_get_array_length(env, argv[0], &count));
+  int64_t outer;
+  if (!nk_i64(env, argv[2], &outer) || outer < 0 || count < 1 || count > 4096) return nk_throw(env, "concatArrays", "bad sizes");
+  uint64_t total = 0;
+  /* Check every input before writing anything. */
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e, w;
+    nk_array In;
+    int64_t width;
+    NK_CHECK(napi_get_element(env, argv[0], i, &e));
+    NK_CHECK(napi_get_element(env, argv[3], i, &w));
+    if (!nk_get_array(env, e, &In) || nk_bpe(&In) != bpe || !nk_i64(env, w, &width) || width < 0) return nk_throw(env, "concatArrays", "inputs must be typed arrays like out");
+    if ((uint64_t)(outer * width) > In.length) return nk_throw(env, "concatArrays", "input shorter than its shape");
+    total += (uint64_t)width;
+  }
+  if ((uint64_t)outer * total > O.length) return nk_throw(env, "concatArrays", "out shorter than its shape");
+  uint64_t col = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e, w;
+    nk_array In;
+    int64_t width;
+    NK_CHECK(napi_get_element(env, argv[0], i, &e));
+    NK_CHECK(napi_get_element(env, argv[3], i, &w));
+    nk_get_array(env, e, &In);
+    nk_i64(env, w, &width);
+    const char* s = (const char*)In.data;
+    char* d = (char*)O.data;
+    uint64_t wb = (uint64_t)width * (uint64_t)bpe, tb = total * (uint64_t)bpe, cb = col * (uint64_t)bpe;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if ((uint64_t)outer * (uint64_t)width > PAR_MIN)
+    for (int64_t r = 0; r < outer; r++) memcpy(d + (uint64_t)r * tb + cb, s + (uint64_t)r * wb, wb);
+    col += (uint64_t)width;
+  }
+  return NULL;
+}
+
+/*
+ * segmentSum(x, ids, out, numSegments, inner): out[s][:] = sum of x[r][:] over rows r with
+ * ids[r] == s (rows with ids outside [0, numSegments) are dropped, as tfjs does); float32
+ * accumulation in row order. Threads split the columns, so each output element is summed in
+ * the same order whatever the thread count.
+ */
+static napi_value nk_segment_sum(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!nk_args(env, info, 5, argv)) return nk_throw(env, "segmentSum", "expects 5 arguments");
+  nk_array X, Ix, O;
+  if (!nk_f32(env, argv[0], &X) || !nk_get_array(env, argv[1], &Ix) || Ix.type != napi_int32_array || !nk_f32(env, argv[2], &O)) return nk_throw(env, "segmentSum", "x, out Float32Array; ids Int32Array");
+  int64_t segs, inner;
+  if (!nk_i64(env, argv[3], &segs) || !nk_i64(env, argv[4], &inner) || segs < 0 || inner < 0) return nk_throw(env, "segmentSum", "bad sizes");
+  int64_t rows = (int64_t)Ix.length;
+  if ((uint64_t)(rows * inner) > X.length || (uint64_t)(segs * inner) > O.length) return nk_throw(env, "segmentSum", "operand shorter than its shape");
+  const float* x = (const float*)X.data;
+  const int32_t* ids = (const int32_t*)Ix.data;
+  float* o = (float*)O.data;
+  memset(o, 0, sizeof(float) * (size_t)(segs * inner));
+  int nt = nk_threads;
+  if (rows * inner < PAR_MIN || inner < 64) nt = 1;
+#pragma omp parallel num_threads(nt)
+  {
+    int t = 0, T = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    T = omp_get_num_threads();
+#endif
+    int64_t c0 = inner * t / T, c1 = inner * (t + 1) / T;
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t s = ids[r];
+      if (s < 0 || s >= segs) continue;
+      const float* xr = x + r * inner;
+      float* orow = o + s * inner;
+      for (int64_t j = c0; j < c1; j++) orow[j] += xr[j];
+    }
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- optimizer */
+
+/*
+ * adamwArrays(p, g, m, v, c1, b1, c2, b2, sqrtBc2, eps, stepSize, decay, decays): the update
+ * of rtd_native.c's adamw on separate arrays, threaded; each element's float32 operations are
+ * the same in the same order, so the result does not depend on the thread count.
+ */
+static napi_value nk_adamw(napi_env env, napi_callback_info info) {
+  napi_value argv[13];
+  if (!nk_args(env, info, 13, argv)) return nk_throw(env, "adamwArrays", "expects 13 arguments");
+  nk_array P, G, M, V;
+  if (!nk_f32(env, argv[0], &P) || !nk_f32(env, argv[1], &G) || !nk_f32(env, argv[2], &M) || !nk_f32(env, argv[3], &V)) return nk_throw(env, "adamwArrays", "p, g, m, v must be Float32Arrays");
+  size_t n = P.length;
+  if (G.length < n || M.length < n || V.length < n) return nk_throw(env, "adamwArrays", "g, m and v must be as long as p");
+  double s[8];
+  for (int i = 0; i < 8; i++) NK_CHECK(napi_get_value_double(env, argv[4 + i], &s[i]));
+  bool decays = false;
+  NK_CHECK(napi_get_value_bool(env, argv[12], &decays));
+  float* restrict p = (float*)P.data;
+  const float* restrict g = (const float*)G.data;
+  float* restrict m = (float*)M.data;
+  float* restrict v = (float*)V.data;
+  const float c1 = (float)s[0], b1 = (float)s[1], c2 = (float)s[2], b2 = (float)s[3];
+  const float bc2 = (float)s[4], eps = (float)s[5], step = (float)s[6], decay = (float)s[7];
+  const int64_t N = (int64_t)n;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (N > PAR_MIN)
+  for (int64_t i = 0; i < N; i++) {
+    const float gi = g[i];
+    const float mi = gi * c1 + m[i] * b1;
+    const float vi = (gi * gi) * c2 + v[i] * b2;
+    m[i] = mi;
+    v[i] = vi;
+    const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
+    p[i] = decays ? p[i] * decay - u : p[i] - u;
+  }
+  return NULL;
+}
+
+/* sumsqArray(x) -> sum of x[i]^2 in double (threaded; order-independent to double rounding). */
+static napi_value nk_sumsq(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  nk_array X;
+  if (!nk_args(env, info, 1, argv) || !nk_f32(env, argv[0], &X)) return nk_throw(env, "sumsqArray", "expects a Float32Array");
+  const float* x = (const float*)X.data;
+  const int64_t n = (int64_t)X.length;
+  double acc = 0;
+#pragma omp parallel for reduction(+ : acc) schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) acc += (double)x[i] * (double)x[i];
+  napi_value out;
+  NK_CHECK(napi_create_double(env, acc, &out));
+  return out;
+}
+
+static napi_value nk_set_threads(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t n = 1;
+  if (!nk_args(env, info, 1, argv) || !nk_i64(env, argv[0], &n) || n < 1 || n > 256) return nk_throw(env, "setThreads", "expects 1-256");
+  nk_threads = (int)n;
+  openblas_set_num_threads((int)n);
+#ifdef _OPENMP
+  omp_set_num_threads((int)n);
+#endif
+  return NULL;
+}
+
+static napi_value nk_openmp(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+#ifdef _OPENMP
+  NK_CHECK(napi_get_boolean(env, true, &out));
+#else
+  NK_CHECK(napi_get_boolean(env, false, &out));
+#endif
+  return out;
+}
+
+void rtd_register_node_kernels(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"mm", NULL, nk_mm, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, nk_binary, NULL, NULL, NULL, napi_default, NULL},
+      {"unary", NULL, nk_unary, NULL, NULL, NULL, napi_default, NULL},
+      {"reduce", NULL, nk_reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"softmax", NULL, nk_softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"transposeArray", NULL, nk_transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"gatherArray", NULL, nk_gather, NULL, NULL, NULL, napi_default, NULL},
+      {"sliceArray", NULL, nk_slice, NULL, NULL, NULL, napi_default, NULL},
+      {"padArray", NULL, nk_pad, NULL, NULL, NULL, napi_default, NULL},
+      {"concatArrays", NULL, nk_concat, NULL, NULL, NULL, napi_default, NULL},
+      {"segmentSum", NULL, nk_segment_sum, NULL, NULL, NULL, napi_default, NULL},
+      {"adamwArrays", NULL, nk_adamw, NULL, NULL, NULL, napi_default, NULL},
+      {"sumsqArray", NULL, nk_sumsq, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreadsAll", NULL, nk_set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"openmp", NULL, nk_openmp, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}

@@ -1,0 +1,387 @@
+/**
+ * The `native` backend's C kernels (native/rtd_node_kernels.c) as TensorFlow.js kernel
+ * functions. Each handles the common float32 case in place on the tensors' own arrays and hands
+ * anything else (other dtypes, exotic broadcasts, unsupported activations) to the cpu backend's
+ * JS kernel, which gives the same results and the same errors.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type {NativeKernels} from '../native/load-native.js'
+
+/** What the kernels need of the backend (NativeBackend; any MathBackendCPU works). */
+interface Storage {
+  data: {get(dataId: tf.DataId): {values: unknown} | undefined}
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo
+}
+
+type Args = {inputs: tf.NamedTensorInfoMap; backend: Storage; attrs: tf.NamedAttrMap}
+type Kernel = (args: Args) => tf.TensorInfo | tf.TensorInfo[]
+
+/** The typed-array functions of the addon (absent from addons built before the native backend). */
+export type NativeArrayKernels = Required<Pick<NativeKernels, 'mm' | 'binary' | 'unary' | 'reduce' | 'softmax' | 'transposeArray' |
+  'gatherArray' | 'sliceArray' | 'padArray' | 'concatArrays' | 'segmentSum' | 'adamwArrays' | 'sumsqArray' | 'setThreadsAll' | 'openmp'>>
+
+/** Whether the loaded addon has the native backend's kernels. */
+export function hasArrayKernels(k: NativeKernels): k is NativeKernels & NativeArrayKernels {
+  return typeof k.mm === 'function' && typeof k.binary === 'function' && typeof k.adamwArrays === 'function' && typeof k.concatArrays === 'function' && typeof k.padArray === 'function'
+}
+
+function values<T = Float32Array>(backend: Storage, t: tf.TensorInfo): T {
+  return backend.data.get(t.dataId)!.values as T
+}
+
+const size = (shape: number[]) => tf.util.sizeFromShape(shape)
+
+function cpu(name: string): Kernel {
+  const k = tf.getKernel(name, 'cpu')
+  if (k === undefined) throw new Error(`the cpu backend has no ${name} kernel`)
+  return k.kernelFunc as unknown as Kernel
+}
+
+function newArray(dtype: tf.DataType, n: number): Float32Array | Int32Array | Uint8Array {
+  return dtype === 'int32' ? new Int32Array(n) : dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n)
+}
+
+const COPYABLE = new Set<tf.DataType>(['float32', 'int32', 'bool'])
+
+// ---------------------------------------------------------------- matmul
+
+const ACTIVATIONS: Record<string, number> = {linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5}
+
+interface MatMulPlan {
+  batch: number
+  m: number
+  n: number
+  k: number
+  aStride: number
+  bStride: number
+  outShape: number[]
+}
+
+/** The one-call layout of a (broadcast) batched matmul, or undefined for cases left to cpu. */
+function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean): MatMulPlan | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined
+  const ra = a.shape.length
+  const rb = b.shape.length
+  const m = ta ? a.shape[ra - 1]! : a.shape[ra - 2]!
+  const k = ta ? a.shape[ra - 2]! : a.shape[ra - 1]!
+  const kb = tb ? b.shape[rb - 1]! : b.shape[rb - 2]!
+  const n = tb ? b.shape[rb - 2]! : b.shape[rb - 1]!
+  if (k !== kb || m === 0 || n === 0) return undefined
+  const batchShape = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2))
+  const batch = size(batchShape)
+  const batchA = size(a.shape.slice(0, -2))
+  const batchB = size(b.shape.slice(0, -2))
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1) || batch === 0) return undefined
+  return {batch, m, n, k, aStride: batchA === 1 ? 0 : m * k, bStride: batchB === 1 ? 0 : k * n, outShape: [...batchShape, m, n]}
+}
+
+function batchMatMul(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.BatchMatMul)
+  return (args) => {
+    const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo}
+    const {transposeA, transposeB} = args.attrs as unknown as tf.BatchMatMulAttrs
+    const plan = planMatMul(a, b, transposeA, transposeB)
+    if (plan === undefined) return fallback(args)
+    const out = new Float32Array(plan.batch * plan.m * plan.n)
+    nk.mm(values(args.backend, a), values(args.backend, b), out, plan.batch, plan.m, plan.n, plan.k, transposeA ? 1 : 0, transposeB ? 1 : 0,
+      plan.aStride, plan.bStride, null, 0, 0)
+    return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
+  }
+}
+
+/** matmul + bias + activation in one kernel: bias per column (shape [..., n] of n values) or of the output's full shape. */
+function fusedMatMul(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf._FusedMatMul)
+  return (args) => {
+    const {a, b, bias, preluActivationWeights} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo}
+    const {transposeA, transposeB, activation, leakyreluAlpha} = args.attrs as unknown as {transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number}
+    const act = ACTIVATIONS[activation ?? 'linear']
+    const plan = planMatMul(a, b, transposeA, transposeB)
+    if (plan === undefined || act === undefined || preluActivationWeights != null) return fallback(args)
+    let biasValues: Float32Array | null = null
+    if (bias != null) {
+      const bs = bias.shape
+      const perColumn = size(bs) === plan.n && (bs.length === 0 ? plan.n === 1 : bs[bs.length - 1] === plan.n)
+      const full = bs.length === plan.outShape.length && bs.every((d, i) => d === plan.outShape[i])
+      if (bias.dtype !== 'float32' || (!perColumn && !full)) return fallback(args)
+      biasValues = values(args.backend, bias)
+    }
+    const out = new Float32Array(plan.batch * plan.m * plan.n)
+    nk.mm(values(args.backend, a), values(args.backend, b), out, plan.batch, plan.m, plan.n, plan.k, transposeA ? 1 : 0, transposeB ? 1 : 0,
+      plan.aStride, plan.bStride, biasValues, act, leakyreluAlpha ?? 0.2)
+    return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
+  }
+}
+
+// ---------------------------------------------------------------- elementwise
+
+const BINARY: Record<string, number> = {
+  [tf.Add]: 0, [tf.Sub]: 1, [tf.Multiply]: 2, [tf.RealDiv]: 3, [tf.Maximum]: 4, [tf.Minimum]: 5, [tf.SquaredDifference]: 6,
+}
+
+/**
+ * Output shape and per-dimension element strides of both operands (0 where broadcast), with
+ * size-1 dims dropped and neighbouring dims merged where both operands are contiguous across
+ * them; undefined past rank 8.
+ */
+export function broadcastPlan(aShape: number[], bShape: number[]): {outShape: number[]; shape: number[]; aStrides: number[]; bStrides: number[]} | undefined {
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape)
+  const r = outShape.length
+  const strides = (s: number[]) => {
+    const out = new Array<number>(r).fill(0)
+    let acc = 1
+    for (let d = r - 1; d >= 0; d--) {
+      const i = d - (r - s.length)
+      const dim = i >= 0 ? s[i]! : 1
+      out[d] = dim === 1 ? 0 : acc
+      acc *= dim
+    }
+    return out
+  }
+  const as = strides(aShape)
+  const bs = strides(bShape)
+  const shape: number[] = []
+  const aStrides: number[] = []
+  const bStrides: number[] = []
+  for (let d = 0; d < r; d++) {
+    if (outShape[d] === 1) continue
+    const last = shape.length - 1
+    if (last >= 0 && aStrides[last] === as[d]! * outShape[d]! && bStrides[last] === bs[d]! * outShape[d]!) {
+      shape[last] = shape[last]! * outShape[d]!
+      aStrides[last] = as[d]!
+      bStrides[last] = bs[d]!
+    } else {
+      shape.push(outShape[d]!)
+      aStrides.push(as[d]!)
+      bStrides.push(bs[d]!)
+    }
+  }
+  if (shape.length === 0) return {outShape, shape: [1], aStrides: [0], bStrides: [0]}
+  if (shape.length > 8) return undefined
+  return {outShape, shape, aStrides, bStrides}
+}
+
+function binaryKernel(nk: NativeArrayKernels, name: string): Kernel {
+  const fallback = cpu(name)
+  const op = BINARY[name]!
+  return (args) => {
+    const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo}
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args)
+    const plan = broadcastPlan(a.shape, b.shape)
+    if (plan === undefined) return fallback(args)
+    const out = new Float32Array(size(plan.outShape))
+    if (out.length > 0) nk.binary(op, values(args.backend, a), values(args.backend, b), out, plan.shape, plan.aStrides, plan.bStrides)
+    return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
+  }
+}
+
+function addN(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.AddN)
+  return (args) => {
+    const inputs = args.inputs as unknown as tf.TensorInfo[]
+    const first = inputs[0]!
+    if (inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, first.shape))) return fallback(args)
+    const n = size(first.shape)
+    const out = new Float32Array(n)
+    if (n > 0) {
+      const dims = [n]
+      const ones = [1]
+      nk.binary(0, values(args.backend, inputs[0]!), values(args.backend, inputs[1]!), out, dims, ones, ones)
+      // the same element of out is read and written: in place is safe for elementwise sums
+      for (const t of inputs.slice(2)) nk.binary(0, out, values(args.backend, t), out, dims, ones, ones)
+    }
+    return args.backend.makeTensorInfo(first.shape, 'float32', out)
+  }
+}
+
+const UNARY: Record<string, number> = {
+  [tf.Exp]: 0, [tf.Log]: 1, [tf.Neg]: 2, [tf.Sqrt]: 3, [tf.Rsqrt]: 4, [tf.Square]: 5, [tf.Abs]: 6, [tf.Tanh]: 7, [tf.Sigmoid]: 8,
+  [tf.Relu]: 9, [tf.Erf]: 10, [tf.Reciprocal]: 11, [tf.Floor]: 15,
+}
+
+function unaryKernel(nk: NativeArrayKernels, name: string): Kernel {
+  const fallback = cpu(name)
+  const op = UNARY[name]!
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    if (x.dtype !== 'float32') return fallback(args)
+    const n = size(x.shape)
+    const out = new Float32Array(n)
+    if (n > 0) nk.unary(op, values(args.backend, x), out, n, 0)
+    return args.backend.makeTensorInfo(x.shape, 'float32', out)
+  }
+}
+
+// ---------------------------------------------------------------- reductions and softmax
+
+const REDUCE: Record<string, number> = {[tf.Sum]: 0, [tf.Mean]: 1, [tf.Max]: 2, [tf.Min]: 3}
+
+function reduceKernel(nk: NativeArrayKernels, name: string): Kernel {
+  const fallback = cpu(name)
+  const op = REDUCE[name]!
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const attrs = args.attrs as {axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean}
+    const axis = name === tf.Max ? attrs.reductionIndices : attrs.axis
+    if (x.dtype !== 'float32' || x.shape.length === 0) return fallback(args)
+    const axes = tf.util.parseAxisParam(axis ?? x.shape.map((_, i) => i), x.shape).sort((p, q) => p - q)
+    // one contiguous block of axes: x viewed as [outer, rows, inner]
+    if (axes.length === 0 || axes.some((a, i) => i > 0 && a !== axes[i - 1]! + 1)) return fallback(args)
+    const first = axes[0]!
+    const lastAxis = axes[axes.length - 1]!
+    const outer = size(x.shape.slice(0, first))
+    const rows = size(x.shape.slice(first, lastAxis + 1))
+    const inner = size(x.shape.slice(lastAxis + 1))
+    if (rows === 0 && (op === 2 || op === 3)) return fallback(args)
+    const outShape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i))
+    const out = new Float32Array(outer * inner)
+    if (rows === 0) out.fill(op === 1 ? NaN : 0)
+    else if (out.length > 0) nk.reduce(op, values(args.backend, x), out, outer, inner, rows)
+    return args.backend.makeTensorInfo(outShape, 'float32', out)
+  }
+}
+
+function softmax(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.Softmax)
+  return (args) => {
+    const {logits} = args.inputs as {logits: tf.TensorInfo}
+    const {dim} = args.attrs as unknown as tf.SoftmaxAttrs
+    const r = logits.shape.length
+    if (logits.dtype !== 'float32' || r === 0 || (dim !== -1 && dim !== r - 1)) return fallback(args)
+    const cols = logits.shape[r - 1]!
+    const n = size(logits.shape)
+    const out = new Float32Array(n)
+    if (n > 0) nk.softmax(values(args.backend, logits), out, n / cols, cols)
+    return args.backend.makeTensorInfo(logits.shape, 'float32', out)
+  }
+}
+
+// ---------------------------------------------------------------- copies
+
+function transpose(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.Transpose)
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {perm} = args.attrs as unknown as tf.TransposeAttrs
+    if (!COPYABLE.has(x.dtype) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
+    const outShape = perm.map((p) => x.shape[p]!)
+    const out = newArray(x.dtype, size(outShape))
+    if (out.length > 0) nk.transposeArray(values(args.backend, x), out, x.shape, perm)
+    return args.backend.makeTensorInfo(outShape, x.dtype, out)
+  }
+}
+
+function gather(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.GatherV2)
+  return (args) => {
+    const {x, indices} = args.inputs as {x: tf.TensorInfo; indices: tf.TensorInfo}
+    const {axis, batchDims} = args.attrs as unknown as tf.GatherV2Attrs
+    if (!COPYABLE.has(x.dtype) || indices.dtype !== 'int32' || batchDims !== 0 || size(x.shape) === 0) return fallback(args)
+    const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0]!
+    const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims)
+    const out = newArray(x.dtype, size(info.outputShape))
+    if (size(indices.shape) > 0) {
+      const bad = nk.gatherArray(values(args.backend, x), values(args.backend, indices), out, info.batchSize, info.outerSize, info.dimSize, info.sliceSize)
+      if (bad >= 0) return fallback(args) // the cpu kernel names the bad index
+    }
+    return args.backend.makeTensorInfo(info.outputShape, x.dtype, out)
+  }
+}
+
+function slice(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.Slice)
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {begin, size: sz} = args.attrs as unknown as tf.SliceAttrs
+    if (!COPYABLE.has(x.dtype) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
+    const [b, s] = tf.backend_util.slice_util.parseSliceParams(x as tf.Tensor, begin, sz) as [number[], number[]]
+    tf.backend_util.slice_util.assertParamsValid(x as tf.Tensor, b, s)
+    // always a copy (the cpu kernel returns a view for contiguous slices, which would let an
+    // in-place update of one tensor reach another)
+    const out = newArray(x.dtype, size(s))
+    if (out.length > 0) nk.sliceArray(values(args.backend, x), out, x.shape, b, s)
+    return args.backend.makeTensorInfo(s, x.dtype, out)
+  }
+}
+
+/** PadV2 (constant padding) of float32: the gradient of Slice (the relative-position shift). */
+function pad(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.PadV2)
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {paddings, constantValue} = args.attrs as unknown as tf.PadV2Attrs
+    if (x.dtype !== 'float32' || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
+    const outShape = paddings.map((p, i) => p[0]! + x.shape[i]! + p[1]!)
+    const out = new Float32Array(size(outShape))
+    if (out.length > 0) nk.padArray(values(args.backend, x), out, x.shape, paddings.map((p) => p[0]!), outShape, constantValue)
+    return args.backend.makeTensorInfo(outShape, 'float32', out)
+  }
+}
+
+function concat(nk: NativeArrayKernels): Kernel {
+  const fallback = cpu(tf.Concat)
+  return (args) => {
+    const inputs = args.inputs as unknown as tf.TensorInfo[]
+    const {axis} = args.attrs as unknown as tf.ConcatAttrs
+    const first = inputs[0]
+    if (first === undefined || !COPYABLE.has(first.dtype) || inputs.some((t) => t.dtype !== first.dtype) || first.shape.length === 0) return fallback(args)
+    const $axis = tf.util.parseAxisParam(axis, first.shape)[0]!
+    const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), $axis)
+    const nonEmpty = inputs.filter((t) => size(t.shape) > 0)
+    const out = newArray(first.dtype, size(outShape))
+    if (nonEmpty.length > 0 && out.length > 0) {
+      const outer = size(outShape.slice(0, $axis))
+      nk.concatArrays(nonEmpty.map((t) => values(args.backend, t)), out, outer, nonEmpty.map((t) => size(t.shape.slice($axis))))
+    }
+    return args.backend.makeTensorInfo(outShape, first.dtype, out)
+  }
+}
+
+function unsortedSegmentSum(nk: NativeArrayKernels): Kernel {
+  return (args) => {
+    const {x, segmentIds} = args.inputs as {x: tf.TensorInfo; segmentIds: tf.TensorInfo}
+    const numSegments = args.attrs['numSegments'] as number
+    const prefixOk = segmentIds.shape.length <= x.shape.length && segmentIds.shape.every((d, i) => d === x.shape[i])
+    if (!prefixOk) throw new Error(`UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`)
+    if (segmentIds.dtype !== 'int32') throw new Error(`UnsortedSegmentSum: segmentIds dtype ${segmentIds.dtype} is not supported (int32)`)
+    const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)]
+    const inner = size(x.shape.slice(segmentIds.shape.length))
+    if (x.dtype === 'float32') {
+      const out = new Float32Array(size(outShape))
+      nk.segmentSum(values(args.backend, x), values(args.backend, segmentIds), out, numSegments, inner)
+      return args.backend.makeTensorInfo(outShape, 'float32', out)
+    }
+    if (x.dtype !== 'int32') throw new Error(`UnsortedSegmentSum: x dtype ${x.dtype} is not supported (float32 or int32)`)
+    const xs = values<Int32Array>(args.backend, x)
+    const ids = values<Int32Array>(args.backend, segmentIds)
+    const out = new Int32Array(size(outShape))
+    for (let i = 0; i < ids.length; i++) {
+      const s = ids[i]!
+      if (s < 0 || s >= numSegments) continue
+      for (let j = 0; j < inner; j++) out[s * inner + j]! += xs[i * inner + j]!
+    }
+    return args.backend.makeTensorInfo(outShape, 'int32', out)
+  }
+}
+
+/** Every native kernel, as configs for the `native` backend. */
+export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
+  if (!hasArrayKernels(kernels)) return []
+  const nk = kernels
+  const list: Array<[string, Kernel]> = [
+    [tf.BatchMatMul, batchMatMul(nk)],
+    [tf._FusedMatMul, fusedMatMul(nk)],
+    ...Object.keys(BINARY).map((name): [string, Kernel] => [name, binaryKernel(nk, name)]),
+    [tf.AddN, addN(nk)],
+    ...Object.keys(UNARY).map((name): [string, Kernel] => [name, unaryKernel(nk, name)]),
+    ...Object.keys(REDUCE).map((name): [string, Kernel] => [name, reduceKernel(nk, name)]),
+    [tf.Softmax, softmax(nk)],
+    [tf.Transpose, transpose(nk)],
+    [tf.GatherV2, gather(nk)],
+    [tf.Slice, slice(nk)],
+    [tf.PadV2, pad(nk)],
+    [tf.Concat, concat(nk)],
+    [tf.UnsortedSegmentSum, unsortedSegmentSum(nk)],
+  ]
+  return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
+}

@@ -1,0 +1,193 @@
+/**
+ * The native backend (issue 10): every C kernel gives the cpu backend's results (to float32
+ * rounding) over the shapes the model uses and the edge cases of each kernel (broadcasts,
+ * transposes, batch broadcast, fused bias and activations, reductions over inner, leading and
+ * middle axes, out-of-range gather indices), tensors own their storage, and `auto` picks it.
+ */
+import * as tf from '@tensorflow/tfjs'
+import {expect} from 'chai'
+import {initBackend} from '../../../src/runtime/backend.js'
+import {hasArrayKernels} from '../../../src/runtime/native-backend/native-kernels.js'
+import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
+
+function nativeAvailable(): boolean {
+  const loaded = loadNativeKernels()
+  return loaded.ok && hasArrayKernels(loaded.kernels)
+}
+
+/** Deterministic values in [-scale, scale). */
+function values(n: number, seed: number, scale = 2): Float32Array {
+  const v = new Float32Array(n)
+  let s = seed * 7919 + 1
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0
+    v[i] = (s / 2 ** 32 - 0.5) * 2 * scale
+  }
+  return v
+}
+
+type Op = () => tf.Tensor | tf.Tensor[]
+
+/** Runs `op` on `backend`, returning every output's shape, dtype and values. */
+async function on(backend: 'cpu' | 'native', op: Op): Promise<Array<{shape: number[]; dtype: string; data: number[]}>> {
+  await initBackend({backend, threads: 2})
+  const out = tf.tidy(op)
+  const list = Array.isArray(out) ? out : [out]
+  const res = list.map((t) => ({shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync() as ArrayLike<number>)}))
+  tf.dispose(list)
+  return res
+}
+
+async function expectSame(op: Op, rtol = 1e-5): Promise<void> {
+  const want = await on('cpu', op)
+  const got = await on('native', op)
+  expect(got.length).to.equal(want.length)
+  for (const [i, w] of want.entries()) {
+    const g = got[i]!
+    expect(g.shape).to.deep.equal(w.shape)
+    expect(g.dtype).to.equal(w.dtype)
+    const scale = w.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1)
+    let worst = -1
+    let err = 0
+    for (let j = 0; j < w.data.length; j++) {
+      const e = Number.isNaN(w.data[j]!) ? (Number.isNaN(g.data[j]!) ? 0 : Infinity) : Math.abs(g.data[j]! - w.data[j]!)
+      if (!(e <= err)) [worst, err] = [j, e]
+    }
+    expect(err, `output ${i}, element ${worst}: ${g.data[worst]} vs ${w.data[worst]}`).to.be.at.most(rtol * scale)
+  }
+}
+
+const t = (shape: number[], seed: number, scale = 2) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed, scale), shape)
+
+describe('native backend', function () {
+  this.timeout(60_000)
+
+  before(function () {
+    if (!nativeAvailable()) this.skip() // no compiler or OpenBLAS here: the wasm fallback is tested elsewhere
+  })
+
+  after(async () => {
+    await initBackend({backend: 'wasm', native: 'off'})
+  })
+
+  it('matmul: every transpose combination, batched, broadcast batch, fused bias and activations', async () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = (s: number) => (ta ? t([3, 5, 4], s) : t([3, 4, 5], s))
+      const b = (s: number) => (tb ? t([3, 6, 5], s) : t([3, 5, 6], s))
+      await expectSame(() => tf.matMul(a(1), b(2), ta, tb))
+      await expectSame(() => tf.matMul(a(1), (tb ? t([6, 5], 3) : t([5, 6], 3)) as tf.Tensor2D, ta, tb)) // shared right operand
+      await expectSame(() => tf.matMul((ta ? t([5, 4], 4) : t([4, 5], 4)) as tf.Tensor2D, b(5), ta, tb)) // shared left operand
+    }
+    // the attention shapes: many small products, enough to take the threaded path
+    await expectSame(() => tf.matMul(t([2, 4, 16, 8], 6), t([2, 4, 16, 8], 7), false, true))
+    for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'] as const) {
+      await expectSame(() => tf.fused.matMul({a: t([7, 9], 8) as tf.Tensor2D, b: t([5, 9], 9) as tf.Tensor2D, transposeB: true, bias: t([5], 10), activation}))
+    }
+    await expectSame(() => tf.fused.matMul({a: t([2, 3, 4], 11) as tf.Tensor3D, b: t([2, 4, 5], 12) as tf.Tensor3D, bias: t([2, 3, 5], 13)}))
+    await expectSame(() => tf.matMul(t([2, 0, 3], 1), t([2, 3, 4], 2))) // empty
+    await expectSame(() => tf.matMul(t([2, 1, 3, 4], 1), t([1, 2, 4, 2], 2))) // 2-d batch broadcast: the cpu kernel's path
+  })
+
+  it('elementwise: binary ops with broadcasting, AddN and unary ops', async () => {
+    const shapes: Array<[number[], number[]]> = [[[4, 5], [4, 5]], [[2, 3, 4], [4]], [[2, 3, 4], [3, 1]], [[2, 1, 4], [1, 3, 1]], [[5], []], [[], [3, 2]], [[2, 3, 1, 5], [2, 1, 4, 5]]]
+    for (const [sa, sb] of shapes) {
+      await expectSame(() => [tf.add(t(sa, 1), t(sb, 2)), tf.sub(t(sa, 1), t(sb, 2)), tf.mul(t(sa, 1), t(sb, 2)), tf.div(t(sa, 1), t(sb, 2)),
+        tf.maximum(t(sa, 1), t(sb, 2)), tf.minimum(t(sa, 1), t(sb, 2)), tf.squaredDifference(t(sa, 1), t(sb, 2))])
+    }
+    await expectSame(() => tf.addN([t([3, 4], 1), t([3, 4], 2), t([3, 4], 3), t([3, 4], 4)]))
+    await expectSame(() => tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.tensor([4, 5, 6], [3], 'int32'))) // int32: the cpu kernel
+    const x = () => t([6, 50], 5)
+    const pos = () => t([6, 50], 5).abs().add(0.1)
+    await expectSame(() => [tf.exp(x()), tf.neg(x()), tf.square(x()), tf.abs(x()), tf.tanh(x()), tf.sigmoid(x()), tf.relu(x()), tf.erf(x()), tf.floor(x())])
+    await expectSame(() => [tf.log(pos()), tf.sqrt(pos()), tf.rsqrt(pos()), tf.reciprocal(pos())])
+    await expectSame(() => tf.mul(t([300, 400], 6), t([400], 7))) // large enough for the threaded loop
+  })
+
+  it('reductions, softmax and the LayerNorm pieces', async () => {
+    const x = () => t([3, 4, 5], 1)
+    for (const axis of [0, 1, 2, -1, [0, 1], [1, 2], [0, 1, 2]]) {
+      for (const keepDims of [false, true]) {
+        await expectSame(() => [tf.sum(x(), axis, keepDims), tf.mean(x(), axis, keepDims), tf.max(x(), axis, keepDims), tf.min(x(), axis, keepDims)])
+      }
+    }
+    await expectSame(() => tf.sum(x(), [0, 2])) // not contiguous: the cpu kernel
+    await expectSame(() => tf.sum(t([70, 300], 2), 0)) // column chunks of 256 plus a partial one
+    await expectSame(() => [tf.softmax(t([4, 7, 9], 3)), tf.softmax(t([5], 4))])
+    await expectSame(() => {
+      const v = t([2, 6, 16], 5)
+      const mean = tf.mean(v, -1, true)
+      const centered = tf.sub(v, mean)
+      return tf.mul(centered, tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), 1e-7)))
+    })
+  })
+
+  it('copies: transpose, gather, slice, pad, concat and the segment sum', async () => {
+    await expectSame(() => [tf.transpose(t([2, 3, 4], 1), [2, 0, 1]), tf.transpose(t([2, 3, 4, 5], 2), [0, 2, 1, 3]), tf.transpose(tf.tensor([1, 0, 1, 1, 0, 0], [2, 3], 'bool'))])
+    await expectSame(() => [tf.transpose(tf.tensor([1, 2, 3, 4, 5, 6], [3, 2], 'int32'))])
+    const idx = () => tf.tensor([3, 0, 0, 2], [2, 2], 'int32')
+    await expectSame(() => [tf.gather(t([4, 3], 1), idx()), tf.gather(t([2, 4, 3], 2), idx(), 1), tf.gather(t([2, 3, 4], 3), tf.tensor([1, 3], [2], 'int32'), 2)])
+    // an index out of range: the cpu kernel's error
+    await initBackend({backend: 'native'})
+    expect(() => tf.gather(t([4, 3], 1), tf.tensor([0, 7], [2], 'int32')).dataSync()).to.throw(/7/)
+    await expectSame(() => [tf.slice(t([4, 5, 6], 1), [1, 0, 2], [2, 5, 3]), tf.slice(t([4, 5, 6], 1), [0, 2, 0], [4, 2, 6]), tf.slice(tf.tensor([1, 2, 3, 4], [4], 'int32'), [1], [2])])
+    await expectSame(() => [tf.pad(t([2, 3], 1), [[1, 2], [0, 3]]), tf.pad(t([2, 3, 4], 2), [[0, 0], [1, 1], [2, 0]], 1.5)])
+    await expectSame(() => [tf.concat([t([2, 3], 1), t([2, 4], 2), t([2, 0], 3)], 1), tf.concat([t([2, 3], 1), t([1, 3], 2)], 0), tf.concat([t([2, 3, 2], 1), t([2, 1, 2], 2)], 1)])
+    await expectSame(() => tf.unsortedSegmentSum(t([6, 5], 1), tf.tensor([2, 0, 2, -1, 1, 2], [6], 'int32'), 4))
+  })
+
+  it('gradients of an embedding lookup and a sliced, padded product agree with cpu', async () => {
+    await expectSame(() => {
+      const table = t([10, 4], 1)
+      const f = (w: tf.Tensor) => tf.sum(tf.square(tf.slice(tf.matMul(tf.gather(w, tf.tensor([1, 3, 3, 9], [4], 'int32')), t([4, 6], 2)), [1, 2], [2, 3])))
+      return tf.grad(f)(table)
+    })
+  })
+
+  it('owns its storage: tf.tensor copies the caller\'s array and reads return copies', async () => {
+    await initBackend({backend: 'native'})
+    const host = new Float32Array([1, 2, 3])
+    const x = tf.tensor(host)
+    host[0] = 99
+    const read = x.dataSync() as Float32Array
+    read[1] = 42
+    expect(Array.from(x.dataSync())).to.deep.equal([1, 2, 3])
+    x.dispose()
+  })
+
+  it('auto picks native when the addon is built and says so once', async () => {
+    const messages: string[] = []
+    const info = await initBackend({backend: 'auto', log: (m) => messages.push(m)})
+    await initBackend({backend: 'auto', log: (m) => messages.push(m)})
+    expect(info.backend).to.equal('native')
+    expect(tf.getBackend()).to.equal('native')
+    expect(info.kernels).to.include.members(['native:BatchMatMul', 'native:_FusedMatMul', 'native:Softmax', 'native:AdamW'])
+    expect(messages.filter((m) => m.startsWith('backend native'))).to.have.length(1)
+  })
+})
+
+describe('native backend unavailable', () => {
+  const saved = process.env['RTD_NATIVE_ADDON']
+  afterEach(async () => {
+    if (saved === undefined) delete process.env['RTD_NATIVE_ADDON']
+    else process.env['RTD_NATIVE_ADDON'] = saved
+    await initBackend({backend: 'wasm', native: 'off'})
+  })
+
+  it('auto falls back to wasm with one line saying what to install', async () => {
+    process.env['RTD_NATIVE_ADDON'] = '/nonexistent/rtd_native.node'
+    const messages: string[] = []
+    // native: 'off' keeps the wasm BLAS kernels' own note (logged once per process) out of this test
+    const info = await initBackend({backend: 'auto', native: 'off', log: (m) => messages.push(m)})
+    expect(info.backend).to.equal('wasm')
+    const lines = messages.filter((m) => m.startsWith('backend wasm'))
+    expect(lines).to.have.length(1)
+    expect(lines[0]).to.contain('libopenblas-dev')
+  })
+
+  it('runtime.backend native without the addon is a clear error', async () => {
+    process.env['RTD_NATIVE_ADDON'] = '/nonexistent/rtd_native.node'
+    const err = await initBackend({backend: 'native'}).then(() => undefined, (e: unknown) => e)
+    expect((err as {code?: string}).code).to.equal('runtime.native_unavailable')
+    expect((err as Error).message).to.contain('/nonexistent/rtd_native.node')
+  })
+})
