@@ -14,6 +14,8 @@ export const plugin: RtdPlugin<GdesOptions> = {
   summary: 'Generator + discriminator (DeBERTa-v3 or another architecture) trained with MLM + lambda * RTD, embedding sharing gdes | es | nes',
   schema,
   check: (options) => checkModelSection({config: options.config, from: options.from}),
+  plan: async (options, pipeline, io) => (await import('../../src/pretrain/plan-model.js')).planPretrainModel({architecture: io.architecture(options.architecture),
+    from: options.from, config: options.config, generator: options.generator, sharing: options.embedding_sharing, maskRate: options.mask.rate, pipeline, io}),
   create: async (options, ctx) => (await import('./gdes-stage.js')).createGdesStage(options, ctx),
   preflight: async (options, ctx) => {
     const {preflightModelSource} = await import('../../src/pretrain/model-source.js')

@@ -10,6 +10,8 @@ export const plugin: RtdPlugin<MlmOptions> = {
   summary: 'Encoder + MLM head (DeBERTa-v3 or another architecture) trained with masked-language modelling alone (baseline)',
   schema,
   check: (options) => checkModelSection({config: options.config, from: options.from}),
+  plan: async (options, pipeline, io) => (await import('../../src/pretrain/plan-model.js')).planPretrainModel({architecture: io.architecture(options.architecture),
+    from: options.from, config: options.config, sharing: 'es', maskRate: options.mask.rate, pipeline, io}),
   create: async (options, ctx) => (await import('./mlm-stage.js')).createMlmStage(options, ctx),
   preflight: async (options, ctx) => {
     const {preflightModelSource} = await import('../../src/pretrain/model-source.js')

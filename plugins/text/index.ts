@@ -9,6 +9,7 @@ export const plugin: RtdPlugin<TextOptions> = {
   summary: 'Text from the hub, local files or nlp-corpus -> tokenizer -> cached Arrow shards with a document-level eval split',
   schema,
   preflight: async (options, ctx) => (await import('./text-preflight.js')).preflightText(options, ctx),
+  plan: async (options, _pipeline, io) => (await import('./plan-text.js')).planText(options, io),
   // lazy: `rtd validate` / `rtd plugins` never load the tokenizers and Arrow code
   create: async (options, ctx) => (await import('./text-stage.js')).createTextStage(options, ctx),
 }

@@ -91,11 +91,11 @@ export interface BenchResult {
   cores: number
 }
 
-const SPECIAL = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
+export const SPECIAL = {pad: 0, cls: 1, sep: 2, unk: 3, mask: 4}
 const LAMBDA = 50
 
 /** Full-length rows [CLS] x… [SEP] with ids uniform in [5, vocab), seeded. */
-function syntheticBatch(opts: {batch: number; seq: number; vocab: number; seed: number; index: number}): Batch {
+export function syntheticBatch(opts: {batch: number; seq: number; vocab: number; seed: number; index: number}): Batch {
   const {batch: B, seq: N, vocab} = opts
   const rng = Rng.derive(opts.seed, 'bench-batch', opts.index)
   const inputIds = new Int32Array(B * N)

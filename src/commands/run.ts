@@ -10,6 +10,7 @@ import {findInterruptedRun, findLiveRun, findResumableRun, markInterruptedNow} f
 import {runPipeline, type RunResult} from '../pipeline/runner.js'
 import {runSweep, type SweepResult} from '../pipeline/run-sweep.js'
 import * as os from 'node:os'
+import {checkPlanFits, planPipeline} from '../runtime/training-plan.js'
 import * as path from 'node:path'
 
 export default class Run extends RtdCommand<RunResult | SweepResult> {
@@ -70,6 +71,9 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       resumeDir = findInterruptedRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
       if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }
+    // the memory fit check, before anything is downloaded, tokenized or written (exit 2 with the numbers)
+    const plan = await planPipeline({pipeline: pipeline.value, registry: pipeline.registry, file: pipeline.file})
+    if (plan !== undefined) checkPlanFits(plan)
     let runDir: string | undefined
     const interrupt = installInterruptHandler({
       notify: (m) => process.stderr.write(`\n${m}\n`),

@@ -12,7 +12,7 @@ import {MlmHead} from './mlm-head.js'
 import {tidy, type ForwardContext, type Recompute} from './nn.js'
 import {ParamStore} from './params.js'
 import {TiedTable} from './tied-table.js'
-import {recomputeHelps} from '../runtime/memory-estimate.js'
+import {autoRecompute} from '../runtime/memory-estimate.js'
 import {encoderShapeOf} from './encoder-shape.js'
 import {maskedPositions} from './masked-positions.js'
 import type {MaskedLmNet, TableName} from '../plugin/architecture.js'
@@ -122,9 +122,8 @@ export class MlmModel implements MaskedLmNet<DebertaConfig> {
     const env = process.env['RTD_RECOMPUTE']
     if (env === 'on' || env === 'off') return env === 'on'
     if (env === 'alternate') return 'alternate'
-    if (tf.getBackend() !== 'wasm') return false
     const shape = encoderShapeOf(this.config)
-    return recomputeHelps({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'}) || 'alternate'
+    return autoRecompute({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'}, tf.getBackend())
   }
 
   /** Loads HF-named tensors (`deberta.*`, `lm_predictions.lm_head.*`); returns notes on ignored extras. */

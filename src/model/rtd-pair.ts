@@ -20,7 +20,7 @@ import {addFreshHeads, freshHeadsWarning} from './fresh-heads.js'
 import {toHost, type HostTensorLike} from './hf-tensors.js'
 import {tidy, type ModelFault, type Recompute} from './nn.js'
 import {rtdStepLoss, type RtdLossOptions, type RtdLossResult} from './rtd-step.js'
-import {recomputeHelps} from '../runtime/memory-estimate.js'
+import {autoRecompute} from '../runtime/memory-estimate.js'
 
 export {LOSS_PARTS} from './rtd-step.js'
 export type {LossPart, RtdLossOptions, RtdLossResult} from './rtd-step.js'
@@ -126,11 +126,10 @@ export class RtdPair<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D exten
     const env = process.env['RTD_RECOMPUTE']
     const r = this.opts.recompute ?? (env === 'on' ? true : env === 'off' ? false : env === 'alternate' ? 'alternate' : 'auto')
     if (r !== 'auto') return r
-    if (tf.getBackend() !== 'wasm') return false
-    // every layer when the heap would be crowded; otherwise every other layer, which keeps a
-    // training step near PyTorch's memory for ~25% more time (docs/performance.md, window F)
+    // wasm and native: every layer when memory would be crowded; otherwise every other layer, which
+    // keeps a training step near PyTorch's memory for ~25% more time (docs/performance.md, window F)
     const shape = this.opts.architecture.configs.shape
-    return recomputeHelps({discriminator: shape(this.discriminator.config), generator: shape(this.generator.config), batch, seqLen, sharing: this.sharing}) || 'alternate'
+    return autoRecompute({discriminator: shape(this.discriminator.config), generator: shape(this.generator.config), batch, seqLen, sharing: this.sharing}, tf.getBackend())
   }
 
   /**

@@ -10,6 +10,7 @@
  * one RunState along. Architecture plugins (src/plugin/architecture.ts) are not stages: model
  * plugins build their networks with them.
  */
+import type {EncoderShape} from '../runtime/memory-estimate.js'
 import type {RunContext} from './run-context.js'
 
 import type * as tf from '@tensorflow/tfjs'
@@ -68,6 +69,13 @@ export interface RtdPlugin<Options = Record<string, unknown>> {
    */
   preflight?(options: Options, ctx: PreflightContext): Promise<void>
   /**
+   * Optional: what the stage will cost, from metadata only (`rtd plan`, and the memory fit check
+   * `rtd run` makes before it downloads or tokenizes anything): a model stage reports the encoder
+   * shapes a training step works on, a data stage how much text there is. Never reads weights or
+   * data; at most a model's config.json through `io`.
+   */
+  plan?(options: Options, pipeline: Record<string, any>, io: PlanIo): StagePlan | Promise<StagePlan>
+  /**
    * Model plugins: rebuild the networks a run's model stage recorded in <runDir>/model/model.json
    * (its `describe()`), with fresh weights, for `rtd export` to load a checkpoint into.
    */
@@ -95,6 +103,24 @@ export interface RestoredModel {
   /** Write the Hugging Face folder(s) under `dir`; returns output name -> path. */
   exportTo(opts: {dir: string; tokenizerDir: string}): Record<string, string>
   dispose(): void
+}
+
+/** What plan() may read. */
+export interface PlanIo {
+  /** Paths in the pipeline are relative to its file. */
+  resolvePath(p: string): string
+  /** config.json of a local model folder or a hub model (only that file is fetched). */
+  readModelConfig(from: string, option: string): Promise<Record<string, unknown>>
+  /** The architecture plugin of that name; a ConfigError when there is none. */
+  architecture(name: string): ArchitecturePlugin
+}
+
+/** A stage's plan (see RtdPlugin.plan). */
+export interface StagePlan {
+  /** Model stages: the training step's shapes (the memory and FLOP model takes these). */
+  model?: {discriminator: EncoderShape; generator: EncoderShape; sharing: 'gdes' | 'es' | 'nes'; maskRate: number; summary: string}
+  /** Data stages: sequence length, and training sequences per epoch when known or estimable. */
+  data?: {maxLength: number; trainSequences?: number; estimated?: boolean; note: string}
 }
 
 /** One problem found by RtdPlugin.check. */

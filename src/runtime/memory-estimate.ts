@@ -6,6 +6,7 @@
  * tfjs keeps for backprop (every forward intermediate and every backward gradient stay alive until
  * the step ends), fitted on bench/memory-calibration.ts and scaled to bench/train-step.ts.
  */
+import os from 'node:os'
 import {ConfigError} from '../errors.js'
 
 export const EMBEDDING_SHARINGS = ['gdes', 'es', 'nes'] as const
@@ -190,8 +191,20 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
  * Whether recomputing encoder activations in the backward pass (src/model/recompute.ts) is
  * worth its extra forward: when the step without it would take more than 3/4 of the wasm heap.
  */
-export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'> & {optimizer?: Optimizer}): boolean {
-  return estimateTrainingMemory({...opts, optimizer: 'adamw', recompute: false}).bytes.total > 0.75 * WASM_HEAP_LIMIT_BYTES
+export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'> & {optimizer?: Optimizer}, limitBytes = WASM_HEAP_LIMIT_BYTES): boolean {
+  return estimateTrainingMemory({...opts, optimizer: 'adamw', recompute: false}).bytes.total > 0.75 * limitBytes
+}
+
+/**
+ * What runtime.recompute 'auto' does on `backend`: on wasm and native every other layer (a
+ * step near PyTorch's memory for ~25% more time, docs/performance.md), every layer when the
+ * step without recomputation would take more than 3 GiB (wasm: crowd its heap; native: keep
+ * deberta-v3-xsmall and -base below PyTorch's memory on small machines) or crowd the RAM;
+ * elsewhere none.
+ */
+export function autoRecompute(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>, backend: string): boolean | 'alternate' {
+  if (backend === 'wasm' || backend === 'native') return recomputeHelps(opts) || recomputeHelps(opts, os.totalmem()) || 'alternate'
+  return false
 }
 
 /** Usable wasm heap: 4 GiB addressable, minus room for the module, stacks and tfjs's own buffers. */

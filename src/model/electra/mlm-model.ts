@@ -10,7 +10,7 @@ import {maskedPositions} from '../mlm-model.js'
 import {tidy, type ForwardContext, type Recompute} from '../nn.js'
 import {ParamStore} from '../params.js'
 import {TiedTable} from '../tied-table.js'
-import {recomputeHelps} from '../../runtime/memory-estimate.js'
+import {autoRecompute} from '../../runtime/memory-estimate.js'
 import type {ElectraConfig} from './config.js'
 import {ElectraModel, type ElectraEncoderOutput} from './electra-model.js'
 import {electraEncoderShape} from './encoder-shape.js'
@@ -105,9 +105,8 @@ export class ElectraMlmModel {
     const env = process.env['RTD_RECOMPUTE']
     if (env === 'on' || env === 'off') return env === 'on'
     if (env === 'alternate') return 'alternate'
-    if (tf.getBackend() !== 'wasm') return false
     const shape = electraEncoderShape(this.config)
-    return recomputeHelps({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'}) || 'alternate'
+    return autoRecompute({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'}, tf.getBackend())
   }
 
   /** Loads HF-named tensors (`electra.*`, `generator_predictions.*`, `generator_lm_head.bias`); returns notes on ignored extras. */

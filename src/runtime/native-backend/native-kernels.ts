@@ -5,12 +5,15 @@
  * JS kernel, which gives the same results and the same errors.
  */
 import * as tf from '@tensorflow/tfjs'
-import type {NativeKernels} from '../native/load-native.js'
+import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 
 /** What the kernels need of the backend (NativeBackend; any MathBackendCPU works). */
 interface Storage {
   data: {get(dataId: tf.DataId): {values: unknown} | undefined}
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo
+  /** A recycled output array (NativeBackend); contents arbitrary. */
+  alloc?(dtype: tf.DataType, n: number): Float32Array | Int32Array | Uint8Array
+  release?(a: Float32Array | Int32Array | Uint8Array): void
 }
 
 type Args = {inputs: tf.NamedTensorInfoMap; backend: Storage; attrs: tf.NamedAttrMap}
@@ -22,7 +25,7 @@ export type NativeArrayKernels = Required<Pick<NativeKernels, 'mm' | 'binary' | 
 
 /** Whether the loaded addon has the native backend's kernels. */
 export function hasArrayKernels(k: NativeKernels): k is NativeKernels & NativeArrayKernels {
-  return typeof k.mm === 'function' && typeof k.binary === 'function' && typeof k.adamwArrays === 'function' && typeof k.concatArrays === 'function' && typeof k.padArray === 'function'
+  return hasNativeBackendKernels(k)
 }
 
 function values<T = Float32Array>(backend: Storage, t: tf.TensorInfo): T {
@@ -37,8 +40,14 @@ function cpu(name: string): Kernel {
   return k.kernelFunc as unknown as Kernel
 }
 
-function newArray(dtype: tf.DataType, n: number): Float32Array | Int32Array | Uint8Array {
+/** An output array the kernel will overwrite entirely (recycled when the backend pools). */
+function newArray(backend: Storage, dtype: tf.DataType, n: number): Float32Array | Int32Array | Uint8Array {
+  if (backend.alloc !== undefined) return backend.alloc(dtype, n)
   return dtype === 'int32' ? new Int32Array(n) : dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n)
+}
+
+function newF32(backend: Storage, n: number): Float32Array {
+  return newArray(backend, 'float32', n) as Float32Array
 }
 
 const COPYABLE = new Set<tf.DataType>(['float32', 'int32', 'bool'])
@@ -82,7 +91,7 @@ function batchMatMul(nk: NativeArrayKernels): Kernel {
     const {transposeA, transposeB} = args.attrs as unknown as tf.BatchMatMulAttrs
     const plan = planMatMul(a, b, transposeA, transposeB)
     if (plan === undefined) return fallback(args)
-    const out = new Float32Array(plan.batch * plan.m * plan.n)
+    const out = newF32(args.backend, plan.batch * plan.m * plan.n)
     nk.mm(values(args.backend, a), values(args.backend, b), out, plan.batch, plan.m, plan.n, plan.k, transposeA ? 1 : 0, transposeB ? 1 : 0,
       plan.aStride, plan.bStride, null, 0, 0)
     return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
@@ -106,7 +115,7 @@ function fusedMatMul(nk: NativeArrayKernels): Kernel {
       if (bias.dtype !== 'float32' || (!perColumn && !full)) return fallback(args)
       biasValues = values(args.backend, bias)
     }
-    const out = new Float32Array(plan.batch * plan.m * plan.n)
+    const out = newF32(args.backend, plan.batch * plan.m * plan.n)
     nk.mm(values(args.backend, a), values(args.backend, b), out, plan.batch, plan.m, plan.n, plan.k, transposeA ? 1 : 0, transposeB ? 1 : 0,
       plan.aStride, plan.bStride, biasValues, act, leakyreluAlpha ?? 0.2)
     return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
@@ -169,7 +178,7 @@ function binaryKernel(nk: NativeArrayKernels, name: string): Kernel {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args)
     const plan = broadcastPlan(a.shape, b.shape)
     if (plan === undefined) return fallback(args)
-    const out = new Float32Array(size(plan.outShape))
+    const out = newF32(args.backend, size(plan.outShape))
     if (out.length > 0) nk.binary(op, values(args.backend, a), values(args.backend, b), out, plan.shape, plan.aStrides, plan.bStrides)
     return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
   }
@@ -182,7 +191,7 @@ function addN(nk: NativeArrayKernels): Kernel {
     const first = inputs[0]!
     if (inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, first.shape))) return fallback(args)
     const n = size(first.shape)
-    const out = new Float32Array(n)
+    const out = newF32(args.backend, n)
     if (n > 0) {
       const dims = [n]
       const ones = [1]
@@ -206,7 +215,7 @@ function unaryKernel(nk: NativeArrayKernels, name: string): Kernel {
     const {x} = args.inputs as {x: tf.TensorInfo}
     if (x.dtype !== 'float32') return fallback(args)
     const n = size(x.shape)
-    const out = new Float32Array(n)
+    const out = newF32(args.backend, n)
     if (n > 0) nk.unary(op, values(args.backend, x), out, n, 0)
     return args.backend.makeTensorInfo(x.shape, 'float32', out)
   }
@@ -234,7 +243,7 @@ function reduceKernel(nk: NativeArrayKernels, name: string): Kernel {
     const inner = size(x.shape.slice(lastAxis + 1))
     if (rows === 0 && (op === 2 || op === 3)) return fallback(args)
     const outShape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i))
-    const out = new Float32Array(outer * inner)
+    const out = newF32(args.backend, outer * inner)
     if (rows === 0) out.fill(op === 1 ? NaN : 0)
     else if (out.length > 0) nk.reduce(op, values(args.backend, x), out, outer, inner, rows)
     return args.backend.makeTensorInfo(outShape, 'float32', out)
@@ -250,7 +259,7 @@ function softmax(nk: NativeArrayKernels): Kernel {
     if (logits.dtype !== 'float32' || r === 0 || (dim !== -1 && dim !== r - 1)) return fallback(args)
     const cols = logits.shape[r - 1]!
     const n = size(logits.shape)
-    const out = new Float32Array(n)
+    const out = newF32(args.backend, n)
     if (n > 0) nk.softmax(values(args.backend, logits), out, n / cols, cols)
     return args.backend.makeTensorInfo(logits.shape, 'float32', out)
   }
@@ -265,7 +274,7 @@ function transpose(nk: NativeArrayKernels): Kernel {
     const {perm} = args.attrs as unknown as tf.TransposeAttrs
     if (!COPYABLE.has(x.dtype) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
     const outShape = perm.map((p) => x.shape[p]!)
-    const out = newArray(x.dtype, size(outShape))
+    const out = newArray(args.backend, x.dtype, size(outShape))
     if (out.length > 0) nk.transposeArray(values(args.backend, x), out, x.shape, perm)
     return args.backend.makeTensorInfo(outShape, x.dtype, out)
   }
@@ -279,10 +288,13 @@ function gather(nk: NativeArrayKernels): Kernel {
     if (!COPYABLE.has(x.dtype) || indices.dtype !== 'int32' || batchDims !== 0 || size(x.shape) === 0) return fallback(args)
     const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0]!
     const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims)
-    const out = newArray(x.dtype, size(info.outputShape))
+    const out = newArray(args.backend, x.dtype, size(info.outputShape))
     if (size(indices.shape) > 0) {
       const bad = nk.gatherArray(values(args.backend, x), values(args.backend, indices), out, info.batchSize, info.outerSize, info.dimSize, info.sliceSize)
-      if (bad >= 0) return fallback(args) // the cpu kernel names the bad index
+      if (bad >= 0) {
+        args.backend.release?.(out)
+        return fallback(args) // the cpu kernel names the bad index
+      }
     }
     return args.backend.makeTensorInfo(info.outputShape, x.dtype, out)
   }
@@ -298,7 +310,7 @@ function slice(nk: NativeArrayKernels): Kernel {
     tf.backend_util.slice_util.assertParamsValid(x as tf.Tensor, b, s)
     // always a copy (the cpu kernel returns a view for contiguous slices, which would let an
     // in-place update of one tensor reach another)
-    const out = newArray(x.dtype, size(s))
+    const out = newArray(args.backend, x.dtype, size(s))
     if (out.length > 0) nk.sliceArray(values(args.backend, x), out, x.shape, b, s)
     return args.backend.makeTensorInfo(s, x.dtype, out)
   }
@@ -312,7 +324,7 @@ function pad(nk: NativeArrayKernels): Kernel {
     const {paddings, constantValue} = args.attrs as unknown as tf.PadV2Attrs
     if (x.dtype !== 'float32' || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
     const outShape = paddings.map((p, i) => p[0]! + x.shape[i]! + p[1]!)
-    const out = new Float32Array(size(outShape))
+    const out = newF32(args.backend, size(outShape))
     if (out.length > 0) nk.padArray(values(args.backend, x), out, x.shape, paddings.map((p) => p[0]!), outShape, constantValue)
     return args.backend.makeTensorInfo(outShape, 'float32', out)
   }
@@ -328,7 +340,7 @@ function concat(nk: NativeArrayKernels): Kernel {
     const $axis = tf.util.parseAxisParam(axis, first.shape)[0]!
     const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), $axis)
     const nonEmpty = inputs.filter((t) => size(t.shape) > 0)
-    const out = newArray(first.dtype, size(outShape))
+    const out = newArray(args.backend, first.dtype, size(outShape))
     if (nonEmpty.length > 0 && out.length > 0) {
       const outer = size(outShape.slice(0, $axis))
       nk.concatArrays(nonEmpty.map((t) => values(args.backend, t)), out, outer, nonEmpty.map((t) => size(t.shape.slice($axis))))
@@ -347,7 +359,7 @@ function unsortedSegmentSum(nk: NativeArrayKernels): Kernel {
     const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)]
     const inner = size(x.shape.slice(segmentIds.shape.length))
     if (x.dtype === 'float32') {
-      const out = new Float32Array(size(outShape))
+      const out = newF32(args.backend, size(outShape))
       nk.segmentSum(values(args.backend, x), values(args.backend, segmentIds), out, numSegments, inner)
       return args.backend.makeTensorInfo(outShape, 'float32', out)
     }

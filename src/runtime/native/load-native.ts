@@ -118,3 +118,8 @@ function load(file: string): LoadNativeResult {
     return {ok: false, why: `cannot load ${file}: ${(err as Error).message.split('\n')[0]}`}
   }
 }
+
+/** Whether the addon has the native backend's TypedArray kernels (an older build has only the wasm-heap ones). */
+export function hasNativeBackendKernels(k: NativeKernels): boolean {
+  return typeof k.mm === 'function' && typeof k.binary === 'function' && typeof k.adamwArrays === 'function' && typeof k.concatArrays === 'function' && typeof k.padArray === 'function'
+}

@@ -154,7 +154,7 @@ describe('loadPipeline: extends, overrides and env', () => {
     fs.writeFileSync(path.join(tmp, 'sub', 'child.yaml'), `extends: ../base.yaml\nplugins: [${JSON.stringify(path.join(root, 'test/fixtures/plugins/counter-model.mjs'))}]\nmodel: {plugin: counter}\nruntime:\n  backend: gpu\n`)
     expect(await issuesOf(path.join(tmp, 'sub', 'child.yaml'), {cwd: tmp})).to.deep.equal([
       'base.yaml:2:7: seed: must be >= 0, got -3',
-      'sub/child.yaml:5:12: runtime.backend: expected one of "auto", "wasm", "cpu", "tensorflow", "webgpu"; got "gpu"; did you mean `cpu`?',
+      'sub/child.yaml:5:12: runtime.backend: expected one of "auto", "native", "wasm", "cpu", "tensorflow", "webgpu"; got "gpu"; did you mean `cpu`?',
     ])
   })
 

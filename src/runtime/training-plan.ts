@@ -1,0 +1,226 @@
+/**
+ * `rtd plan` and the fit check `rtd run` makes before it downloads or tokenizes anything (issue
+ * 10): from metadata alone (the model plugin's encoder shapes, at most a config.json; the data
+ * plugin's size estimate) the memory per part, the FLOPs and estimated time per step on the
+ * backend `auto` would pick, steps per epoch and totals. Core code asks the plugins through
+ * RtdPlugin.plan and knows no plugin by name.
+ */
+import fs from 'node:fs'
+import {createRequire} from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import {ConfigError} from '../errors.js'
+import {downloadRepoFiles} from '../hub/index.js'
+import type {PlanIo, RtdPlugin, StagePlan} from '../plugin/contract.js'
+import type {PluginRegistry} from '../plugin/registry.js'
+import {autoRecompute, estimateTrainingMemory, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from './memory-estimate.js'
+import {hasNativeBackendKernels, loadNativeKernels} from './native/load-native.js'
+import {estimateStepSeconds, trainingStepFlops} from './step-cost.js'
+
+/** The backend a run would compute on, decided without loading TensorFlow.js. */
+export function resolveBackend(choice: string): {backend: string; why: string} {
+  const tfjsNode = () => {
+    const require = createRequire(import.meta.url)
+    for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        require.resolve(name)
+        return name
+      } catch {
+        // not installed
+      }
+    }
+    return undefined
+  }
+  const native = () => {
+    const loaded = loadNativeKernels()
+    if (!loaded.ok) return loaded.why
+    return hasNativeBackendKernels(loaded.kernels) ? undefined : `${loaded.path} predates the native backend (rebuild with \`node native/build.mjs\`)`
+  }
+  if (choice !== 'auto') return {backend: choice, why: 'runtime.backend'}
+  const node = tfjsNode()
+  if (node !== undefined) return {backend: 'tensorflow', why: `auto: ${node} is installed`}
+  const whyNot = native()
+  if (whyNot === undefined) return {backend: 'native', why: 'auto: the native addon is built'}
+  return {backend: 'wasm', why: `auto: native unavailable (${whyNot})`}
+}
+
+/**
+ * Process memory beyond the training tensors: Node, TensorFlow.js, the wasm module and the
+ * tokenizer; measured peak RSS minus the estimate on bench-small (docs/performance.md).
+ */
+const PROCESS_BASE_BYTES = 300 * 2 ** 20
+/**
+ * Peak RSS of the native backend over its live tensors: arrays freed by the garbage collector
+ * some time after their tensors are disposed, and the allocator's pages (docs/performance.md).
+ */
+const NATIVE_GC_SLACK = 1.15
+
+export interface TrainingPlan {
+  inputs: PlanInputs
+  backend: string
+  backendWhy: string
+  model: NonNullable<StagePlan['model']>
+  data?: StagePlan['data']
+  batch: number
+  gradAccumulation: number
+  seqLen: number
+  memory: TrainingMemoryEstimate
+  /** Estimated peak resident set of the training process. */
+  peakBytes: number
+  /** What it must fit: the wasm heap or the machine's RAM. */
+  limitBytes: number
+  limitWhat: string
+  fits: boolean
+  /** FLOPs of one optimizer step (all micro-batches). */
+  flopsPerStep: number
+  secondsPerStep: number
+  timeBasis: string
+  stepsPerEpoch?: number
+  totalSteps?: number
+  totalSeconds?: number
+}
+
+/** Reads config.json of a local model folder, or fetches only that file of a hub model. */
+export function planIo(pipelineDir: string, registry: PluginRegistry): PlanIo {
+  return {
+    architecture: (name) => registry.architecture(name),
+    resolvePath: (p) => path.resolve(pipelineDir, p),
+    async readModelConfig(from, option) {
+      const local = path.resolve(pipelineDir, from)
+      if (fs.existsSync(local)) {
+        const file = path.join(local, 'config.json')
+        if (!fs.existsSync(file)) throw new ConfigError(`${option}: ${local} has no config.json`, {code: 'plan.no_config'})
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
+      }
+      if (!/^[\w.-]+\/[\w.-]+$/.test(from)) {
+        throw new ConfigError(`${option}: ${from} is neither an existing folder (looked at ${local}) nor a hub model id (owner/name)`, {code: 'model.source_missing'})
+      }
+      const got = await downloadRepoFiles({repo: from, repoType: 'model', files: ['config.json']})
+      return JSON.parse(fs.readFileSync(path.join(got.snapshotDir, 'config.json'), 'utf8')) as Record<string, unknown>
+    },
+  }
+}
+
+/** The plan of a resolved pipeline; undefined when its model stage cannot say (no plan hook). */
+export async function planPipeline(opts: {pipeline: Record<string, any>; registry: PluginRegistry; file: string; io?: PlanIo}): Promise<TrainingPlan | undefined> {
+  const p = opts.pipeline
+  const io = opts.io ?? planIo(path.dirname(opts.file), opts.registry)
+  const stagePlan = async (kind: 'data' | 'model'): Promise<StagePlan | undefined> => {
+    const section = p[kind] as Record<string, unknown> | undefined
+    if (section === undefined) return undefined
+    const {plugin: name, ...options} = section
+    const plugin = opts.registry.get(kind, name as string) as RtdPlugin | undefined
+    return plugin?.plan ? plugin.plan(options, p, io) : undefined
+  }
+  const model = (await stagePlan('model'))?.model
+  if (model === undefined) return undefined
+  const data = (await stagePlan('data'))?.data
+  const schedule = (p['schedule'] ?? {}) as {batch_size?: number; grad_accumulation?: number; max_steps?: number; epochs?: number}
+  const runtime = (p['runtime'] ?? {}) as {backend?: string; recompute?: string}
+  const {backend, why} = resolveBackend(runtime.backend ?? 'auto')
+  const batch = schedule.batch_size ?? 8
+  const gradAccumulation = schedule.grad_accumulation ?? 1
+  const seqLen = data?.maxLength ?? 128
+  return buildPlan({model, data, backend, backendWhy: why, batch, gradAccumulation, seqLen, recompute: runtime.recompute, maxSteps: schedule.max_steps, epochs: schedule.epochs})
+}
+
+/** What a plan is computed from (kept in the plan so alternatives can be computed from it). */
+export interface PlanInputs {
+  model: NonNullable<StagePlan['model']>
+  data?: StagePlan['data']
+  backend: string
+  backendWhy: string
+  batch: number
+  gradAccumulation: number
+  seqLen: number
+  /** runtime.recompute: auto (default), on, off, alternate. */
+  recompute?: string
+  maxSteps?: number
+  epochs?: number
+}
+
+export function buildPlan(o: PlanInputs): TrainingPlan {
+  const shapes = {discriminator: o.model.discriminator, generator: o.model.generator, batch: o.batch, seqLen: o.seqLen, sharing: o.model.sharing, maskRate: o.model.maskRate}
+  const recompute = o.recompute === 'on' ? true : o.recompute === 'off' ? false : o.recompute === 'alternate' ? 'alternate' : autoRecompute(shapes, o.backend)
+  const memory = estimateTrainingMemory({...shapes, optimizer: 'adamw', recompute})
+  const live = memory.bytes.weights + memory.bytes.gradients + memory.bytes.optimizer + memory.bytes.activations
+  const wasm = o.backend === 'wasm'
+  const peakBytes = wasm ? memory.bytes.total + PROCESS_BASE_BYTES : live * NATIVE_GC_SLACK + PROCESS_BASE_BYTES
+  const limitBytes = wasm ? WASM_HEAP_LIMIT_BYTES + PROCESS_BASE_BYTES : os.totalmem()
+  const limitWhat = wasm ? "the wasm backend's 4 GiB heap" : `this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of RAM`
+  const flopsPerStep = o.gradAccumulation * trainingStepFlops({...shapes, recompute, params: memory.params.trainable / o.gradAccumulation})
+  const time = estimateStepSeconds(flopsPerStep / o.gradAccumulation, o.backend)
+  const secondsPerStep = time.seconds * o.gradAccumulation
+  const plan: TrainingPlan = {inputs: o, backend: o.backend, backendWhy: o.backendWhy, model: o.model, batch: o.batch, gradAccumulation: o.gradAccumulation, seqLen: o.seqLen, memory,
+    peakBytes, limitBytes, limitWhat, fits: peakBytes <= limitBytes, flopsPerStep, secondsPerStep, timeBasis: time.basis}
+  if (o.data !== undefined) plan.data = o.data
+  if (o.data?.trainSequences !== undefined) plan.stepsPerEpoch = Math.max(1, Math.ceil(o.data.trainSequences / (o.batch * o.gradAccumulation)))
+  const total = o.maxSteps ?? (plan.stepsPerEpoch !== undefined ? (o.epochs ?? 1) * plan.stepsPerEpoch : undefined)
+  if (total !== undefined) {
+    plan.totalSteps = total
+    plan.totalSeconds = total * secondsPerStep
+  }
+  return plan
+}
+
+const gib = (x: number) => (x >= 2 ** 30 ? `${(x / 2 ** 30).toFixed(2)} GiB` : `${(x / 2 ** 20).toFixed(0)} MiB`)
+
+function duration(s: number): string {
+  if (s < 120) return `${s.toFixed(s < 10 ? 2 : 0)} s`
+  if (s < 2 * 3600) return `${(s / 60).toFixed(1)} min`
+  if (s < 2 * 86400) return `${(s / 3600).toFixed(1)} h`
+  return `${(s / 86400).toFixed(1)} days`
+}
+
+/** The plan as lines for the terminal. */
+export function formatPlan(plan: TrainingPlan): string[] {
+  const b = plan.memory.bytes
+  const lines = [
+    `model: ${plan.model.summary}`,
+    `backend: ${plan.backend} (${plan.backendWhy})`,
+    `step: batch ${plan.batch}${plan.gradAccumulation > 1 ? ` x ${plan.gradAccumulation} accumulated` : ''} x ${plan.seqLen} tokens${plan.memory.recompute === true ? ', every layer recomputed in the backward pass' : plan.memory.recompute === 'alternate' ? ', every other layer recomputed in the backward pass' : ''}`,
+    'memory:',
+    `  weights      ${gib(b.weights).padStart(10)}  (${(plan.memory.params.trainable / 1e6).toFixed(1)}M float32 parameters: generator ${(plan.memory.params.generator / 1e6).toFixed(1)}M, discriminator ${(plan.memory.params.discriminator / 1e6).toFixed(1)}M)`,
+    `  gradients    ${gib(b.gradients).padStart(10)}`,
+    `  optimizer    ${gib(b.optimizer).padStart(10)}  (AdamW m and v)`,
+    `  activations  ${gib(b.activations).padStart(10)}  (one micro-batch, kept for the backward pass)`,
+    `  peak         ${gib(plan.peakBytes).padStart(10)}  (estimated peak RSS with the runtime's own memory) of ${gib(plan.limitBytes)}: ${plan.limitWhat}${plan.fits ? '' : '  DOES NOT FIT'}`,
+    `compute: ${(plan.flopsPerStep / 1e12).toFixed(3)} TFLOP per step, about ${duration(plan.secondsPerStep)} per step on ${plan.backend} (${plan.timeBasis})`,
+  ]
+  if (plan.data !== undefined) lines.push(`data: ${plan.data.note}`)
+  if (plan.stepsPerEpoch !== undefined) lines.push(`steps per epoch: ${plan.data?.estimated ? 'about ' : ''}${plan.stepsPerEpoch}`)
+  if (plan.totalSteps !== undefined) lines.push(`total: ${plan.totalSteps} steps, about ${duration(plan.totalSeconds!)}`)
+  else lines.push('total: unknown until the data size is (run `rtd data build`, or set schedule.max_steps)')
+  return lines
+}
+
+/** What to change when the plan does not fit: micro-batches that fit, recomputation, other backends. */
+export function planAlternatives(plan: TrainingPlan): string[] {
+  const rebuild = (change: Partial<PlanInputs>) => buildPlan({...plan.inputs, ...change})
+  const out: string[] = []
+  for (let micro = Math.floor(plan.batch / 2); micro >= 1; micro = Math.floor(micro / 2)) {
+    if (plan.batch % micro !== 0) continue
+    const acc = (plan.batch / micro) * plan.gradAccumulation
+    const alt = rebuild({batch: micro, gradAccumulation: acc})
+    if (alt.fits) {
+      out.push(`schedule.batch_size=${micro} schedule.grad_accumulation=${acc}: the same effective batch in micro-batches (about ${gib(alt.peakBytes)}, ${duration(alt.secondsPerStep)} per step)`)
+      break
+    }
+  }
+  if (plan.memory.recompute !== true) {
+    const alt = rebuild({batch: plan.batch, gradAccumulation: plan.gradAccumulation, recompute: 'on'})
+    if (alt.fits) out.push(`runtime.recompute=on: recompute every layer in the backward pass (about ${gib(alt.peakBytes)}, ${duration(alt.secondsPerStep)} per step)`)
+  }
+  if (plan.backend === 'wasm') {
+    out.push("install a C compiler and libopenblas-dev, run `node native/build.mjs` and use runtime.backend 'native' (no 4 GiB limit, faster)")
+  }
+  out.push('a smaller model (fewer layers, a smaller hidden size or vocabulary), or a shorter data.max_length')
+  return out
+}
+
+/** Throws ConfigError (exit 2) with the numbers and the alternatives when the plan does not fit. */
+export function checkPlanFits(plan: TrainingPlan): void {
+  if (plan.fits) return
+  throw new ConfigError(`training does not fit: it needs about ${gib(plan.peakBytes)} but ${plan.limitWhat} holds ${gib(plan.limitBytes)} (backend ${plan.backend}). ` +
+    plan.memory.breakdown.join('; '), {code: 'memory.exceeds_backend', suggestions: planAlternatives(plan)})
+}
