@@ -208,19 +208,29 @@ static inline float bin(int op, float x, float y) {
   }
 }
 
-#define BIN_LOOP(EXPR)                                   \
-  for (int64_t t = 0; t < inner; t++) {                  \
-    const float x = pa[t * sa], y = pb[t * sb];          \
-    po[t] = (EXPR);                                      \
+/* One row of out = a op b. The contiguous and broadcast-scalar cases get their own loops so the
+ * compiler vectorizes them (a loop with variable strides does not). */
+#define BIN_ROW(EXPR)                                                                  \
+  if (sa == 1 && sb == 1) {                                                            \
+    for (int64_t t = 0; t < inner; t++) { const float x = pa[t], y = pb[t]; po[t] = (EXPR); } \
+  } else if (sa == 1 && sb == 0) {                                                     \
+    const float y = pb[0];                                                             \
+    for (int64_t t = 0; t < inner; t++) { const float x = pa[t]; po[t] = (EXPR); }     \
+  } else if (sa == 0 && sb == 1) {                                                     \
+    const float x = pa[0];                                                             \
+    for (int64_t t = 0; t < inner; t++) { const float y = pb[t]; po[t] = (EXPR); }     \
+  } else {                                                                             \
+    for (int64_t t = 0; t < inner; t++) { const float x = pa[t * sa], y = pb[t * sb]; po[t] = (EXPR); } \
   }
 
 static void bin_row(int op, const float* pa, int64_t sa, const float* pb, int64_t sb, float* po, int64_t inner) {
   switch (op) {
-    case B_ADD: BIN_LOOP(x + y) break;
-    case B_SUB: BIN_LOOP(x - y) break;
-    case B_MUL: BIN_LOOP(x * y) break;
-    case B_DIV: BIN_LOOP(x / y) break;
-    default: BIN_LOOP(bin(op, x, y)) break;
+    case B_ADD: BIN_ROW(x + y) break;
+    case B_SUB: BIN_ROW(x - y) break;
+    case B_MUL: BIN_ROW(x * y) break;
+    case B_DIV: BIN_ROW(x / y) break;
+    case B_SQDIFF: BIN_ROW((x - y) * (x - y)) break;
+    default: BIN_ROW(bin(op, x, y)) break;
   }
 }
 
