@@ -71,8 +71,13 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       resumeDir = findInterruptedRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
       if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }
-    // the memory fit check, before anything is downloaded, tokenized or written (exit 2 with the numbers)
-    const plan = await planPipeline({pipeline: pipeline.value, registry: pipeline.registry, file: pipeline.file})
+    // the memory fit check, before anything is downloaded, tokenized or written (exit 2 with the
+    // numbers). A plan that cannot be made (a missing model folder, no network for config.json)
+    // is left to the stage that needs it, which reports it in the run's own terms.
+    const plan = await planPipeline({pipeline: pipeline.value, registry: pipeline.registry, file: pipeline.file}).catch((error: unknown) => {
+      if (this.verbose) this.logToStderr(`no memory plan: ${(error as Error).message}`)
+      return undefined
+    })
     if (plan !== undefined) checkPlanFits(plan)
     let runDir: string | undefined
     const interrupt = installInterruptHandler({

@@ -116,7 +116,8 @@ export async function planPipeline(opts: {pipeline: Record<string, any>; registr
   }
   const model = (await stagePlan('model'))?.model
   if (model === undefined) return undefined
-  const data = (await stagePlan('data'))?.data
+  // the data size is a nicety (steps per epoch): a source that cannot be sized yet leaves it out
+  const data = (await stagePlan('data').catch(() => undefined))?.data
   const schedule = (p['schedule'] ?? {}) as {batch_size?: number; grad_accumulation?: number; max_steps?: number; epochs?: number}
   const runtime = (p['runtime'] ?? {}) as {backend?: string; recompute?: string}
   const {backend, why} = resolveBackend(runtime.backend ?? 'auto')
