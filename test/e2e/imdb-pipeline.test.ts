@@ -113,6 +113,18 @@ describe('e2e: imdb pipelines', function () {
       fs.rmSync(tmp, {recursive: true, force: true})
     })
 
+    // first in this block: nothing is cached yet, so what plan fetches shows
+    it('rtd plan imdb-gdes.yaml fetches only config.json and prints the memory per part', async () => {
+      const before = hub.requests.length
+      const r = await runCli({args: ['plan', pipelineFile('imdb-gdes')], env})
+      expect(r.code, r.stderr + r.stdout).to.equal(0)
+      for (const part of ['weights', 'gradients', 'optimizer', 'activations', 'TFLOP per step']) expect(r.stdout).to.contain(part)
+      expect(r.stdout).to.contain('discriminator 12 layers, generator 6')
+      const gets = hub.requests.slice(before).filter((q) => q.startsWith('GET') && q.includes('/resolve/'))
+      expect(gets.length).to.be.greaterThan(0)
+      for (const q of gets) expect(q, 'plan downloads nothing but config.json').to.match(/\/config\.json/)
+    })
+
     it('rtd data build reads only the unsupervised split, tokenizes with the model\'s spm.model and holds out 10%', async () => {
       const r = await runCli({args: ['data', 'build', pipelineFile('imdb-gdes'), '--json'], env})
       expect(r.code, r.stderr).to.equal(0)
