@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {expect} from 'chai'
 import {SPECIAL, syntheticBatch} from '../../../src/bench/run-bench.js'
+import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'
 import {RtdPair, v3Config} from '../../../src/model/index.js'
 import {RtdTrainable} from '../../../src/pretrain/rtd-trainable.js'
 import {initBackend} from '../../../src/runtime/backend.js'
@@ -23,7 +24,7 @@ interface StepResult {
 async function trainStep(backend: 'wasm' | 'native'): Promise<StepResult> {
   await initBackend({backend, threads: 2})
   const shape = {vocabSize: 300, hiddenSize: 32, numAttentionHeads: 4, intermediateSize: 64, maxPositionEmbeddings: 64, positionBuckets: 16}
-  const pair = new RtdPair({discriminator: v3Config({...shape, numHiddenLayers: 2}), generator: v3Config({...shape, numHiddenLayers: 1}), sharing: 'gdes', seed: 5, maskTokenId: SPECIAL.mask})
+  const pair = new RtdPair({architecture: debertaV3, discriminator: v3Config({...shape, numHiddenLayers: 2}), generator: v3Config({...shape, numHiddenLayers: 1}), sharing: 'gdes', seed: 5, maskTokenId: SPECIAL.mask})
   const model = new RtdTrainable({pair, special: SPECIAL, tokenizerVocabSize: 300, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed: 5})
   try {
     const groups = model.parameterGroups()
