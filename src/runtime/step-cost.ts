@@ -59,19 +59,21 @@ interface MeasuredStep {
  * steps use the cores less well than large ones.
  */
 export const MEASURED_STEPS: Record<string, MeasuredStep[]> = {
-  // docs/performance.md window I (wasm + native BLAS kernels, idle machine)
+  // windows I and J (wasm + native BLAS kernels, load ~2): recompute alternate / every layer
   wasm: [
-    {config: 'bench-small', flops: 1.09e11, seconds: 0.96},
-    {config: 'xsmall', flops: 9.5e11, seconds: 6.4},
+    {config: 'bench-small', flops: 4.61e10, seconds: 0.95},
+    {config: 'xsmall', flops: 3.63e11, seconds: 6.4},
   ],
+  // the native backend ran 1.2x wasm's step in the same (loaded) window, 2026-12-03
   native: [
-    {config: 'bench-small', flops: 1.09e11, seconds: 0.7},
-    {config: 'xsmall', flops: 9.5e11, seconds: 5},
+    {config: 'bench-small', flops: 4.61e10, seconds: 1.15},
+    {config: 'xsmall', flops: 3.63e11, seconds: 7.8},
   ],
-  // PyTorch's step (bench_torch.py) as the stand-in for TensorFlow's own kernels
+  // PyTorch's step (bench_torch.py, no recomputation) as the stand-in for TensorFlow's own kernels
   tensorflow: [
-    {config: 'bench-small', flops: 1.09e11, seconds: 0.5},
-    {config: 'xsmall', flops: 9.5e11, seconds: 5},
+    {config: 'bench-small', flops: 3.99e10, seconds: 0.5},
+    {config: 'xsmall', flops: 2.84e11, seconds: 5},
+    {config: 'base', flops: 9.79e11, seconds: 67},
   ],
 }
 /** The pure-JS cpu backend: about 20x the wasm step (issue 10's measurements). */
