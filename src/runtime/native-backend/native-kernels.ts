@@ -34,6 +34,15 @@ function values<T = Float32Array>(backend: Storage, t: tf.TensorInfo): T {
 
 const size = (shape: number[]) => tf.util.sizeFromShape(shape)
 
+/**
+ * Whether every tensor is float32 with Float32Array storage. The cpu kernels' Cast from bool or
+ * int32 to float32 shares the input's Uint8Array/Int32Array under the new dtype (our Cast
+ * below copies instead, but a tensor made before the native backend was active may still).
+ */
+function allF32(backend: Storage, ...ts: tf.TensorInfo[]): boolean {
+  return ts.every((t) => t.dtype === 'float32' && backend.data.get(t.dataId)?.values instanceof Float32Array)
+}
+
 function cpu(name: string): Kernel {
   const k = tf.getKernel(name, 'cpu')
   if (k === undefined) throw new Error(`the cpu backend has no ${name} kernel`)
@@ -89,7 +98,7 @@ function batchMatMul(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo}
     const {transposeA, transposeB} = args.attrs as unknown as tf.BatchMatMulAttrs
-    const plan = planMatMul(a, b, transposeA, transposeB)
+    const plan = allF32(args.backend, a, b) ? planMatMul(a, b, transposeA, transposeB) : undefined
     if (plan === undefined) return fallback(args)
     const out = newF32(args.backend, plan.batch * plan.m * plan.n)
     nk.mm(values(args.backend, a), values(args.backend, b), out, plan.batch, plan.m, plan.n, plan.k, transposeA ? 1 : 0, transposeB ? 1 : 0,
@@ -105,14 +114,14 @@ function fusedMatMul(nk: NativeArrayKernels): Kernel {
     const {a, b, bias, preluActivationWeights} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo}
     const {transposeA, transposeB, activation, leakyreluAlpha} = args.attrs as unknown as {transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number}
     const act = ACTIVATIONS[activation ?? 'linear']
-    const plan = planMatMul(a, b, transposeA, transposeB)
+    const plan = allF32(args.backend, a, b) ? planMatMul(a, b, transposeA, transposeB) : undefined
     if (plan === undefined || act === undefined || preluActivationWeights != null) return fallback(args)
     let biasValues: Float32Array | null = null
     if (bias != null) {
       const bs = bias.shape
       const perColumn = size(bs) === plan.n && (bs.length === 0 ? plan.n === 1 : bs[bs.length - 1] === plan.n)
       const full = bs.length === plan.outShape.length && bs.every((d, i) => d === plan.outShape[i])
-      if (bias.dtype !== 'float32' || (!perColumn && !full)) return fallback(args)
+      if (!allF32(args.backend, bias) || (!perColumn && !full)) return fallback(args)
       biasValues = values(args.backend, bias)
     }
     const out = newF32(args.backend, plan.batch * plan.m * plan.n)
@@ -175,7 +184,7 @@ function binaryKernel(nk: NativeArrayKernels, name: string): Kernel {
   const op = BINARY[name]!
   return (args) => {
     const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo}
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args)
+    if (!allF32(args.backend, a, b)) return fallback(args)
     const plan = broadcastPlan(a.shape, b.shape)
     if (plan === undefined) return fallback(args)
     const out = newF32(args.backend, size(plan.outShape))
@@ -189,7 +198,7 @@ function addN(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const inputs = args.inputs as unknown as tf.TensorInfo[]
     const first = inputs[0]!
-    if (inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, first.shape))) return fallback(args)
+    if (inputs.length < 2 || !allF32(args.backend, ...inputs) || inputs.some((t) => !tf.util.arraysEqual(t.shape, first.shape))) return fallback(args)
     const n = size(first.shape)
     const out = newF32(args.backend, n)
     if (n > 0) {
@@ -213,7 +222,7 @@ function unaryKernel(nk: NativeArrayKernels, name: string): Kernel {
   const op = UNARY[name]!
   return (args) => {
     const {x} = args.inputs as {x: tf.TensorInfo}
-    if (x.dtype !== 'float32') return fallback(args)
+    if (!allF32(args.backend, x)) return fallback(args)
     const n = size(x.shape)
     const out = newF32(args.backend, n)
     if (n > 0) nk.unary(op, values(args.backend, x), out, n, 0)
@@ -232,7 +241,7 @@ function reduceKernel(nk: NativeArrayKernels, name: string): Kernel {
     const {x} = args.inputs as {x: tf.TensorInfo}
     const attrs = args.attrs as {axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean}
     const axis = name === tf.Max ? attrs.reductionIndices : attrs.axis
-    if (x.dtype !== 'float32' || x.shape.length === 0) return fallback(args)
+    if (!allF32(args.backend, x) || x.shape.length === 0) return fallback(args)
     const axes = tf.util.parseAxisParam(axis ?? x.shape.map((_, i) => i), x.shape).sort((p, q) => p - q)
     // one contiguous block of axes: x viewed as [outer, rows, inner]
     if (axes.length === 0 || axes.some((a, i) => i > 0 && a !== axes[i - 1]! + 1)) return fallback(args)
@@ -256,7 +265,7 @@ function softmax(nk: NativeArrayKernels): Kernel {
     const {logits} = args.inputs as {logits: tf.TensorInfo}
     const {dim} = args.attrs as unknown as tf.SoftmaxAttrs
     const r = logits.shape.length
-    if (logits.dtype !== 'float32' || r === 0 || (dim !== -1 && dim !== r - 1)) return fallback(args)
+    if (!allF32(args.backend, logits) || r === 0 || (dim !== -1 && dim !== r - 1)) return fallback(args)
     const cols = logits.shape[r - 1]!
     const n = size(logits.shape)
     const out = newF32(args.backend, n)
@@ -272,7 +281,7 @@ function transpose(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const {x} = args.inputs as {x: tf.TensorInfo}
     const {perm} = args.attrs as unknown as tf.TransposeAttrs
-    if (!COPYABLE.has(x.dtype) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
+    if (!COPYABLE.has(x.dtype) || !storageMatches(args.backend, x) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
     const outShape = perm.map((p) => x.shape[p]!)
     const out = newArray(args.backend, x.dtype, size(outShape))
     if (out.length > 0) nk.transposeArray(values(args.backend, x), out, x.shape, perm)
@@ -285,7 +294,7 @@ function gather(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const {x, indices} = args.inputs as {x: tf.TensorInfo; indices: tf.TensorInfo}
     const {axis, batchDims} = args.attrs as unknown as tf.GatherV2Attrs
-    if (!COPYABLE.has(x.dtype) || indices.dtype !== 'int32' || batchDims !== 0 || size(x.shape) === 0) return fallback(args)
+    if (!COPYABLE.has(x.dtype) || !storageMatches(args.backend, x) || !storageMatches(args.backend, indices) || indices.dtype !== 'int32' || batchDims !== 0 || size(x.shape) === 0) return fallback(args)
     const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0]!
     const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims)
     const out = newArray(args.backend, x.dtype, size(info.outputShape))
@@ -305,7 +314,7 @@ function slice(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const {x} = args.inputs as {x: tf.TensorInfo}
     const {begin, size: sz} = args.attrs as unknown as tf.SliceAttrs
-    if (!COPYABLE.has(x.dtype) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
+    if (!COPYABLE.has(x.dtype) || !storageMatches(args.backend, x) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
     const [b, s] = tf.backend_util.slice_util.parseSliceParams(x as tf.Tensor, begin, sz) as [number[], number[]]
     tf.backend_util.slice_util.assertParamsValid(x as tf.Tensor, b, s)
     // always a copy (the cpu kernel returns a view for contiguous slices, which would let an
@@ -322,7 +331,7 @@ function pad(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const {x} = args.inputs as {x: tf.TensorInfo}
     const {paddings, constantValue} = args.attrs as unknown as tf.PadV2Attrs
-    if (x.dtype !== 'float32' || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
+    if (!allF32(args.backend, x) || x.shape.length === 0 || x.shape.length > 8) return fallback(args)
     const outShape = paddings.map((p, i) => p[0]! + x.shape[i]! + p[1]!)
     const out = newF32(args.backend, size(outShape))
     if (out.length > 0) nk.padArray(values(args.backend, x), out, x.shape, paddings.map((p) => p[0]!), outShape, constantValue)
@@ -336,7 +345,7 @@ function concat(nk: NativeArrayKernels): Kernel {
     const inputs = args.inputs as unknown as tf.TensorInfo[]
     const {axis} = args.attrs as unknown as tf.ConcatAttrs
     const first = inputs[0]
-    if (first === undefined || !COPYABLE.has(first.dtype) || inputs.some((t) => t.dtype !== first.dtype) || first.shape.length === 0) return fallback(args)
+    if (first === undefined || !COPYABLE.has(first.dtype) || inputs.some((t) => t.dtype !== first.dtype || !storageMatches(args.backend, t)) || first.shape.length === 0) return fallback(args)
     const $axis = tf.util.parseAxisParam(axis, first.shape)[0]!
     const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), $axis)
     const nonEmpty = inputs.filter((t) => size(t.shape) > 0)
@@ -349,6 +358,30 @@ function concat(nk: NativeArrayKernels): Kernel {
   }
 }
 
+/** The storage a dtype should have: Float32Array, Int32Array or Uint8Array (bool). */
+function storageMatches(backend: Storage, t: tf.TensorInfo): boolean {
+  const v = backend.data.get(t.dataId)?.values
+  return t.dtype === 'float32' ? v instanceof Float32Array : t.dtype === 'int32' ? v instanceof Int32Array : t.dtype === 'bool' ? v instanceof Uint8Array : false
+}
+
+/**
+ * Cast to float32 or int32 as a copy into storage of the new type (the cpu kernel shares a
+ * bool or int32 input's array under the new dtype, which the C kernels cannot read as floats).
+ */
+function cast(): Kernel {
+  const fallback = cpu(tf.Cast)
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {dtype} = args.attrs as unknown as tf.CastAttrs
+    const src = args.backend.data.get(x.dataId)?.values
+    const widening = (dtype === 'float32' && (x.dtype === 'int32' || x.dtype === 'bool')) || (dtype === 'int32' && x.dtype === 'bool')
+    if (!widening || !(src instanceof Int32Array || src instanceof Uint8Array || src instanceof Float32Array)) return fallback(args)
+    const out = newArray(args.backend, dtype, src.length)
+    out.set(src)
+    return args.backend.makeTensorInfo(x.shape, dtype, out)
+  }
+}
+
 function unsortedSegmentSum(nk: NativeArrayKernels): Kernel {
   return (args) => {
     const {x, segmentIds} = args.inputs as {x: tf.TensorInfo; segmentIds: tf.TensorInfo}
@@ -358,11 +391,12 @@ function unsortedSegmentSum(nk: NativeArrayKernels): Kernel {
     if (segmentIds.dtype !== 'int32') throw new Error(`UnsortedSegmentSum: segmentIds dtype ${segmentIds.dtype} is not supported (int32)`)
     const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)]
     const inner = size(x.shape.slice(segmentIds.shape.length))
-    if (x.dtype === 'float32') {
+    if (allF32(args.backend, x)) {
       const out = newF32(args.backend, size(outShape))
       nk.segmentSum(values(args.backend, x), values(args.backend, segmentIds), out, numSegments, inner)
       return args.backend.makeTensorInfo(outShape, 'float32', out)
     }
+    if (x.dtype === 'float32') return cpu(tf.UnsortedSegmentSum)(args)
     if (x.dtype !== 'int32') throw new Error(`UnsortedSegmentSum: x dtype ${x.dtype} is not supported (float32 or int32)`)
     const xs = values<Int32Array>(args.backend, x)
     const ids = values<Int32Array>(args.backend, segmentIds)
@@ -394,6 +428,7 @@ export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
     [tf.PadV2, pad(nk)],
     [tf.Concat, concat(nk)],
     [tf.UnsortedSegmentSum, unsortedSegmentSum(nk)],
+    [tf.Cast, cast()],
   ]
   return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
 }

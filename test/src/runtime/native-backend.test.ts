@@ -101,6 +101,13 @@ describe('native backend', function () {
     await expectSame(() => [tf.exp(x()), tf.neg(x()), tf.square(x()), tf.abs(x()), tf.tanh(x()), tf.sigmoid(x()), tf.relu(x()), tf.erf(x()), tf.floor(x())])
     await expectSame(() => [tf.log(pos()), tf.sqrt(pos()), tf.rsqrt(pos()), tf.reciprocal(pos())])
     await expectSame(() => tf.mul(t([300, 400], 6), t([400], 7))) // large enough for the threaded loop
+    // a cast from bool or int32 (the cpu kernel shares the input's array under the new dtype) feeds the float kernels
+    await expectSame(() => {
+      const mask = tf.greater(t([4, 6], 8), 0)
+      const counts = tf.tensor([1, 2, 3, 4, 5, 6], [6], 'int32')
+      return [tf.mul(t([4, 6], 9), tf.cast(mask, 'float32')), tf.add(tf.cast(counts, 'float32'), t([4, 6], 10)), tf.matMul(tf.cast(mask, 'float32'), t([6, 2], 11)),
+        tf.gather(t([8, 3], 12), tf.cast(tf.greater(t([5], 13), 0), 'int32'))]
+    })
   })
 
   it('reductions, softmax and the LayerNorm pieces', async () => {
