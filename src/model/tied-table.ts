@@ -12,7 +12,7 @@
  * row order), in float32.
  */
 import * as tf from '@tensorflow/tfjs'
-import {exclusiveBuffer, float32View} from '../train/exclusive-buffer.js'
+import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {gatherRows} from './embeddings.js'
 
 export class TiedTable {

@@ -1,6 +1,7 @@
 /**
  * Data-parallel RTD training on worker threads (issue 6): replica 0 is the coordinator's own
- * RtdTrainable (the one the trainer's AdamW updates); replicas 1..W-1 run in worker threads,
+ * trainable (the one the trainer's AdamW updates; any ShardableTrainable, e.g. src/pretrain's
+ * RtdTrainable); replicas 1..W-1 run in worker threads,
  * each with its own TensorFlow.js backend and model copy.
  *
  * Per micro-batch: the coordinator masks the WHOLE batch (same Rng as one replica), splits the
@@ -26,17 +27,17 @@ import {Worker} from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import type {Batch} from '../data/batch-iterator.js'
 import {RuntimeFailure} from '../errors.js'
-import type {EvalBatchOutput, Evaluable} from '../pretrain/evaluable.js'
-import type {RtdTrainable} from '../pretrain/rtd-trainable.js'
+import {hasEmbeddingDiagnostics, type EvalBatchOutput, type Evaluable} from '../eval/evaluable.js'
 import type {BackendChoice, BackendInfo, NativeChoice} from '../runtime/backend.js'
 import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
 import {entryKey, flatLayout, layoutFingerprint, type FlatLayout} from './flat-layout.js'
 import {countOnes, sliceRows, splitRows} from './row-split.js'
+import type {ShardableTrainable} from './shardable.js'
 import type {FromWorker, ReplicaSpec, ToWorker} from './worker-protocol.js'
 
 export interface ParallelTrainableOptions {
   /** Replica 0, on this thread; its variables are the ones the optimizer updates. */
-  trainable: RtdTrainable
+  trainable: ShardableTrainable & Evaluable
   /** Replicas in all, >= 2 (workers - 1 worker threads). */
   workers: number
   /** Backend of each worker replica (threads: BLAS threads per replica). */
@@ -108,11 +109,8 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
 
   private startWorker(): Promise<void> {
     const {trainable, runtime} = this.opts
-    const {faults: _faults, architecture, ...rest0} = trainable.opts.pair.opts
-    const pair = {...rest0, architecture: architecture.module}
-    const {pair: _pair, ...rest} = trainable.opts
     const gradsBuf = new SharedArrayBuffer(4 * this.layout.total)
-    const spec: ReplicaSpec = {pair, trainable: rest, runtime, fingerprint: layoutFingerprint(this.layout), weights: this.weights.buffer as SharedArrayBuffer, grads: gradsBuf}
+    const spec: ReplicaSpec = {replica: trainable.replicaRecipe(), runtime, fingerprint: layoutFingerprint(this.layout), weights: this.weights.buffer as SharedArrayBuffer, grads: gradsBuf}
     const worker = startReplicaWorker()
     const h: WorkerHandle = {worker, grads: new Float32Array(gradsBuf), pending: new Map(), loadedVersion: 0}
     this.handles.push(h)
@@ -252,12 +250,13 @@ export class ParallelTrainable implements Trainable<Batch>, Evaluable {
     return {grads, losses, tokens}
   }
 
-  evaluateBatch(batch: Batch, opts: {seed: number; index: number}): Promise<EvalBatchOutput> {
-    return this.opts.trainable.evaluateBatch(batch, opts)
+  async evaluateBatch(batch: Batch, opts: {seed: number; index: number}): Promise<EvalBatchOutput> {
+    return await this.opts.trainable.evaluateBatch(batch, opts)
   }
 
-  embeddingDiagnostics(batch: Batch, opts: {seed: number}): Promise<Record<string, number>> {
-    return this.opts.trainable.embeddingDiagnostics(batch, opts)
+  async embeddingDiagnostics(batch: Batch, opts: {seed: number}): Promise<Record<string, number>> {
+    const t = this.opts.trainable
+    return hasEmbeddingDiagnostics(t) ? await t.embeddingDiagnostics(batch, opts) : {}
   }
 
   /** Stops the workers (replica 0 stays usable). Idempotent. */

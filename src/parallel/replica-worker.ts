@@ -1,21 +1,20 @@
 /**
  * A data-parallel replica in a worker thread: its own TensorFlow.js backend (initBackend) and
- * its own RtdPair. On `compute` it optionally loads the coordinator's weights from the shared
- * weights buffer, computes its rows' share of the batch's gradients (RtdTrainable.computeShare)
- * and writes them into its shared gradient buffer.
+ * its own model, built by the module the coordinator's replicaRecipe() names. On `compute` it
+ * optionally loads the coordinator's weights from the shared weights buffer, computes its rows'
+ * share of the batch's gradients (ShardableTrainable.computeShare) and writes them into its
+ * shared gradient buffer.
  */
 import {parentPort} from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
-import {RtdPair} from '../model/rtd-pair.js'
-import type {ArchitectureNetworks} from '../plugin/architecture.js'
-import {RtdTrainable} from '../pretrain/rtd-trainable.js'
 import {initBackend} from '../runtime/backend.js'
 import {entryKey, flatLayout, layoutFingerprint, type FlatLayout} from './flat-layout.js'
+import type {ReplicaModule, ShardableTrainable} from './shardable.js'
 import type {FromWorker, ReplicaSpec, ToWorker} from './worker-protocol.js'
 
 interface Replica {
   spec: ReplicaSpec
-  trainable: RtdTrainable
+  trainable: ShardableTrainable
   layout: FlatLayout
   weights: Float32Array
   grads: Float32Array
@@ -28,9 +27,8 @@ const send = (m: FromWorker): void => port.postMessage(m)
 
 async function init(spec: ReplicaSpec): Promise<void> {
   const backend = await initBackend({backend: spec.runtime.backend, native: spec.runtime.native, threads: spec.runtime.threads})
-  const architecture = ((await import(spec.pair.architecture)) as {architecture: ArchitectureNetworks}).architecture
-  const pair = new RtdPair({...spec.pair, architecture})
-  const trainable = new RtdTrainable({...spec.trainable, pair})
+  const factory = (await import(spec.replica.module)) as ReplicaModule
+  const trainable = await factory.createReplica(spec.replica.options)
   const layout = flatLayout(trainable.parameterGroups())
   const fp = layoutFingerprint(layout)
   if (fp !== spec.fingerprint) throw new Error(`worker replica's parameters differ from the coordinator's (${fp.slice(0, 200)} vs ${spec.fingerprint.slice(0, 200)})`)

@@ -5,16 +5,14 @@
  */
 import type {Batch} from '../data/batch-iterator.js'
 import type {MaskedBatch} from '../data/masking.js'
-import type {RtdPairOptions} from '../model/index.js'
 import type {BackendChoice, BackendInfo, NativeChoice} from '../runtime/backend.js'
 import type {LossContext} from '../train/trainable.js'
-import type {RtdTrainableOptions} from '../pretrain/rtd-trainable.js'
+import type {ReplicaRecipe} from './shardable.js'
 
 /** What a worker needs to build a replica identical to the coordinator's. */
 export interface ReplicaSpec {
-  /** The pair's options; `architecture` is the URL of the module exporting the networks as `architecture` (ArchitectureNetworks.module). */
-  pair: Omit<RtdPairOptions, 'faults' | 'architecture'> & {architecture: string}
-  trainable: Omit<RtdTrainableOptions, 'pair'>
+  /** How to build the model replica (the coordinator trainable's replicaRecipe()). */
+  replica: ReplicaRecipe
   runtime: {backend: BackendChoice; native: NativeChoice; threads: number}
   /** layoutFingerprint of the coordinator's parameter groups. */
   fingerprint: string

@@ -15,7 +15,7 @@ import type {RunContext} from './run-context.js'
 
 import type * as tf from '@tensorflow/tfjs'
 import type {PreparedData} from '../data/prepared-data.js'
-import type {Evaluable} from '../pretrain/evaluable.js'
+import type {Evaluable} from '../eval/evaluable.js'
 import type {ArchitecturePlugin} from './architecture.js'
 
 /** Stage kinds (pipeline sections with a `plugin:` key), in the order the runner executes them. */

@@ -1,6 +1,6 @@
 /**
  * The hook that turns `runtime.workers: W` into data-parallel training (src/parallel): with
- * W > 1 and an RTD model, the trainable is wrapped in a ParallelTrainable with W-1 worker
+ * W > 1 and a model that can split its batches (ShardableTrainable: the RTD model), the trainable is wrapped in a ParallelTrainable with W-1 worker
  * threads; otherwise it is returned as is. BLAS threads are split so that replicas × threads
  * does not exceed runtime.threads (default: the cores).
  */
@@ -8,10 +8,10 @@ import os from 'node:os'
 import type {Batch} from '../data/batch-iterator.js'
 import {ConfigError} from '../errors.js'
 import {ParallelTrainable} from '../parallel/parallel-trainable.js'
+import {isShardable} from '../parallel/shardable.js'
 import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
 import type {Trainable} from '../train/trainable.js'
-import type {Evaluable} from './evaluable.js'
-import {RtdTrainable} from './rtd-trainable.js'
+import type {Evaluable} from '../eval/evaluable.js'
 
 export interface MaybeParallelOptions<T extends Trainable<Batch> & Evaluable> {
   trainable: T
@@ -36,7 +36,7 @@ export async function maybeParallel<T extends Trainable<Batch> & Evaluable>(opts
   const workers = rt.workers ?? 1
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`runtime.workers must be a positive integer, got ${workers}`, {code: 'runtime.workers_invalid'})
   if (workers === 1) return {trainable: opts.trainable, close: async () => {}}
-  if (!(opts.trainable instanceof RtdTrainable)) {
+  if (!isShardable(opts.trainable)) {
     opts.log?.(`runtime.workers ${workers}: data-parallel training supports the RTD (gdes) model only; training on one replica`)
     return {trainable: opts.trainable, close: async () => {}}
   }

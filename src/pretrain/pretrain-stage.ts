@@ -20,7 +20,7 @@ import {resolveWarmupSteps, train, type TrainResult} from '../train/index.js'
 import type {Trainable, TrainingOrder} from '../train/trainable.js'
 import type {LossWeight} from '../train/loss-weight.js'
 import type {LrSchedule} from '../train/lr-schedule.js'
-import type {Evaluable} from './evaluable.js'
+import type {Evaluable} from '../eval/evaluable.js'
 import {maybeParallel} from './maybe-parallel.js'
 import {shardBatchSource} from './shard-batch-source.js'
 

@@ -14,11 +14,12 @@ import type {Batch} from '../data/batch-iterator.js'
 import type {MaskedBatch} from '../data/masking.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions} from '../model/masked-positions.js'
-import type {LossPart, RtdPair} from '../model/rtd-pair.js'
+import type {LossPart, RtdPair, RtdPairOptions} from '../model/rtd-pair.js'
 import {sampleCategorical} from '../model/sampling.js'
-import type {LossAndGrads, LossContext, ParameterGroup, Trainable} from '../train/trainable.js'
+import {siblingModule, type ReplicaRecipe, type RowShare, type ShardableTrainable} from '../parallel/shardable.js'
+import type {LossAndGrads, LossContext, ParameterGroup} from '../train/trainable.js'
 import {Rng} from '../util/rng.js'
-import type {EmbeddingDiagnosable, EvalBatchOutput, Evaluable} from './evaluable.js'
+import type {EmbeddingDiagnosable, EvalBatchOutput, Evaluable} from '../eval/evaluable.js'
 import {maskForTraining, maskedBatchInputs, tokenCount, type MaskOptions} from './mask-for-training.js'
 import {mlmTokenStats} from './masked-lm-outputs.js'
 import {rowSampleRng} from './row-sample-rng.js'
@@ -36,21 +37,14 @@ export interface RtdTrainableOptions {
   seed: number
 }
 
-/** Some rows of a micro-batch, masked, with the weights that make shares add up to the whole (see computeShare). */
-export interface RtdShare {
-  /** The share's rows ([b·N] arrays, batchSize b). */
-  batch: Batch
-  /** maskFor(whole batch) restricted to the same rows. */
-  masked: MaskedBatch
-  /** Global index of the share's first row (keys the replacement samples). */
-  rowOffset: number
-  /** Share's masked tokens / the batch's (1 for the whole batch). */
-  mlmScale: number
-  /** Share's non-pad tokens / the batch's. */
-  rtdScale: number
+/** What a data-parallel worker needs to build a replica identical to this one (rtd-replica.ts). */
+export interface RtdReplicaOptions {
+  /** The pair's options; `architecture` is the URL of the module exporting the networks as `architecture` (ArchitectureNetworks.module). */
+  pair: Omit<RtdPairOptions, 'faults' | 'architecture'> & {architecture: string}
+  trainable: Omit<RtdTrainableOptions, 'pair'>
 }
 
-export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagnosable {
+export class RtdTrainable implements ShardableTrainable, Evaluable, EmbeddingDiagnosable {
   /** Samples of the generator phase of the current decoupled step, by micro-batch. */
   private samplesByMicroBatch = new Map<string, Int32Array>()
 
@@ -86,7 +80,7 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
    * `losses.mlm` / `losses.rtd` are this share's unscaled means (mlm is NaN without masked
    * tokens); `losses.loss` is the share's scaled objective.
    */
-  async computeShare(share: RtdShare, ctx: LossContext): Promise<LossAndGrads> {
+  async computeShare(share: RowShare, ctx: LossContext): Promise<LossAndGrads> {
     const {pair, seed} = this.opts
     const {batch, masked, rowOffset} = share
     const {step, microBatch} = ctx
@@ -136,6 +130,14 @@ export class RtdTrainable implements Trainable<Batch>, Evaluable, EmbeddingDiagn
       target.set(where.name, grad)
     }
     return {grads: byGroup, losses, tokens: tokenCount(batch)}
+  }
+
+  /** Worker replicas are built by rtd-replica.ts from the pair's and this trainable's options. */
+  replicaRecipe(): ReplicaRecipe {
+    const {faults: _faults, architecture, ...rest} = this.opts.pair.opts
+    const pair = {...rest, architecture: architecture.module}
+    const {pair: _pair, ...trainable} = this.opts
+    return {module: siblingModule('rtd-replica', import.meta.url), options: {pair, trainable} satisfies RtdReplicaOptions}
   }
 
   async evaluateBatch(batch: Batch, opts: {seed: number; index: number}): Promise<EvalBatchOutput> {

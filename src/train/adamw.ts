@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
-import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
+import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 
 /** Names that get no weight decay: biases and LayerNorm parameters (Hugging Face naming). */

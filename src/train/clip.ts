@@ -4,7 +4,7 @@
  * maxNorm / (norm + 1e-6).
  */
 import * as tf from '@tensorflow/tfjs'
-import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
+import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 import {readScalars} from '../runtime/host-reads.js'
 

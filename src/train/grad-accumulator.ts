@@ -7,7 +7,7 @@
  * have equal token counts.
  */
 import * as tf from '@tensorflow/tfjs'
-import {exclusiveBuffer, float32View} from './exclusive-buffer.js'
+import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 
 export class GradAccumulator {
   private sums = new Map<string, tf.Tensor>()

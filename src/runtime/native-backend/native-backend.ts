@@ -6,7 +6,7 @@
  * `native` too, so the backend is complete from the start and gets faster kernel by kernel.
  *
  * Differences from the cpu backend's storage, for in-place updates (AdamW, clipping:
- * src/train/exclusive-buffer.ts): `tf.tensor(array)` copies the caller's array (as wasm does),
+ * src/runtime/exclusive-buffer.ts): `tf.tensor(array)` copies the caller's array (as wasm does),
  * so writing a parameter in place never reaches a host array someone else holds; reads
  * (`dataSync`, `data`) return copies, so a snapshot taken before an update stays a snapshot; and
  * no tensor's array is a view into another's (the cpu kernels that return views, e.g. Unpack,

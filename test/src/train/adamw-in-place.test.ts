@@ -4,7 +4,7 @@ import {initBackend} from '../../../src/runtime/backend.js'
 import {AdamW} from '../../../src/train/adamw.js'
 import {clipByGlobalNorm} from '../../../src/train/clip.js'
 import {GradAccumulator} from '../../../src/train/grad-accumulator.js'
-import {exclusiveBuffer} from '../../../src/train/exclusive-buffer.js'
+import {exclusiveBuffer} from '../../../src/runtime/exclusive-buffer.js'
 
 /** A variable that owns its buffer (the initial tensor disposed). */
 function owned(t: tf.Tensor, name: string): tf.Variable {

@@ -10,7 +10,7 @@
  * values (they pack a matmul's right operand by tensor id).
  */
 import * as tf from '@tensorflow/tfjs'
-import {isSharedOffset} from '../runtime/kernels/wasm-identity.js'
+import {isSharedOffset} from './kernels/wasm-identity.js'
 
 export interface ExclusiveBuffer {
   values: Float32Array
