@@ -17,8 +17,8 @@ import type {RestoredModel} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'
 import {initBackend, type BackendChoice} from '../runtime/backend.js'
 import {withHostCopies} from '../runtime/host-reads.js'
-import {checkpointsDir, loadLatestCheckpoint, verifyCheckpoint} from '../train/index.js'
-import {readSafetensors, type HostTensor} from '../checkpoint/index.js'
+import {assignCheckpointTensors, checkpointsDir, loadLatestCheckpoint, MODEL_FILE, openCheckpoint, verifyCheckpoint, type LoadedCheckpoint} from '../train/index.js'
+import type {HostTensor} from '../checkpoint/index.js'
 
 export interface ExportRunOptions {
   runDir: string
@@ -68,42 +68,28 @@ function readModelJson(runDir: string): {json: ModelJson; file: string} {
 /** The checkpoint's step, dir and model tensors: the given step, or the newest complete one. */
 function readCheckpoint(opts: {runDir: string; step?: number; log: (m: string) => void}): {step: number; dir: string; tensors: Map<string, HostTensor>} {
   const {runDir, step, log} = opts
+  let ckpt: LoadedCheckpoint | null
   if (step !== undefined) {
     const dir = join(checkpointsDir(runDir), `step-${step}`)
     if (!existsSync(dir)) throw new ConfigError(`${runDir} has no checkpoint for step ${step} (looked for ${dir})`, {code: 'export.no_step', suggestions: ['Leave out --step to export the newest complete checkpoint.']})
     const why = verifyCheckpoint({dir})
     if (why !== null) throw new RuntimeFailure(`checkpoint ${dir} is not usable: ${why}`, {code: 'export.bad_checkpoint'})
-    return {step, dir, tensors: readSafetensors(join(dir, 'model.safetensors')).tensors}
+    ckpt = openCheckpoint({dir, step})
+  } else {
+    ckpt = loadLatestCheckpoint({runDir, onSkip: (dir, why) => log(`skipping checkpoint ${dir}: ${why}`)})
   }
-  const ckpt = loadLatestCheckpoint({runDir, onSkip: (dir, why) => log(`skipping checkpoint ${dir}: ${why}`)})
   if (!ckpt) {
     throw new RuntimeFailure(`${runDir} has no complete checkpoint to export`, {
       code: 'export.no_checkpoint',
       suggestions: ['Checkpoints are written every schedule.checkpoint_every steps, at the end and on Ctrl-C; resume the run to get one.'],
     })
   }
-  return {step: ckpt.step, dir: ckpt.dir, tensors: ckpt.readTensors('model.safetensors')}
+  return {step: ckpt.step, dir: ckpt.dir, tensors: ckpt.readTensors(MODEL_FILE)}
 }
 
 /** Assigns `<group>/<name>` checkpoint tensors to the variables; refuses missing, extra or misshapen ones. */
 function assignAll(opts: {vars: {key: string; variable: tf.Variable}[]; tensors: Map<string, HostTensor>; where: string}): void {
-  const {vars, tensors, where} = opts
-  const used = new Set<string>()
-  tf.tidy(() => {
-    for (const {key, variable} of vars) {
-      const h = tensors.get(key)
-      if (!h) throw new RuntimeFailure(`checkpoint ${where} has no tensor ${key}: it was written for a different model than model/model.json describes`, {code: 'export.missing_tensor'})
-      if (!tf.util.arraysEqual(h.shape, variable.shape)) {
-        throw new RuntimeFailure(`checkpoint tensor ${key} has shape ${JSON.stringify(h.shape)}, model.json gives ${JSON.stringify(variable.shape)}`, {code: 'export.shape_mismatch'})
-      }
-      variable.assign(tf.tensor(h.data, h.shape, variable.dtype))
-      used.add(key)
-    }
-  })
-  const extra = [...tensors.keys()].filter((k) => !used.has(k))
-  if (extra.length > 0) {
-    throw new RuntimeFailure(`checkpoint ${where} has ${extra.length} tensor(s) the model of model/model.json lacks (e.g. ${extra.slice(0, 3).join(', ')})`, {code: 'export.extra_tensor'})
-  }
+  assignCheckpointTensors({...opts, model: 'the model model/model.json describes', codePrefix: 'export', refuseExtra: true})
 }
 
 function tokenizerDirOf(runDir: string, json: ModelJson): string {

@@ -210,19 +210,25 @@ export function loadLatestCheckpoint(params: {runDir: string; hashes?: boolean; 
       params.onSkip?.(cdir, why)
       continue
     }
-    const manifest = JSON.parse(readFileSync(join(cdir, 'manifest.json'), 'utf8')) as Manifest
-    const state = JSON.parse(readFileSync(join(cdir, 'state.json'), 'utf8')) as Record<string, unknown>
-    const tensorFiles = Object.keys(manifest.files).filter((f) => f !== 'state.json')
-    return {
-      dir: cdir,
-      step,
-      state,
-      tensorFiles,
-      readTensors(file: string) {
-        if (!tensorFiles.includes(file)) throw new RuntimeFailure(`checkpoint ${cdir} has no tensor file ${file} (it has ${tensorFiles.join(', ') || 'none'})`, {code: 'checkpoint.missing_file'})
-        return readSafetensors(join(cdir, file)).tensors
-      },
-    }
+    return openCheckpoint({dir: cdir, step})
   }
   return null
+}
+
+/** A checkpoint directory that verifyCheckpoint accepted, for reading. */
+export function openCheckpoint(params: {dir: string; step: number}): LoadedCheckpoint {
+  const {dir, step} = params
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, unknown>
+  const tensorFiles = Object.keys(manifest.files).filter((f) => f !== 'state.json')
+  return {
+    dir,
+    step,
+    state,
+    tensorFiles,
+    readTensors(file: string) {
+      if (!tensorFiles.includes(file)) throw new RuntimeFailure(`checkpoint ${dir} has no tensor file ${file} (it has ${tensorFiles.join(', ') || 'none'})`, {code: 'checkpoint.missing_file'})
+      return readSafetensors(join(dir, file)).tensors
+    },
+  }
 }

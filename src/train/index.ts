@@ -4,6 +4,7 @@ export {learningRate, resolveWarmupSteps, LR_SCHEDULES, type LrSchedule, type Lr
 export {lossWeight, lossWeights, LOSS_WEIGHT_SCHEDULES, type LossWeight, type LossWeights} from './loss-weight.js'
 export {clipByGlobalNorm, globalNorm, type ClipResult} from './clip.js'
 export {GradAccumulator} from './grad-accumulator.js'
-export {saveCheckpoint, loadLatestCheckpoint, verifyCheckpoint, checkpointsDir, type LoadedCheckpoint, type SaveCheckpointParams} from './checkpoint-store.js'
+export {saveCheckpoint, loadLatestCheckpoint, openCheckpoint, verifyCheckpoint, checkpointsDir, type LoadedCheckpoint, type SaveCheckpointParams} from './checkpoint-store.js'
 export {TRAINING_ORDERS, type TrainingOrder, type Trainable, type ParameterGroup, type LossContext, type LossAndGrads, type BatchIterator, type BatchSource} from './trainable.js'
+export {MODEL_FILE, assignCheckpointTensors, tensorKey} from './checkpoint-io.js'
 export {train, type TrainOptions, type TrainResult, type OptimizerOptions} from './trainer.js'
