@@ -9,6 +9,7 @@ import type {Batch} from '../data/batch-iterator.js'
 import {ConfigError} from '../errors.js'
 import {ParallelTrainable} from '../parallel/parallel-trainable.js'
 import {isShardable} from '../parallel/shardable.js'
+import {RUNTIME_SECTION} from '../pipeline/config-sections.js'
 import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
 import type {Trainable} from '../train/trainable.js'
 import type {Evaluable} from '../eval/evaluable.js'
@@ -43,7 +44,7 @@ export async function maybeParallel<T extends Trainable<Batch> & Evaluable>(opts
   const refuse = (backend: string) => new ConfigError(`runtime.workers ${workers} needs the wasm or cpu backend (${backend === 'webgpu' ? 'one GPU device serves one process' : 'tfjs-node does not run in worker threads'}); got backend ${backend}`, {code: 'runtime.workers_backend'})
   if (rt.backend === 'tensorflow' || rt.backend === 'webgpu') throw refuse(rt.backend)
   const threads = threadsPerReplica({threads: rt.threads, workers})
-  const runtime = {backend: rt.backend ?? 'auto', native: rt.native ?? 'auto', threads}
+  const runtime = {backend: rt.backend ?? RUNTIME_SECTION.properties.backend.default, native: rt.native ?? RUNTIME_SECTION.properties.native.default, threads}
   // the main thread is replica 0: give it the same thread share (OpenBLAS's setting is per process anyway)
   const info = await initBackend(runtime)
   if (info.backend === 'tensorflow' || info.backend === 'webgpu') throw refuse(info.backend)

@@ -14,11 +14,12 @@ import type {Batch} from '../data/batch-iterator.js'
 import type {RunContext} from '../plugin/run-context.js'
 import type {RunState} from '../plugin/contract.js'
 import {withHostCopies} from '../runtime/host-reads.js'
-import {initBackend, type BackendChoice, type NativeChoice} from '../runtime/backend.js'
+import {LOSS_SECTION, OUTPUT_SECTION, RUNTIME_SECTION, type LossSection, type OutputSection, type RuntimeSection, type ScheduleSection} from '../pipeline/config-sections.js'
+import {initBackend} from '../runtime/backend.js'
+import type {EmbeddingSharing} from '../model/embeddings.js'
 import {checkFitsBackend, estimateTrainingMemory, type EncoderShape, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
 import {resolveWarmupSteps, train, type TrainResult} from '../train/index.js'
-import type {Trainable, TrainingOrder} from '../train/trainable.js'
-import type {LossWeight} from '../train/loss-weight.js'
+import type {Trainable} from '../train/trainable.js'
 import type {LrSchedule} from '../train/lr-schedule.js'
 import type {Evaluable} from '../eval/evaluable.js'
 import {maybeParallel} from './maybe-parallel.js'
@@ -28,7 +29,7 @@ import {shardBatchSource} from './shard-batch-source.js'
 export interface PretrainModel {
   trainable: Trainable<Batch> & Evaluable
   /** For the memory estimate before any step runs. */
-  memory: {discriminator: EncoderShape; generator: EncoderShape; sharing: 'gdes' | 'es' | 'nes'}
+  memory: {discriminator: EncoderShape; generator: EncoderShape; sharing: EmbeddingSharing}
   /** Model configs written to <runDir>/model/ so `rtd export` can rebuild the networks. */
   describe(): Record<string, unknown>
   /** Write the Hugging Face folder(s) under `dir`; returns output name -> path. */
@@ -43,46 +44,19 @@ export interface PretrainModel {
  */
 export type ModelRecord = Record<string, unknown> & {save_name: string; export_dir: string; tokenizer_dir: string}
 
-/** The resolved `schedule:` section (defaults filled in by the pipeline schema). */
-export interface ScheduleSection {
-  epochs?: number
-  max_steps?: number
-  batch_size: number
-  grad_accumulation: number
-  optimizer: {type: 'adamw'; lr: number; betas: [number, number]; eps: number; weight_decay: number}
-  lr_schedule: {type: 'exponential' | 'warmup_linear' | 'constant'; gamma?: number; warmup_steps?: number; warmup_ratio?: number}
-  clip_norm: number
-  training: TrainingOrder
-  log_every: number
-  eval_every: number
-  checkpoint_every: number
-  keep: number
-}
-
-export interface LossSection {
-  lambda: LossWeight
-  mlm_weight: LossWeight
-}
-
-export interface RuntimeSection {
-  backend: BackendChoice
-  threads?: number
-  native?: NativeChoice
-  /** Data-parallel replicas (src/parallel); 1 = train on this thread only. */
-  workers?: number
-  recompute?: 'auto' | 'on' | 'alternate' | 'off'
-}
+/** The resolved fixed sections (schemas and types: src/pipeline/config-sections.ts). */
+export type {LossSection, RuntimeSection, ScheduleSection} from '../pipeline/config-sections.js'
 
 /** runtime.recompute as the model options take it (undefined = the model's auto rule). */
 export function recomputeOption(ctx: RunContext): boolean | 'alternate' | undefined {
-  const r = (ctx.pipeline.runtime as RuntimeSection | undefined)?.recompute
+  const r = (ctx.pipeline.runtime as Partial<RuntimeSection> | undefined)?.recompute
   return r === 'on' ? true : r === 'off' ? false : r === 'alternate' ? 'alternate' : undefined
 }
 
 /** The trainer's LrSchedule; warmup_ratio becomes steps of the whole run. */
 function lrSchedule(s: ScheduleSection['lr_schedule'], totalSteps: number): LrSchedule {
   const warmupSteps = s.warmup_ratio !== undefined ? resolveWarmupSteps({warmup: s.warmup_ratio, totalSteps}) : (s.warmup_steps ?? 0)
-  if (s.type === 'exponential') return {type: 'exponential', gamma: s.gamma ?? 0.9, warmupSteps}
+  if (s.type === 'exponential') return {type: 'exponential', gamma: s.gamma, warmupSteps}
   if (s.type === 'warmup_linear') return {type: 'warmup_linear', warmupSteps}
   return {type: 'constant', warmupSteps}
 }
@@ -97,8 +71,8 @@ export function requirePreparedData(state: RunState, plugin: string): PreparedDa
 
 /** Initialise the pipeline's backend (the model stage is the first to need tensors). */
 export async function initRuntime(ctx: RunContext): Promise<string> {
-  const rt = (ctx.pipeline.runtime ?? {}) as RuntimeSection
-  const info = await initBackend({backend: rt.backend ?? 'auto', threads: rt.threads, native: rt.native, log: (m) => ctx.log.info(m)})
+  const rt = (ctx.pipeline.runtime ?? {}) as Partial<RuntimeSection>
+  const info = await initBackend({backend: rt.backend ?? RUNTIME_SECTION.properties.backend.default, threads: rt.threads, native: rt.native, log: (m) => ctx.log.info(m)})
   ctx.log.info(`backend ${info.backend}${info.native ? ` + native BLAS kernels (${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}`)
   return info.backend
 }
@@ -127,10 +101,10 @@ export async function runPretraining(opts: {model: PretrainModel; data: Prepared
   const {model, data, ctx, state} = opts
   const p = ctx.pipeline
   const schedule = p.schedule as ScheduleSection
-  const loss = (p.loss ?? {lambda: 50, mlm_weight: 1}) as LossSection
+  const loss = (p.loss ?? {lambda: LOSS_SECTION.properties.lambda.default, mlm_weight: LOSS_SECTION.properties.mlm_weight.default}) as LossSection
   const modelDir = join(ctx.runDir, 'model')
   mkdirSync(modelDir, {recursive: true})
-  const outDir = resolve(String((p.output as {dir?: string} | undefined)?.dir ?? 'runs'), opts.saveName)
+  const outDir = resolve((p.output as Partial<OutputSection> | undefined)?.dir ?? OUTPUT_SECTION.properties.dir.default, opts.saveName)
   // `rtd export <run-dir>` rebuilds the networks from model.json and exports with this tokenizer
   // copy, so the run dir stays exportable when the shard cache is cleared
   cpSync(data.tokenizerDir, join(modelDir, 'tokenizer'), {recursive: true})

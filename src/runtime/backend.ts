@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
+import {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES, type Backend as BackendChoice, type NativeMode as NativeChoice} from '../pipeline/enums.js'
 import {registerBatchMatMulGradient} from './kernels/batch-mat-mul-grad.js'
 import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
 import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
@@ -26,10 +27,9 @@ import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
 import {setNativeArrayUpdateKernels} from './native/native-update.js'
 import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
 
-export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
-export type BackendChoice = (typeof BACKEND_CHOICES)[number]
-export const NATIVE_CHOICES = ['auto', 'on', 'off'] as const
-export type NativeChoice = (typeof NATIVE_CHOICES)[number]
+// The option lists are the pipeline's (runtime.backend, runtime.native), declared once in enums.ts.
+export {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES} from '../pipeline/enums.js'
+export type {Backend as BackendChoice, NativeMode as NativeChoice} from '../pipeline/enums.js'
 
 export interface InitBackendOptions {
   /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `webgpu` on a hardware adapter, else `native` if the addon is built, else `wasm`. */

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
+import {SCHEDULE_SECTION} from '../pipeline/config-sections.js'
 import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 
@@ -111,13 +112,13 @@ function updateInPlace(o: {p: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf
 export interface AdamWOptions {
   /** Parameters by name. Names are also the keys of `step`'s gradient map and of the state. */
   variables: Map<string, tf.Variable>
-  /** Default 0.9. */
+  /** Default: the pipeline schema's (schedule.optimizer.betas[0], 0.9). */
   beta1?: number
-  /** Default 0.999. */
+  /** Default: the pipeline schema's (schedule.optimizer.betas[1], 0.999). */
   beta2?: number
-  /** Default 1e-6 (the DeBERTa/ELECTRA value; torch's default is 1e-8). */
+  /** Default: the pipeline schema's (1e-6, the DeBERTa/ELECTRA value; torch's default is 1e-8). */
   eps?: number
-  /** Decoupled weight decay. Default 0.01. */
+  /** Decoupled weight decay. Default: the pipeline schema's (0.01). */
   weightDecay?: number
   /** Which names are exempt from weight decay. Default: `isNoDecayName`. */
   noDecay?: (name: string) => boolean
@@ -143,10 +144,12 @@ export class AdamW {
   private readonly steps = new Map<string, number>()
 
   constructor(opts: AdamWOptions) {
-    this.beta1 = opts.beta1 ?? 0.9
-    this.beta2 = opts.beta2 ?? 0.999
-    this.eps = opts.eps ?? 1e-6
-    this.weightDecay = opts.weightDecay ?? 0.01
+    // defaults: the pipeline schema's schedule.optimizer (config-sections.ts)
+    const dflt = SCHEDULE_SECTION.properties.optimizer.properties
+    this.beta1 = opts.beta1 ?? dflt.betas.default[0]
+    this.beta2 = opts.beta2 ?? dflt.betas.default[1]
+    this.eps = opts.eps ?? dflt.eps.default
+    this.weightDecay = opts.weightDecay ?? dflt.weight_decay.default
     const noDecay = opts.noDecay ?? isNoDecayName
     this.variables = opts.variables
     this.decays = new Map()

@@ -7,8 +7,9 @@
  */
 import {ConfigError} from '../errors.js'
 
-export const LOSS_WEIGHT_SCHEDULES = ['constant', 'linear'] as const
-export type LossWeightScheduleName = (typeof LOSS_WEIGHT_SCHEDULES)[number]
+import {WEIGHT_SCHEDULES as LOSS_WEIGHT_SCHEDULES, type WeightSchedule as LossWeightScheduleName} from '../pipeline/enums.js'
+
+export {LOSS_WEIGHT_SCHEDULES, type LossWeightScheduleName}
 
 export type LossWeight = number | {schedule: LossWeightScheduleName; start: number; end?: number; steps?: number; warmup_steps?: number}
 

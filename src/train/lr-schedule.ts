@@ -15,8 +15,8 @@
  */
 import {ConfigError} from '../errors.js'
 
-export const LR_SCHEDULES = ['exponential', 'warmup_linear', 'constant'] as const
-export type LrScheduleName = (typeof LR_SCHEDULES)[number]
+export {LR_SCHEDULES} from '../pipeline/enums.js'
+export type {LrScheduleType as LrScheduleName} from '../pipeline/enums.js'
 
 export type LrSchedule =
   | {type: 'exponential'; gamma: number; warmupSteps?: number}

@@ -11,8 +11,8 @@ import type {LossWeights} from './loss-weight.js'
  * phase per group, in `parameterGroups()` order (generator first), and applies that phase's
  * update before the next phase runs (Microsoft's official order, SPEC B.6.3).
  */
-export const TRAINING_ORDERS = ['joint', 'decoupled'] as const
-export type TrainingOrder = (typeof TRAINING_ORDERS)[number]
+export {TRAINING_MODES as TRAINING_ORDERS} from '../pipeline/enums.js'
+export type {TrainingMode as TrainingOrder} from '../pipeline/enums.js'
 
 export interface ParameterGroup {
   /** e.g. `generator`, `discriminator`. Unique. */

@@ -18,6 +18,7 @@
  * holds, save and restore), step-report.ts (metrics lines and progress).
  */
 import {ConfigError, Interrupted, RuntimeFailure} from '../errors.js'
+import {LOSS_SECTION, SCHEDULE_SECTION} from '../pipeline/config-sections.js'
 import type {RunContext} from '../plugin/run-context.js'
 import {withHostCopies} from '../runtime/host-reads.js'
 import {loadLatestCheckpoint} from './checkpoint-store.js'
@@ -30,13 +31,13 @@ import type {BatchIterator, BatchSource, Trainable, TrainingOrder} from './train
 
 export interface OptimizerOptions {
   lr: number
-  /** Default 0.9. */
+  /** Default: AdamW's (the pipeline schema's schedule.optimizer.betas[0]). */
   beta1?: number
-  /** Default 0.999. */
+  /** Default: AdamW's (schedule.optimizer.betas[1]). */
   beta2?: number
-  /** Default 1e-6. */
+  /** Default: AdamW's (schedule.optimizer.eps). */
   eps?: number
-  /** Default 0.01. */
+  /** Default: AdamW's (schedule.optimizer.weight_decay). */
   weightDecay?: number
   /** Default: names ending in `.bias` or containing `LayerNorm`. */
   noDecay?: (name: string) => boolean
@@ -47,28 +48,28 @@ export interface TrainOptions<B> {
   data: BatchSource<B>
   /** Where checkpoints go (ctx.runDir), the metrics sink, logger, progress bars and Ctrl-C signal. */
   ctx: Pick<RunContext, 'runDir' | 'metrics' | 'log' | 'signal' | 'progress'>
-  /** Default `joint`. */
+  /** Default: the pipeline schema's (schedule.training). */
   order?: TrainingOrder
   /** Stop after this many epochs. At least one of epochs / maxSteps. */
   epochs?: number
   /** Stop after this many updates (optimizer steps). */
   maxSteps?: number
-  /** Micro-batches per update. Default 1. */
+  /** Micro-batches per update. Default: the pipeline schema's (schedule.grad_accumulation). */
   gradAccumulation?: number
   optimizer: OptimizerOptions
-  /** Default `{type: 'constant'}`. */
+  /** Default `{type: 'constant'}` (the pipeline's exponential default needs a gamma chosen with the epochs). */
   lrSchedule?: LrSchedule
-  /** Loss weights; defaults mlm 1, rtd 1. */
+  /** Loss weights; defaults: the pipeline schema's (loss.mlm_weight, loss.lambda). */
   loss?: {mlm?: LossWeight; rtd?: LossWeight}
-  /** Global-norm clip; 0 disables. Default 1.0. */
+  /** Global-norm clip; 0 disables. Default: the pipeline schema's (schedule.clip_norm). */
   maxGradNorm?: number
-  /** Write a metrics line every this many updates. Default 1. */
+  /** Write a metrics line every this many updates. Default: the pipeline schema's (schedule.log_every). */
   logEvery?: number
-  /** Evaluate every this many updates (0: only at the end). Default 0. */
+  /** Evaluate every this many updates (0: only at the end). Default: the pipeline schema's (schedule.eval_every). */
   evalEvery?: number
-  /** Checkpoint every this many updates (0: only at the end and on Ctrl-C). Default 0. */
+  /** Checkpoint every this many updates (0: only at the end and on Ctrl-C). Default: the pipeline schema's (schedule.checkpoint_every). */
   checkpointEvery?: number
-  /** Complete checkpoints kept. Default 2. */
+  /** Complete checkpoints kept. Default: the pipeline schema's (schedule.keep). */
   keep?: number
   /** Continue from the newest complete checkpoint in ctx.runDir when there is one. Default true. */
   resume?: boolean
@@ -114,13 +115,17 @@ interface LoopPosition {
 
 export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   const {model, data, ctx} = opts
-  const order = opts.order ?? 'joint'
-  const k = opts.gradAccumulation ?? 1
-  const maxGradNorm = opts.maxGradNorm ?? 1.0
-  const evalEvery = opts.evalEvery ?? 0
-  const checkpointEvery = opts.checkpointEvery ?? 0
+  // defaults: the pipeline schema's (config-sections.ts), so a direct caller trains as a pipeline would
+  const dflt = SCHEDULE_SECTION.properties
+  const order = opts.order ?? dflt.training.default
+  const k = opts.gradAccumulation ?? dflt.grad_accumulation.default
+  const maxGradNorm = opts.maxGradNorm ?? dflt.clip_norm.default
+  const evalEvery = opts.evalEvery ?? dflt.eval_every.default
+  const checkpointEvery = opts.checkpointEvery ?? dflt.checkpoint_every.default
   const schedule: LrSchedule = opts.lrSchedule ?? {type: 'constant'}
-  const weightsOf = (step: number): LossWeights => lossWeights({mlm: opts.loss?.mlm ?? 1, rtd: opts.loss?.rtd ?? 1, step})
+  const mlm = opts.loss?.mlm ?? LOSS_SECTION.properties.mlm_weight.default
+  const rtd = opts.loss?.rtd ?? LOSS_SECTION.properties.lambda.default
+  const weightsOf = (step: number): LossWeights => lossWeights({mlm, rtd, step})
 
   if (opts.epochs === undefined && opts.maxSteps === undefined) throw new ConfigError('training needs `epochs` or `max_steps`; got neither', {code: 'schedule.length'})
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`gradient accumulation must be a positive integer, got ${k}`, {code: 'schedule.grad_accumulation'})
@@ -154,7 +159,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     const save = async (): Promise<string> => {
       const state = {step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch, dataPosition: at.position, order, lr, weights}
       // webgpu reads asynchronously: the host copies are read before the (synchronous) writer runs
-      lastSavedDir = await withHostCopies(checkpointTensors(groups, phases), () => writeTrainingCheckpoint({runDir: ctx.runDir, keep: opts.keep, groups, phases, model, meta: opts.meta, state}))
+      lastSavedDir = await withHostCopies(checkpointTensors(groups, phases), () => writeTrainingCheckpoint({runDir: ctx.runDir, keep: opts.keep ?? dflt.keep.default, groups, phases, model, meta: opts.meta, state}))
       lastSaved = at.step
       return lastSavedDir
     }
@@ -163,7 +168,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
       throw new Interrupted(`interrupted at step ${at.step}; checkpoint saved in ${lastSavedDir ?? 'none (no step done)'}`)
     }
     const done = (): boolean => (opts.maxSteps !== undefined && at.step >= opts.maxSteps) || (opts.epochs !== undefined && at.epoch >= opts.epochs)
-    const report = new StepReporter({ctx, logEvery: Math.max(1, opts.logEvery ?? 1), epochs: opts.epochs, maxSteps: opts.maxSteps, stepsPerEpoch, totalSteps, startStep: at.step, now: opts.now ?? (() => performance.now())})
+    const report = new StepReporter({ctx, logEvery: Math.max(1, opts.logEvery ?? dflt.log_every.default), epochs: opts.epochs, maxSteps: opts.maxSteps, stepsPerEpoch, totalSteps, startStep: at.step, now: opts.now ?? (() => performance.now())})
     let iterator: BatchIterator<B> | undefined
 
     while (!done()) {
