@@ -16,11 +16,11 @@
  * Seeded per step: the caller passes Rng.derive(seed, 'mask', step, ...), so a resumed run
  * draws the same masks as an uninterrupted one.
  */
+import type {MaskRecipe} from '../pipeline/enums.js'
 import type {Rng} from '../util/rng.js'
 import type {SpecialTokenIds} from './prepared-data.js'
 
-export const MASK_RECIPES = ['all-mask', '80-10-10', 'electra'] as const
-export type MaskRecipe = (typeof MASK_RECIPES)[number]
+export {MASK_RECIPES, type MaskRecipe} from '../pipeline/enums.js'
 
 export interface MaskBatchParams {
   /** [B * N] */

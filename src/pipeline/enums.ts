@@ -26,6 +26,10 @@ export type TrainingMode = (typeof TRAINING_MODES)[number]
 export const WEIGHT_SCHEDULES = ['constant', 'linear'] as const
 export type WeightSchedule = (typeof WEIGHT_SCHEDULES)[number]
 
+/** How selected tokens are masked: all [MASK] (DeBERTaV3), BERT's 80-10-10, or ELECTRA's 85% [MASK] / 15% kept. */
+export const MASK_RECIPES = ['all-mask', '80-10-10', 'electra'] as const
+export type MaskRecipe = (typeof MASK_RECIPES)[number]
+
 /** Recompute encoder activations in the backward pass: less memory for more compute. */
 export const RECOMPUTE_MODES = ['auto', 'on', 'alternate', 'off'] as const
 export type RecomputeMode = (typeof RECOMPUTE_MODES)[number]

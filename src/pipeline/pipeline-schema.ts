@@ -10,6 +10,7 @@ import type {AnyPlugin, JsonSchema, PluginKind, RtdPlugin, StageKind} from '../p
 import {STAGE_KINDS} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
 import {LOSS_SECTION, MESSAGE_KEYWORD, OUTPUT_SECTION, RUNTIME_SECTION, SCHEDULE_SECTION, SEED_SCHEMA} from './config-sections.js'
+import {SHARED_FRAGMENTS} from './shared-fragments.js'
 
 export {MESSAGE_KEYWORD}
 
@@ -87,6 +88,8 @@ export function buildPipelineSchema(params: {registry: PluginRegistry}): JsonSch
   const architectures = all.filter((p): p is ArchitecturePlugin => p.kind === 'architecture')
   const $defs: Record<string, JsonSchema> = {}
   for (const p of all) $defs[`${p.kind}.${p.name}`] = pluginFragment(p)
+  // what plugins share (shared-fragments.ts), resolved by $id like the plugins' own fragments
+  for (const [id, fragment] of SHARED_FRAGMENTS) $defs[`fragment.${id.slice(id.lastIndexOf('/') + 1, -'.json'.length)}`] = fragment
 
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -1,8 +1,8 @@
 /**
  * Runs after `tsc` (npm run build): writes schemas/pipeline.schema.json (with the built-in
- * plugins' options), the precompiled pipeline validator in dist/ (so `rtd validate` does not
- * compile the schema at start-up) and oclif.manifest.json (so the CLI starts without scanning
- * commands).
+ * plugins' options; shared fragments inlined, so each file stands alone for editors), the
+ * precompiled pipeline validator in dist/ (so `rtd validate` does not compile the schema at
+ * start-up) and oclif.manifest.json (so the CLI starts without scanning commands).
  */
 import {execFileSync} from 'node:child_process'
 import * as fs from 'node:fs'
@@ -12,12 +12,15 @@ import {PluginRegistry} from '../plugin/registry.js'
 import {packageRoot} from '../pipeline/environment-record.js'
 import {buildPipelineSchema} from '../pipeline/pipeline-schema.js'
 import {writePrecompiledValidator} from '../pipeline/precompile-validator.js'
+import {inlineFragments, SHARED_FRAGMENTS} from '../pipeline/shared-fragments.js'
 
 const root = packageRoot()
 const registry = new PluginRegistry()
 const schemaFile = path.join(root, 'schemas', 'pipeline.schema.json')
 fs.mkdirSync(path.dirname(schemaFile), {recursive: true})
-fs.writeFileSync(schemaFile, `${JSON.stringify(buildPipelineSchema({registry}), null, 2)}\n`)
+const pipelineSchema = inlineFragments(buildPipelineSchema({registry})) as {$defs: Record<string, {$id?: string}>}
+for (const [k, d] of Object.entries(pipelineSchema.$defs)) if (d.$id !== undefined && SHARED_FRAGMENTS.has(d.$id)) delete pipelineSchema.$defs[k]
+fs.writeFileSync(schemaFile, `${JSON.stringify(pipelineSchema, null, 2)}\n`)
 console.log(`postbuild: wrote ${path.relative(root, schemaFile)}`)
 
 // next to dist/src/pipeline/validate-pipeline.js, which loads it
@@ -29,7 +32,7 @@ const pluginDir = path.join(root, 'schemas', 'plugins')
 fs.mkdirSync(pluginDir, {recursive: true})
 for (const {plugin} of registry.list()) {
   const file = path.join(pluginDir, `${plugin.kind}-${plugin.name}.schema.json`)
-  const section = {$schema: 'https://json-schema.org/draft/2020-12/schema', title: `${plugin.kind} plugin ${plugin.name}`, description: plugin.summary, ...plugin.schema}
+  const section = {$schema: 'https://json-schema.org/draft/2020-12/schema', title: `${plugin.kind} plugin ${plugin.name}`, description: plugin.summary, ...inlineFragments(plugin.schema)}
   fs.writeFileSync(file, `${JSON.stringify(section, null, 2)}\n`)
 }
 console.log(`postbuild: wrote ${path.relative(root, pluginDir)}/<kind>-<name>.schema.json`)
