@@ -6,8 +6,14 @@
 export * from './errors.js'
 
 // Plugin contract and what stages hand each other (the run state)
-export type {JsonSchema, PluginKind, PluginProblem, RtdPlugin, RunState, Stage} from './plugin/contract.js'
-export {PLUGIN_KINDS} from './plugin/contract.js'
+export type {AnyPlugin, JsonSchema, PluginKind, PluginProblem, RestoreContext, RestoredModel, RtdPlugin, RunState, Stage, StageKind} from './plugin/contract.js'
+export {PLUGIN_KINDS, STAGE_KINDS} from './plugin/contract.js'
+// Architecture plugins: what an encoder family gives the objectives (src/plugin/architecture.ts)
+export type {
+  ArchitectureConfigs, ArchitectureNetworks, ArchitecturePlugin, ConfigFacts, DiscriminatorNet, EncoderInputs, EncoderNet, EncoderOutput, EncoderShape,
+  ForwardContext, GeneratorShape, HostTensorLike, MaskedLmLossOptions, MaskedLmNet, NamedParameters, Recompute, SharedTable, TableName, TableShare,
+} from './plugin/architecture.js'
+export {TABLE_NAMES} from './plugin/architecture.js'
 export type {Logger, MetricsSink, ProgressBar, RunContext} from './plugin/run-context.js'
 export {PluginRegistry, type RegisteredPlugin} from './plugin/registry.js'
 export {loadPluginModule} from './plugin/load-plugin-module.js'

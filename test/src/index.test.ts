@@ -16,7 +16,7 @@ const run = promisify(execFile)
 
 const VALUES = [
   // plugin contract
-  'PLUGIN_KINDS', 'PluginRegistry', 'loadPluginModule', 'validatePlugin', 'describePlugins', 'isEvaluable',
+  'PLUGIN_KINDS', 'STAGE_KINDS', 'TABLE_NAMES', 'PluginRegistry', 'loadPluginModule', 'validatePlugin', 'describePlugins', 'isEvaluable',
   // errors
   'RtdError', 'ConfigError', 'RuntimeFailure', 'Interrupted',
   // pipelines
@@ -40,7 +40,7 @@ describe('package exports (import "rtd" by name)', function () {
   })
   after(() => project && fs.rmSync(project, {recursive: true, force: true}))
 
-  it('exports the plugin contract, trainer, AdamW, checkpoint store and exporter, and nothing deep', async () => {
+  it('exports the plugin and architecture contracts, trainer, AdamW, checkpoint store and exporter, and nothing deep', async () => {
     const script = `
       const rtd = await import('rtd')
       let deep = 'open'
@@ -61,9 +61,11 @@ describe('package exports (import "rtd" by name)', function () {
   it('gives TypeScript consumers the contract types through the `types` condition', async () => {
     fs.writeFileSync(
       path.join(project, 'consumer.ts'),
-      `import {AdamW, train, type RtdPlugin, type RunState, type Stage, type Trainable, type TrainOptions, type LoadedCheckpoint, type ExportRunResult, type PreparedData} from 'rtd'
+      `import {AdamW, train, type RtdPlugin, type RunState, type Stage, type Trainable, type TrainOptions, type LoadedCheckpoint, type ExportRunResult, type PreparedData, type ArchitecturePlugin, type ArchitectureNetworks} from 'rtd'
 const stage: Stage = {run: async (state: RunState) => { state.outputs = {} }}
 export const plugin: RtdPlugin<{n: number}> = {name: 'x', kind: 'data', summary: 's', schema: {}, create: (o) => (o.n > 0 ? stage : stage)}
+export const arch: Pick<ArchitecturePlugin, 'name' | 'kind'> = {name: 'a', kind: 'architecture'}
+export type N = ArchitectureNetworks['module']
 export type T = [Trainable<number>, TrainOptions<number>, LoadedCheckpoint, ExportRunResult, PreparedData, typeof AdamW, typeof train]
 // @ts-expect-error: not part of the public API
 import type {Phase} from 'rtd'
