@@ -7,9 +7,9 @@ import {Embeddings} from './embeddings.js'
 import {Encoder} from './encoder.js'
 import {tidy, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
-import type {EncoderOutput, TableShare} from '../plugin/architecture.js'
+import type {EncoderOutput, TableShare} from './architecture.js'
 
-export type {EncoderOutput} from '../plugin/architecture.js'
+export type {EncoderOutput} from './architecture.js'
 
 export class DebertaModel {
   readonly embeddings: Embeddings

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type {DebertaConfig} from './config.js'
 import {DebertaModel, type EncoderOutput} from './deberta-model.js'
-import type {DiscriminatorNet, SharedTable, TableName, TableShare} from '../plugin/architecture.js'
+import type {DiscriminatorNet, SharedTable, TableName, TableShare} from './architecture.js'
 import {isDocumentedExtra, loadIntoStore, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
 import {tidy, type ForwardContext} from './nn.js'
 import {ParamStore} from './params.js'

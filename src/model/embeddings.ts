@@ -14,7 +14,7 @@ import {dropout, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 import {withoutGradient} from './stop-gradient.js'
 import type {TiedTable} from './tied-table.js'
-import type {SharedTable, TableShare} from '../plugin/architecture.js'
+import type {SharedTable, TableShare} from './architecture.js'
 
 export {EMBEDDING_SHARING, type EmbeddingSharing} from './embedding-sharing.js'
 

@@ -5,7 +5,7 @@
  * zero biases, unit LayerNorm), and the caller warns with the tensor names. A head the file has
  * in part is not filled in: that is a mismatched file, and loading says which tensors are wrong.
  */
-import type {NamedParameters} from '../plugin/architecture.js'
+import type {NamedParameters} from './architecture.js'
 import {type HostTensorLike, toHost} from './hf-tensors.js'
 
 export interface FreshHead {

@@ -15,7 +15,7 @@ import {TiedTable} from './tied-table.js'
 import {autoRecompute} from '../runtime/memory-estimate.js'
 import {encoderShapeOf} from './encoder-shape.js'
 import {maskedPositions} from './masked-positions.js'
-import type {MaskedLmNet, TableName} from '../plugin/architecture.js'
+import type {MaskedLmNet, TableName} from './architecture.js'
 
 export {maskedPositions}
 

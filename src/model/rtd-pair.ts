@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
-import type {ArchitectureNetworks, DiscriminatorNet, MaskedLmNet, NamedParameters} from '../plugin/architecture.js'
+import type {ArchitectureNetworks, DiscriminatorNet, MaskedLmNet, NamedParameters} from './architecture.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from './embedding-sharing.js'
 import {addFreshHeads, freshHeadsWarning} from './fresh-heads.js'
 import {toHost, type HostTensorLike} from './hf-tensors.js'

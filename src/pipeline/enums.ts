@@ -3,13 +3,8 @@
  * arrays (src/pipeline/pipeline-schema.ts) and the types are derived from them.
  */
 
-/** TensorFlow.js backend: `auto` picks the fastest one that can train on this machine. */
-export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const
-export type Backend = (typeof BACKENDS)[number]
-
-/** Native kernels: `auto` uses them when built, `on` requires them, `off` never loads them. */
-export const NATIVE_MODES = ['auto', 'on', 'off'] as const
-export type NativeMode = (typeof NATIVE_MODES)[number]
+// runtime.backend and runtime.native: declared beside the code that checks them
+export {BACKENDS, NATIVE_MODES, type Backend, type NativeMode} from '../runtime/backend-choices.js'
 
 export const OPTIMIZERS = ['adamw'] as const
 export type OptimizerType = (typeof OPTIMIZERS)[number]

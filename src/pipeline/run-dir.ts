@@ -8,25 +8,13 @@ import * as path from 'node:path'
 
 import {ConfigError} from '../errors.js'
 import {claimHolder, isOwnerAlive} from '../util/process-claim.js'
+import {readStatus, writeStatus, type RunStatus} from '../util/run-status.js'
 
 /** The O_EXCL claim file the process working in a run directory holds (util/process-claim.ts). */
 export const RUN_CLAIM_FILE = 'claim.json'
 
-export const RUN_STATES = ['running', 'completed', 'failed', 'interrupted'] as const
-export type RunStateName = (typeof RUN_STATES)[number]
-
-export interface RunStatus {
-  state: RunStateName
-  pid: number
-  /** Start time of `pid` (ms since the epoch, from /proc), so a reused pid is not taken for the run. */
-  pid_start_ms?: number
-  started: string
-  ended?: string
-  /** When the run was resumed, each time. */
-  resumed?: string[]
-  error?: {code: string; message: string}
-  metrics?: Record<string, number>
-}
+// status.json lives in src/util so that readers of run directories (src/report) need not import the pipeline
+export {RUN_STATES, readStatus, writeFileAtomic, writeStatus, type RunStateName, type RunStatus} from '../util/run-status.js'
 
 function stamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0')
@@ -48,17 +36,6 @@ export function createRunDir(params: {outputDir: string; name: string; now?: Dat
   }
 }
 
-/** Write a file so readers never see it half-written: temp file, then rename. */
-export function writeFileAtomic(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, data)
-  fs.renameSync(tmp, file)
-}
-
-export function writeStatus(runDir: string, status: RunStatus): void {
-  writeFileAtomic(path.join(runDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`)
-}
-
 /**
  * Mark a run this process is running as interrupted, synchronously (the second Ctrl-C exits
  * at once: the stage in progress does not save, the last checkpoint is what a resume uses).
@@ -67,14 +44,6 @@ export function markInterruptedNow(params: {runDir: string; message: string; now
   const status = readStatus(params.runDir)
   if (status === undefined || status.state !== 'running' || status.pid !== process.pid) return
   writeStatus(params.runDir, {...status, state: 'interrupted', ended: (params.now ?? new Date()).toISOString(), error: {code: 'interrupted', message: params.message}})
-}
-
-export function readStatus(runDir: string): RunStatus | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')) as RunStatus
-  } catch {
-    return undefined
-  }
 }
 
 /** Interrupted, failed, or "running" with a dead process (killed hard; a reused pid does not count). */

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {writeFileAtomic} from '../pipeline/run-dir.js'
+import {writeFileAtomic} from '../util/run-status.js'
 import {differences, showValue} from './config-diff.js'
 import {plotSpecs, renderPng, renderSvg, type PlotSpec} from './plots.js'
 import {distinctLabels, readRun, type MetricRecord, type RunRecord} from './read-run.js'

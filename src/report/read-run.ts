@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import {parse} from 'yaml'
 
 import {ConfigError} from '../errors.js'
-import {readStatus, type RunStatus} from '../pipeline/run-dir.js'
+import {readStatus, type RunStatus} from '../util/run-status.js'
 import type {DiscriminatorSamples} from './samples.js'
 
 export type MetricRecord = {type: string; step: number; [key: string]: unknown}

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {readStatus} from '../pipeline/run-dir.js'
+import {readStatus} from '../util/run-status.js'
 import {writeReport, type ReportOptions, type WriteReportResult} from './build-report.js'
 import {SAMPLES_FILE} from './read-run.js'
 

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
-import {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES, type Backend as BackendChoice, type NativeMode as NativeChoice} from '../pipeline/enums.js'
+import {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES, type Backend as BackendChoice, type NativeMode as NativeChoice} from './backend-choices.js'
 import {registerBatchMatMulGradient} from './kernels/batch-mat-mul-grad.js'
 import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
 import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
@@ -27,9 +27,9 @@ import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
 import {setNativeArrayUpdateKernels} from './native/native-update.js'
 import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
 
-// The option lists are the pipeline's (runtime.backend, runtime.native), declared once in enums.ts.
-export {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES} from '../pipeline/enums.js'
-export type {Backend as BackendChoice, NativeMode as NativeChoice} from '../pipeline/enums.js'
+// The option lists of the pipeline's runtime.backend and runtime.native, declared once in backend-choices.ts.
+export {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES} from './backend-choices.js'
+export type {Backend as BackendChoice, NativeMode as NativeChoice} from './backend-choices.js'
 
 export interface InitBackendOptions {
   /** Which backend to use. Default `auto`: `tensorflow` if tfjs-node is installed, else `webgpu` on a hardware adapter, else `native` if the addon is built, else `wasm`. */
