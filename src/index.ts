@@ -6,15 +6,18 @@
 export * from './errors.js'
 
 // Plugin contract and what stages hand each other (the run state)
-export type {AnyPlugin, JsonSchema, PluginKind, PluginProblem, RestoreContext, RestoredModel, RtdPlugin, RunState, Stage, StageKind} from './plugin/contract.js'
-export {PLUGIN_KINDS, STAGE_KINDS} from './plugin/contract.js'
+export type {
+  AnyPlugin, EvaluateHook, JsonSchema, PlanIo, PluginKind, PluginProblem, PreflightContext, RestoreContext, RestoredModel, RtdPlugin, RunState, Stage, StageKind, StagePlan,
+  TrainedModel,
+} from './plugin/contract.js'
+export {LIST_STAGE_KINDS, PLUGIN_KINDS, STAGE_KINDS, stageEntries} from './plugin/contract.js'
 // Architecture plugins: what an encoder family gives the objectives (src/plugin/architecture.ts)
 export type {
   ArchitectureConfigs, ArchitectureNetworks, ArchitecturePlugin, ConfigFacts, DiscriminatorNet, EncoderInputs, EncoderNet, EncoderOutput, EncoderShape,
   ForwardContext, GeneratorShape, HostTensorLike, MaskedLmLossOptions, MaskedLmNet, NamedParameters, Recompute, SharedTable, TableName, TableShare,
 } from './plugin/architecture.js'
 export {TABLE_NAMES} from './plugin/architecture.js'
-export type {Logger, MetricsSink, ProgressBar, RunContext} from './plugin/run-context.js'
+export type {Logger, MetricsSink, ProgressBar, RunContext, RunIo} from './plugin/run-context.js'
 export {PluginRegistry, type RegisteredPlugin} from './plugin/registry.js'
 export {loadPluginModule} from './plugin/load-plugin-module.js'
 export {validatePlugin} from './plugin/validate-plugin.js'
@@ -25,7 +28,7 @@ export type {ModelRecord, PretrainModel} from './pretrain/pretrain-stage.js'
 export {isEvaluable, type EvalBatchOutput, type Evaluable} from './eval/evaluable.js'
 
 // Pipelines
-export * from './pipeline/enums.js'
+export * from './config/enums.js'
 export {loadPipeline, type LoadPipelineParams, type ResolvedPipeline} from './pipeline/load-pipeline.js'
 export {validatePipeline, type ValidationResult} from './pipeline/validate-pipeline.js'
 export {buildPipelineSchema} from './pipeline/pipeline-schema.js'

@@ -2,7 +2,7 @@ import {RtdCommand} from '../cli/base-command.js'
 import {pipelineArgs, splitPipelineArgv} from '../cli/pipeline-args.js'
 import {ConfigError} from '../errors.js'
 import {loadPipeline} from '../pipeline/load-pipeline.js'
-import {formatPlan, planAlternatives, planPipeline, type TrainingPlan} from '../runtime/training-plan.js'
+import {formatPlan, planAlternatives, planPipeline, type TrainingPlan} from '../pipeline/training-plan.js'
 
 export type PlanResult = Omit<TrainingPlan, 'inputs'> & {alternatives?: string[]}
 

@@ -10,7 +10,7 @@ import {findInterruptedRun, findLiveRun, findResumableRun, markInterruptedNow} f
 import {runPipeline, type RunResult} from '../pipeline/runner.js'
 import {runSweep, type SweepResult} from '../pipeline/run-sweep.js'
 import * as os from 'node:os'
-import {checkPlanFits, planPipeline} from '../runtime/training-plan.js'
+import {checkPlanFits, planPipeline} from '../pipeline/training-plan.js'
 import * as path from 'node:path'
 
 export default class Run extends RtdCommand<RunResult | SweepResult> {

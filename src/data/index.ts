@@ -18,7 +18,6 @@ export {BatchIterator, PAD_TO, type Batch, type BatchIteratorParams, type BatchP
 export {maskBatch, MASK_RECIPES, type MaskBatchParams, type MaskedBatch, type MaskRecipe} from './masking.js'
 export {prepareData, prepared, readManifest, type DataOptions, type PrepareDataParams, type TokenizerProvider} from './prepare-data.js'
 export {defaultTokenizers} from './default-tokenizers.js'
-export {buildData, type BuildDataResult} from './build-data.js'
 export {inspectShards, type InspectResult} from './inspect-shards.js'
 export {checkTokenizerFitsModel} from './check-tokenizer-fit.js'
 export type {SourceOptions} from './read-source.js'

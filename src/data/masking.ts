@@ -16,11 +16,11 @@
  * Seeded per step: the caller passes Rng.derive(seed, 'mask', step, ...), so a resumed run
  * draws the same masks as an uninterrupted one.
  */
-import type {MaskRecipe} from '../pipeline/enums.js'
+import type {MaskRecipe} from '../config/enums.js'
 import type {Rng} from '../util/rng.js'
 import type {SpecialTokenIds} from './prepared-data.js'
 
-export {MASK_RECIPES, type MaskRecipe} from '../pipeline/enums.js'
+export {MASK_RECIPES, type MaskRecipe} from '../config/enums.js'
 
 export interface MaskBatchParams {
   /** [B * N] */

@@ -9,7 +9,7 @@ import type {ArchitecturePlugin} from '../plugin/architecture.js'
 import type {AnyPlugin, JsonSchema, PluginKind, RtdPlugin, StageKind} from '../plugin/contract.js'
 import {STAGE_KINDS} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
-import {LOSS_SECTION, MESSAGE_KEYWORD, OUTPUT_SECTION, RUNTIME_SECTION, SCHEDULE_SECTION, SEED_SCHEMA} from './config-sections.js'
+import {LOSS_SECTION, MESSAGE_KEYWORD, OUTPUT_SECTION, RUNTIME_SECTION, SCHEDULE_SECTION, SEED_SCHEMA} from '../config/config-sections.js'
 import {SHARED_FRAGMENTS} from './shared-fragments.js'
 
 export {MESSAGE_KEYWORD}

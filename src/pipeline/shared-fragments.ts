@@ -5,7 +5,7 @@
  * them in `$defs` by `$id` (so the one validator resolves them); the standalone files under
  * schemas/plugins/ have them inlined (inlineFragments), so editors need nothing else.
  */
-import {MASK_RECIPES} from './enums.js'
+import {MASK_RECIPES} from '../config/enums.js'
 import type {JsonSchema} from '../plugin/contract.js'
 
 export const fragmentId = (name: string): string => `https://rtd.dev/schemas/fragments/${name}.json`

@@ -14,7 +14,7 @@ import type {Batch} from '../data/batch-iterator.js'
 import type {RunContext} from '../plugin/run-context.js'
 import type {RunState} from '../plugin/contract.js'
 import {withHostCopies} from '../runtime/host-reads.js'
-import {LOSS_SECTION, OUTPUT_SECTION, RUNTIME_SECTION, type LossSection, type OutputSection, type RuntimeSection, type ScheduleSection} from '../pipeline/config-sections.js'
+import {LOSS_SECTION, OUTPUT_SECTION, RUNTIME_SECTION, type LossSection, type OutputSection, type RuntimeSection, type ScheduleSection} from '../config/config-sections.js'
 import {initBackend} from '../runtime/backend.js'
 import type {EmbeddingSharing} from '../model/embeddings.js'
 import {checkFitsBackend, estimateTrainingMemory, type EncoderShape, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
@@ -44,8 +44,8 @@ export interface PretrainModel {
  */
 export type ModelRecord = Record<string, unknown> & {save_name: string; export_dir: string; tokenizer_dir: string}
 
-/** The resolved fixed sections (schemas and types: src/pipeline/config-sections.ts). */
-export type {LossSection, RuntimeSection, ScheduleSection} from '../pipeline/config-sections.js'
+/** The resolved fixed sections (schemas and types: src/config/config-sections.ts). */
+export type {LossSection, RuntimeSection, ScheduleSection} from '../config/config-sections.js'
 
 /** runtime.recompute as the model options take it (undefined = the model's auto rule). */
 export function recomputeOption(ctx: RunContext): boolean | 'alternate' | undefined {

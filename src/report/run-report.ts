@@ -13,7 +13,7 @@ import * as path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import type {Logger} from '../plugin/run-context.js'
+import type {Logger} from '../util/run-io.js'
 import {readMetrics} from './read-run.js'
 import type {ReportJob} from './report-worker.js'
 

@@ -1,6 +1,6 @@
 /**
  * The backend and native-kernel choices (pipeline `runtime.backend` / `runtime.native`), declared
- * here once, below src/pipeline: the runtime code checks them and src/pipeline/enums.ts
+ * here once, below src/config: the runtime code checks them and src/config/enums.ts
  * re-exports them with the pipeline's other closed sets.
  */
 

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
-import {SCHEDULE_SECTION} from '../pipeline/config-sections.js'
+import {SCHEDULE_SECTION} from '../config/config-sections.js'
 import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 

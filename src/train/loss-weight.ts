@@ -7,7 +7,7 @@
  */
 import {ConfigError} from '../errors.js'
 
-import {WEIGHT_SCHEDULES as LOSS_WEIGHT_SCHEDULES, type WeightSchedule as LossWeightScheduleName} from '../pipeline/enums.js'
+import {WEIGHT_SCHEDULES as LOSS_WEIGHT_SCHEDULES, type WeightSchedule as LossWeightScheduleName} from '../config/enums.js'
 
 export {LOSS_WEIGHT_SCHEDULES, type LossWeightScheduleName}
 

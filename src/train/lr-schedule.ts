@@ -15,8 +15,8 @@
  */
 import {ConfigError} from '../errors.js'
 
-export {LR_SCHEDULES} from '../pipeline/enums.js'
-export type {LrScheduleType as LrScheduleName} from '../pipeline/enums.js'
+export {LR_SCHEDULES} from '../config/enums.js'
+export type {LrScheduleType as LrScheduleName} from '../config/enums.js'
 
 export type LrSchedule =
   | {type: 'exponential'; gamma: number; warmupSteps?: number}

@@ -4,7 +4,7 @@
  * `eval` lines, and a progress bar per epoch (or one for a run shorter than its epoch) that
  * updates every step with the losses, tokens/s of the step and an ETA.
  */
-import type {MetricsSink, ProgressBar, RunContext} from '../plugin/run-context.js'
+import type {MetricsSink, ProgressBar, RunIo} from '../util/run-io.js'
 import type {LossWeights} from './loss-weight.js'
 import type {StepResult} from './train-step.js'
 
@@ -31,7 +31,7 @@ export class StepReporter {
 
   constructor(
     private readonly opts: {
-      ctx: Pick<RunContext, 'metrics' | 'progress'>
+      ctx: Pick<RunIo, 'metrics' | 'progress'>
       logEvery: number
       epochs?: number
       maxSteps?: number

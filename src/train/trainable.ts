@@ -11,8 +11,8 @@ import type {LossWeights} from './loss-weight.js'
  * phase per group, in `parameterGroups()` order (generator first), and applies that phase's
  * update before the next phase runs (Microsoft's official order, SPEC B.6.3).
  */
-export {TRAINING_MODES as TRAINING_ORDERS} from '../pipeline/enums.js'
-export type {TrainingMode as TrainingOrder} from '../pipeline/enums.js'
+export {TRAINING_MODES as TRAINING_ORDERS} from '../config/enums.js'
+export type {TrainingMode as TrainingOrder} from '../config/enums.js'
 
 export interface ParameterGroup {
   /** e.g. `generator`, `discriminator`. Unique. */

@@ -18,8 +18,8 @@
  * holds, save and restore), step-report.ts (metrics lines and progress).
  */
 import {ConfigError, Interrupted, RuntimeFailure} from '../errors.js'
-import {LOSS_SECTION, SCHEDULE_SECTION} from '../pipeline/config-sections.js'
-import type {RunContext} from '../plugin/run-context.js'
+import {LOSS_SECTION, SCHEDULE_SECTION} from '../config/config-sections.js'
+import type {RunIo} from '../util/run-io.js'
 import {withHostCopies} from '../runtime/host-reads.js'
 import {loadLatestCheckpoint} from './checkpoint-store.js'
 import {checkpointTensors, restoreTrainingCheckpoint, writeTrainingCheckpoint} from './checkpoint-io.js'
@@ -47,7 +47,7 @@ export interface TrainOptions<B> {
   model: Trainable<B>
   data: BatchSource<B>
   /** Where checkpoints go (ctx.runDir), the metrics sink, logger, progress bars and Ctrl-C signal. */
-  ctx: Pick<RunContext, 'runDir' | 'metrics' | 'log' | 'signal' | 'progress'>
+  ctx: RunIo
   /** Default: the pipeline schema's (schedule.training). */
   order?: TrainingOrder
   /** Stop after this many epochs. At least one of epochs / maxSteps. */

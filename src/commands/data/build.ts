@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {RtdCommand} from '../../cli/base-command.js'
 import {installInterruptHandler} from '../../cli/interrupt.js'
 import {pipelineArgs, splitPipelineArgv} from '../../cli/pipeline-args.js'
-import {buildData, type BuildDataResult} from '../../data/build-data.js'
+import {buildData, type BuildDataResult} from '../../pipeline/build-data.js'
 import {loadPipeline} from '../../pipeline/load-pipeline.js'
 
 export default class DataBuild extends RtdCommand<BuildDataResult> {

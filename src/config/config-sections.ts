@@ -1,6 +1,6 @@
 /**
  * The pipeline's fixed sections (runtime, loss, schedule, output), each declared once as an
- * `as const` JSON Schema: pipeline-schema.ts puts them into the pipeline's schema (which
+ * `as const` JSON Schema: src/pipeline/pipeline-schema.ts puts them into the pipeline's schema (which
  * validates and fills in the defaults) and their TypeScript types are derived from the same
  * objects (schema-types.ts). Defaults live here only: code that needs one reads it from these
  * objects (e.g. the trainer's loss weights), never from a copy.

@@ -9,11 +9,11 @@ import * as path from 'node:path'
 import {ConfigError} from '../errors.js'
 import type {RunState} from '../plugin/contract.js'
 import type {Logger, RunContext} from '../plugin/run-context.js'
-import type {ResolvedPipeline} from '../pipeline/load-pipeline.js'
-import {createProgress} from '../pipeline/run-log.js'
-import {checkShardFiles} from './check-shards.js'
-import {describeProblems} from './prepare-data.js'
-import type {PreparedData} from './prepared-data.js'
+import type {ResolvedPipeline} from './load-pipeline.js'
+import {createProgress} from './run-log.js'
+import {checkShardFiles} from '../data/check-shards.js'
+import {describeProblems} from '../data/prepare-data.js'
+import type {PreparedData} from '../data/prepared-data.js'
 
 export interface BuildDataResult {
   shardDir: string

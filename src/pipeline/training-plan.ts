@@ -13,9 +13,9 @@ import {ConfigError} from '../errors.js'
 import {downloadRepoFiles} from '../hub/index.js'
 import type {PlanIo, RtdPlugin, StagePlan} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
-import {autoRecompute, estimateTrainingMemory, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from './memory-estimate.js'
-import {hasNativeBackendKernels, loadNativeKernels} from './native/load-native.js'
-import {estimateStepSeconds, trainingStepFlops} from './step-cost.js'
+import {autoRecompute, estimateTrainingMemory, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
+import {hasNativeBackendKernels, loadNativeKernels} from '../runtime/native/load-native.js'
+import {estimateStepSeconds, trainingStepFlops} from '../runtime/step-cost.js'
 
 /** The backend a run would compute on, decided without loading TensorFlow.js. */
 export function resolveBackend(choice: string): {backend: string; why: string} {

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import {expect} from 'chai'
 import {ConfigError} from '../../../src/errors.js'
 import {hasNativeBackendKernels, loadNativeKernels} from '../../../src/runtime/native/load-native.js'
-import {buildPlan, checkPlanFits, planAlternatives, type PlanInputs} from '../../../src/runtime/training-plan.js'
+import {buildPlan, checkPlanFits, planAlternatives, type PlanInputs} from '../../../src/pipeline/training-plan.js'
 import {runCli} from '../../helpers/run-cli.js'
 import {pipelineFile} from '../../e2e/tiny-fixture.js'
 

@@ -1,6 +1,8 @@
 /**
  * Closed sets of pipeline values, declared once. The JSON Schema enums are built from these
- * arrays (src/pipeline/pipeline-schema.ts) and the types are derived from them.
+ * arrays (config-sections.ts, src/pipeline/pipeline-schema.ts) and the types are derived from
+ * them. src/config holds declarations only, below the code that reads them (src/train,
+ * src/data), so that reading a default or an option list imports no pipeline machinery.
  */
 
 // runtime.backend and runtime.native: declared beside the code that checks them
