@@ -9,7 +9,7 @@
  * - `cpu`: the pure-JS backend (tiny shapes, tests), with the O(N) UnsortedSegmentSum.
  * - `tensorflow`: `@tensorflow/tfjs-node(-gpu)` when the user installed one; never a dependency.
  * - `webgpu`: tfjs's WebGPU kernels on Dawn (optional packages; webgpu-backend.ts). `auto` takes
- *   it only for a hardware adapter.
+ *   it only for a hardware adapter, and starts Dawn only when one is plausible (webgpu-auto-probe.ts).
  */
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
@@ -19,7 +19,8 @@ import {registerUnsortedSegmentSum} from './kernels/unsorted-segment-sum.js'
 import {registerWasmBatchMatMul} from './kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from './kernels/wasm-fused-mat-mul.js'
 import {registerWasmIdentity} from './kernels/wasm-identity.js'
-import {formatAdapter, initWebgpuBackend, probeWebgpu, type WebgpuAdapter} from './webgpu-backend.js'
+import {autoWebgpuAdapter} from './webgpu-auto-probe.js'
+import {formatAdapter, initWebgpuBackend, type WebgpuAdapter} from './webgpu-backend.js'
 import os from 'node:os'
 import {NATIVE_BACKEND, registerNativeBackend} from './native-backend/native-backend.js'
 import {hasArrayKernels} from './native-backend/native-kernels.js'
@@ -124,9 +125,10 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   }
 
   if (choice === 'webgpu' || choice === 'auto') {
-    // auto: only a hardware adapter beats wasm (a software one computes on the CPU, slower)
-    const probe = choice === 'auto' ? await probeWebgpu() : undefined
-    if (choice === 'webgpu' || (probe?.ok === true && !probe.adapter.software)) {
+    // auto: only a hardware adapter beats the CPU backends (a software one computes on the CPU,
+    // slower), and Dawn is started only when one is plausible (webgpu-auto-probe.ts)
+    const auto = choice === 'auto' ? await autoWebgpuAdapter() : undefined
+    if (choice === 'webgpu' || auto?.hardware === true) {
       try {
         const adapter = await initWebgpuBackend()
         log(`webgpu adapter: ${formatAdapter(adapter)}`)
