@@ -10,17 +10,16 @@ import {findInterruptedRun, findLiveRun, findResumableRun, markInterruptedNow} f
 import {runPipeline, type RunResult} from '../pipeline/runner.js'
 import {runSweep, type SweepResult} from '../pipeline/run-sweep.js'
 import * as os from 'node:os'
-import {checkPlanFits, planPipeline} from '../pipeline/training-plan.js'
 import * as path from 'node:path'
 
 export default class Run extends RtdCommand<RunResult | SweepResult> {
   static override summary = 'Run a pipeline.'
 
-  static override description = `Validates the pipeline and runs the pre-flight checks (the backend can start; the hub repositories the stages read are accessible, or cached when offline): nothing is written when either fails. Then creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
+  static override description = `Validates the pipeline and runs the pre-flight checks (the backend can start; the hub repositories the stages read are accessible, or cached when offline; the training step fits in memory, as \`rtd plan\` estimates it, with runtime.workers' replicas): nothing is written when one fails. Then creates a run directory <output.dir>/<name>-<YYYYMMDD-HHMMSS> and runs the stages (data, model, evaluation) in order. The run directory holds pipeline.yaml, resolved.yaml, overrides.json, environment.json, run.log, metrics.jsonl and status.json.
 
 Ctrl-C stops at the next safe point (the stage in progress saves) and exits with 130; a second Ctrl-C exits at once. Running the same pipeline again continues its newest run when that run was interrupted or killed, and refuses (exit 2, naming the process) while that run is still going (--fresh starts a new one in both cases); --resume <run-dir> or --auto-resume also continue failed runs.
 
-A pipeline with a \`sweep:\` section runs each variant in <output.dir>/<name>-sweep-<stamp>/<variant>/ and writes one comparison report.html there. Running it again reuses the newest sweep directory: variants that completed with the same resolved pipeline are skipped, interrupted ones continue (--auto-resume: failed ones too), --fresh starts a new sweep directory, --resume <sweep-dir> picks one.
+A pipeline with a \`sweep:\` section runs the pre-flight checks for every variant first (a refusal names the variant), then runs each variant in <output.dir>/<name>-sweep-<stamp>/<variant>/ and writes one comparison report.html there. Running it again reuses the newest sweep directory: variants that completed with the same resolved pipeline are skipped, interrupted ones continue (--auto-resume: failed ones too), --fresh starts a new sweep directory, --resume <sweep-dir> picks one.
 
 Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interrupted.`
 
@@ -71,14 +70,6 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       resumeDir = findInterruptedRun({outputDir: path.resolve(pipeline.value.output.dir), pipelineName: pipeline.value.name})
       if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }
-    // the memory fit check, before anything is downloaded, tokenized or written (exit 2 with the
-    // numbers). A plan that cannot be made (a missing model folder, no network for config.json)
-    // is left to the stage that needs it, which reports it in the run's own terms.
-    const plan = await planPipeline({pipeline: pipeline.value, registry: pipeline.registry, file: pipeline.file}).catch((error: unknown) => {
-      if (this.verbose) this.logToStderr(`no memory plan: ${(error as Error).message}`)
-      return undefined
-    })
-    if (plan !== undefined) checkPlanFits(plan)
     let runDir: string | undefined
     const interrupt = installInterruptHandler({
       notify: (m) => process.stderr.write(`\n${m}\n`),

@@ -4,7 +4,10 @@
  *   - the backend the pipeline asks for can start (runtime.backend: tensorflow needs tfjs-node;
  *     runtime.native: on needs the addon);
  *   - each stage's own preflight (src/plugin/contract.ts): the hub repositories it will read are
- *     readable with the credentials at hand, or cached when offline.
+ *     readable with the credentials at hand, or cached when offline;
+ *   - the training step fits in memory (`rtd plan`'s estimate, src/pipeline/training-plan.ts, with
+ *     runtime.workers' replicas), before anything is downloaded, tokenized or written.
+ * A sweep runs the list for every variant before its first variant starts (run-sweep.ts).
  */
 import * as path from 'node:path'
 
@@ -13,11 +16,17 @@ import {STAGE_KINDS, stageEntries, type RtdPlugin} from '../plugin/contract.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
 import {displayPath} from './resolve-extends.js'
 
-export type PreflightCheck = (p: {pipeline: ResolvedPipeline}) => Promise<void>
+export interface PreflightParams {
+  pipeline: ResolvedPipeline
+  /** Debug notes (e.g. why no memory plan could be made). Default: nowhere. */
+  log?: (msg: string) => void
+}
 
-export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [backendAvailable, stagePreflights]
+export type PreflightCheck = (p: PreflightParams) => Promise<void>
 
-export async function preflight(p: {pipeline: ResolvedPipeline; checks?: readonly PreflightCheck[]}): Promise<void> {
+export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [backendAvailable, stagePreflights, memoryFits]
+
+export async function preflight(p: PreflightParams & {checks?: readonly PreflightCheck[]}): Promise<void> {
   for (const check of p.checks ?? PREFLIGHT_CHECKS) await check(p)
 }
 
@@ -25,7 +34,7 @@ export async function preflight(p: {pipeline: ResolvedPipeline; checks?: readonl
  * Only the choices that can fail are tried (the default `auto` falls back to wasm): starting the
  * backend here is the same call the model stage makes, which then finds it ready.
  */
-async function backendAvailable(p: {pipeline: ResolvedPipeline}): Promise<void> {
+async function backendAvailable(p: PreflightParams): Promise<void> {
   const v = p.pipeline.value
   const rt = (v.runtime ?? {}) as {backend?: string; native?: string; threads?: number}
   if (v.model === undefined || (rt.backend !== 'tensorflow' && rt.native !== 'on')) return
@@ -39,7 +48,7 @@ async function backendAvailable(p: {pipeline: ResolvedPipeline}): Promise<void> 
   }
 }
 
-async function stagePreflights(p: {pipeline: ResolvedPipeline}): Promise<void> {
+async function stagePreflights(p: PreflightParams): Promise<void> {
   const {pipeline} = p
   const dir = path.dirname(pipeline.file)
   const ctx = {pipelineFile: displayPath(pipeline.file, process.cwd()), resolvePath: (x: string) => path.resolve(dir, x)}
@@ -51,4 +60,20 @@ async function stagePreflights(p: {pipeline: ResolvedPipeline}): Promise<void> {
       await plugin?.preflight?.(options, ctx)
     }
   }
+}
+
+/**
+ * Exit 2 with the numbers and the alternatives when the step cannot fit. A plan that cannot be
+ * made (a missing model folder, no network for config.json) is left to the stage that needs it,
+ * which reports it in the run's own terms.
+ */
+async function memoryFits(p: PreflightParams): Promise<void> {
+  const {pipeline} = p
+  if (pipeline.value.model === undefined) return
+  const {checkPlanFits, planPipeline} = await import('./training-plan.js')
+  const plan = await planPipeline({pipeline: pipeline.value, registry: pipeline.registry, file: pipeline.file}).catch((error: unknown) => {
+    p.log?.(`no memory plan: ${(error as Error).message}`)
+    return undefined
+  })
+  if (plan !== undefined) checkPlanFits(plan)
 }

@@ -14,8 +14,10 @@ import {parse} from 'yaml'
 import {writeReport} from '../report/build-report.js'
 import type {LoadedVariant} from './expand-sweep.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
+import {RtdError} from '../errors.js'
+import {preflight} from './preflight.js'
 import {isResumable, readStatus} from './run-dir.js'
-import {resolvedPipelineYaml, runPipeline, type RunPipelineParams, type RunResult} from './runner.js'
+import {preflightLog, resolvedPipelineYaml, runPipeline, type RunPipelineParams, type RunResult} from './runner.js'
 
 export interface SweepVariantResult {
   variant: string
@@ -120,7 +122,20 @@ export async function runSweep(params: RunSweepParams): Promise<SweepResult> {
   const {base, variants, fresh, resumeFailed, onSweepDir, onVariant, ...runParams} = params
   const now = params.now ?? (() => new Date())
   const outputDir = path.resolve(base.value.output.dir)
-  const sweepDir = params.sweepDir !== undefined ? path.resolve(params.sweepDir) : (!fresh && sweepDirsNewestFirst({outputDir, name: base.value.name})[0]) || createSweepDir({outputDir, name: base.value.name, now: now()})
+  const existing = params.sweepDir !== undefined ? path.resolve(params.sweepDir) : (!fresh && sweepDirsNewestFirst({outputDir, name: base.value.name})[0]) || undefined
+  // every variant that will run passes the pre-flight checks before anything is written: a
+  // variant that cannot run (e.g. does not fit in memory) is refused before the first one starts
+  for (const {variant, pipeline} of variants) {
+    if (pipeline === undefined) throw new Error(`variant ${variant.name} is invalid`) // callers check sweepInvalid first
+    if (existing !== undefined && fs.existsSync(existing) && plan({sweepDir: existing, variant: variant.name, pipeline, resumeFailed: resumeFailed ?? false}).action === 'skipped') continue
+    try {
+      await preflight({pipeline, log: preflightLog(runParams)})
+    } catch (error) {
+      if (!(error instanceof RtdError)) throw error
+      throw new RtdError(`sweep variant ${variant.name}: ${error.message}`, {code: error.code, exitCode: error.exitCode, suggestions: error.suggestions, cause: error})
+    }
+  }
+  const sweepDir = existing ?? createSweepDir({outputDir, name: base.value.name, now: now()})
   fs.mkdirSync(sweepDir, {recursive: true})
   onSweepDir?.(sweepDir)
   const results: SweepVariantResult[] = []
@@ -137,7 +152,7 @@ export async function runSweep(params: RunSweepParams): Promise<SweepResult> {
     pipeline.value.output.dir = runDir
     let result: RunResult
     try {
-      result = await runPipeline({...runParams, pipeline, ...(action === 'resumed' ? {resumeDir: runDir} : {runDir})})
+      result = await runPipeline({...runParams, pipeline, preflighted: true, ...(action === 'resumed' ? {resumeDir: runDir} : {runDir})})
     } catch (error) {
       failure = error
       break

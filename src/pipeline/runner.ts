@@ -48,6 +48,8 @@ export interface RunPipelineParams {
   cacheDir?: string
   /** Injected clock (tests). */
   now?: () => Date
+  /** The caller already ran the pre-flight checks for this pipeline (a sweep checks every variant first). */
+  preflighted?: boolean
 }
 
 export interface RunResult {
@@ -65,7 +67,7 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   const signal = params.signal ?? new AbortController().signal
   const resumed = params.resumeDir !== undefined
   // what can fail before work starts fails here, before the run directory exists (exit 2)
-  await preflight({pipeline})
+  if (!params.preflighted) await preflight({pipeline, log: preflightLog(params)})
   // A resume claims the directory first (O_EXCL, see process-claim.ts): of two `rtd run`s that
   // found the same interrupted run, one continues it and the other is told which process has it.
   if (resumed && !fs.existsSync(params.resumeDir!)) checkResumable({runDir: params.resumeDir!}) // says what is wrong
@@ -86,6 +88,11 @@ export async function runPipeline(params: RunPipelineParams): Promise<RunResult>
   } finally {
     runClaim.release()
   }
+}
+
+/** Pre-flight notes go to the console with --verbose (there is no run log yet). */
+export function preflightLog(params: {verbose?: boolean; console?: ConsoleSink}): ((msg: string) => void) | undefined {
+  return params.verbose && params.console ? (m) => params.console!.line(m) : undefined
 }
 
 function createExactRunDir(dir: string): string {

@@ -56,6 +56,51 @@ const PROCESS_BASE_BYTES = 250 * 2 ** 20
  * the array pool recycling what the garbage collector would otherwise free late.
  */
 const NATIVE_GC_SLACK = 1.0
+/**
+ * Memory of one data-parallel worker thread beyond its tensors: a Node isolate with TensorFlow.js
+ * and rtd's modules loaded (and on wasm its own module instance). With it the estimates below
+ * came within -3%..+9% of measured peak RSS (`rtd bench --backend native --workers W --steps 1
+ * --warmup 0`, here): xsmall W=1/2/3 2995/5228/7020 MB estimated against 2966/5404/7211
+ * measured, bench-small W=1/2 1160/1412 against 1068/1335 (wasm bench-small W=2 added 237 MB
+ * measured, 273 estimated).
+ */
+const WORKER_BASE_BYTES = 100 * 2 ** 20
+
+/**
+ * How memory scales with runtime.workers = W (src/parallel, read from the code): every replica
+ * computes ceil(B / W) rows of each micro-batch, so its activations are those of that share.
+ * Replica 0 (the main thread) holds the weights, the gradients and AdamW's m and v. Each of the
+ * W - 1 worker threads holds its own copy of the weights and its own gradients (no optimizer
+ * state), on wasm in its own heap (each replica's heap has the 4 GiB ceiling to itself). Shared
+ * between them: one SharedArrayBuffer of the weights and one of each worker's gradients, a
+ * float32 per parameter each (W buffers). So a worker costs about weights + gradients + its
+ * share's activations + WORKER_BASE_BYTES; the batch share lowers every replica's activations.
+ */
+function replicaMemory(o: {shapes: Parameters<typeof estimateTrainingMemory>[0]; workers: number; wasm: boolean}): {main: TrainingMemoryEstimate; mainBytes: number; workerBytes: number; sharedBytes: number} {
+  const main = estimateTrainingMemory(o.shapes)
+  const b = main.bytes
+  const live = b.weights + b.gradients + b.optimizer + b.activations
+  // on wasm a replica's heap is its peak with the allocator's slack (the heap never shrinks)
+  const slack = o.wasm ? b.total / live : NATIVE_GC_SLACK
+  // replica 0 sums the workers' gradients into new tensors while its own are still alive: a
+  // second set of gradients, after its activations are gone
+  const mainBytes = (o.workers > 1 ? live + Math.max(0, b.gradients - b.activations) : live) * slack
+  const workerBytes = o.workers > 1 ? (b.weights + b.gradients + b.activations) * slack + WORKER_BASE_BYTES : 0
+  const sharedBytes = o.workers > 1 ? o.workers * b.weights : 0
+  return {main, mainBytes, workerBytes, sharedBytes}
+}
+
+/** The memory the plan must fit: RTD_MEMORY_LIMIT (bytes, or with a K/M/G/T suffix, binary) or the machine's RAM. */
+export function memoryLimit(env: NodeJS.ProcessEnv = process.env): {bytes: number; what: string} {
+  const set = env['RTD_MEMORY_LIMIT']
+  if (set !== undefined && set !== '') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(set)
+    if (m === null) throw new ConfigError(`RTD_MEMORY_LIMIT '${set}' is not a size (e.g. 16G, 512M or bytes)`, {code: 'memory.limit_invalid'})
+    const bytes = Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase())
+    return {bytes, what: `RTD_MEMORY_LIMIT ${set}`}
+  }
+  return {bytes: os.totalmem(), what: `this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of RAM`}
+}
 
 export interface TrainingPlan {
   inputs: PlanInputs
@@ -66,8 +111,16 @@ export interface TrainingPlan {
   batch: number
   gradAccumulation: number
   seqLen: number
+  /** Replica 0's step (the whole batch when workers is 1, else its ceil(batch / workers) rows). */
   memory: TrainingMemoryEstimate
-  /** Estimated peak resident set of the training process. */
+  /** Data-parallel replicas (runtime.workers; 1 for a model that trains on one). */
+  workers: number
+  /** workers > 1: what each worker thread adds, and the buffers they share with the main thread. */
+  workerBytes: number
+  sharedBytes: number
+  /** Estimated peak resident set of the training process, all replicas. */
+  processBytes: number
+  /** The estimate compared with limitBytes: the process, or on wasm replica 0's heap if that is what binds. */
   peakBytes: number
   /** What it must fit: the wasm heap or the machine's RAM. */
   limitBytes: number
@@ -119,12 +172,13 @@ export async function planPipeline(opts: {pipeline: Record<string, any>; registr
   // the data size is a nicety (steps per epoch): a source that cannot be sized yet leaves it out
   const data = (await stagePlan('data').catch(() => undefined))?.data
   const schedule = (p['schedule'] ?? {}) as {batch_size?: number; grad_accumulation?: number; max_steps?: number; epochs?: number}
-  const runtime = (p['runtime'] ?? {}) as {backend?: string; recompute?: string}
+  const runtime = (p['runtime'] ?? {}) as {backend?: string; recompute?: string; workers?: number}
   const {backend, why} = resolveBackend(runtime.backend ?? 'auto')
   const batch = schedule.batch_size ?? 8
   const gradAccumulation = schedule.grad_accumulation ?? 1
   const seqLen = data?.maxLength ?? 128
-  return buildPlan({model, data, backend, backendWhy: why, batch, gradAccumulation, seqLen, recompute: runtime.recompute, maxSteps: schedule.max_steps, epochs: schedule.epochs})
+  const workers = model.dataParallel === false ? 1 : (runtime.workers ?? 1)
+  return buildPlan({model, data, backend, backendWhy: why, batch, gradAccumulation, seqLen, workers, recompute: runtime.recompute, maxSteps: schedule.max_steps, epochs: schedule.epochs})
 }
 
 /** What a plan is computed from (kept in the plan so alternatives can be computed from it). */
@@ -136,6 +190,8 @@ export interface PlanInputs {
   batch: number
   gradAccumulation: number
   seqLen: number
+  /** runtime.workers: data-parallel replicas (default 1). */
+  workers?: number
   /** runtime.recompute: auto (default), on, off, alternate. */
   recompute?: string
   maxSteps?: number
@@ -143,19 +199,26 @@ export interface PlanInputs {
 }
 
 export function buildPlan(o: PlanInputs): TrainingPlan {
+  const workers = o.workers ?? 1
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`runtime.workers must be a positive integer, got ${workers}`, {code: 'runtime.workers_invalid'})
   const shapes = {discriminator: o.model.discriminator, generator: o.model.generator, batch: o.batch, seqLen: o.seqLen, sharing: o.model.sharing, maskRate: o.model.maskRate}
   const recompute = o.recompute === 'on' ? true : o.recompute === 'off' ? false : o.recompute === 'alternate' ? 'alternate' : autoRecompute(shapes, o.backend)
-  const memory = estimateTrainingMemory({...shapes, optimizer: 'adamw', recompute})
-  const live = memory.bytes.weights + memory.bytes.gradients + memory.bytes.optimizer + memory.bytes.activations
   const wasm = o.backend === 'wasm'
-  const peakBytes = wasm ? memory.bytes.total + PROCESS_BASE_BYTES : live * NATIVE_GC_SLACK + PROCESS_BASE_BYTES
-  const limitBytes = wasm ? WASM_HEAP_LIMIT_BYTES + PROCESS_BASE_BYTES : os.totalmem()
-  const limitWhat = wasm ? "the wasm backend's 4 GiB heap" : `this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of RAM`
+  const replicas = replicaMemory({shapes: {...shapes, batch: Math.ceil(o.batch / workers), optimizer: 'adamw', recompute}, workers, wasm})
+  const memory = replicas.main
+  const processBytes = replicas.mainBytes + (workers - 1) * replicas.workerBytes + replicas.sharedBytes + PROCESS_BASE_BYTES
+  const ram = memoryLimit()
+  // What must fit: the process in the RAM; on wasm also replica 0's heap (the largest replica) in 4 GiB.
+  const bounds = [{need: processBytes, limit: ram.bytes, what: ram.what}]
+  if (wasm) bounds.unshift({need: replicas.mainBytes + PROCESS_BASE_BYTES, limit: WASM_HEAP_LIMIT_BYTES + PROCESS_BASE_BYTES, what: workers > 1 ? "the wasm backend's 4 GiB heap (replica 0's; each replica has its own)" : "the wasm backend's 4 GiB heap"})
+  // one wasm replica has always been held to its heap alone (the RAM is larger than 4 GiB)
+  const binding = bounds.find((b) => b.need > b.limit) ?? bounds[0]!
   const flopsPerStep = o.gradAccumulation * trainingStepFlops({...shapes, recompute, params: memory.params.trainable / o.gradAccumulation})
   const time = estimateStepSeconds(flopsPerStep / o.gradAccumulation, o.backend)
   const secondsPerStep = time.seconds * o.gradAccumulation
   const plan: TrainingPlan = {inputs: o, backend: o.backend, backendWhy: o.backendWhy, model: o.model, batch: o.batch, gradAccumulation: o.gradAccumulation, seqLen: o.seqLen, memory,
-    peakBytes, limitBytes, limitWhat, fits: peakBytes <= limitBytes, flopsPerStep, secondsPerStep, timeBasis: time.basis}
+    workers, workerBytes: replicas.workerBytes, sharedBytes: replicas.sharedBytes, processBytes,
+    peakBytes: binding.need, limitBytes: binding.limit, limitWhat: binding.what, fits: bounds.every((b) => b.need <= b.limit), flopsPerStep, secondsPerStep, timeBasis: time.basis}
   if (o.data !== undefined) plan.data = o.data
   if (o.data?.trainSequences !== undefined) plan.stepsPerEpoch = Math.max(1, Math.ceil(o.data.trainSequences / (o.batch * o.gradAccumulation)))
   const total = o.maxSteps ?? (plan.stepsPerEpoch !== undefined ? (o.epochs ?? 1) * plan.stepsPerEpoch : undefined)
@@ -178,7 +241,7 @@ function duration(s: number): string {
 /** The plan as lines for the terminal. */
 export function formatPlan(plan: TrainingPlan): string[] {
   const b = plan.memory.bytes
-  const lines = [
+  const lines: string[] = [
     `model: ${plan.model.summary}`,
     `backend: ${plan.backend} (${plan.backendWhy})`,
     `step: batch ${plan.batch}${plan.gradAccumulation > 1 ? ` x ${plan.gradAccumulation} accumulated` : ''} x ${plan.seqLen} tokens${plan.memory.recompute === true ? ', every layer recomputed in the backward pass' : plan.memory.recompute === 'alternate' ? ', every other layer recomputed in the backward pass' : ''}`,
@@ -186,10 +249,16 @@ export function formatPlan(plan: TrainingPlan): string[] {
     `  weights      ${gib(b.weights).padStart(10)}  (${(plan.memory.params.trainable / 1e6).toFixed(1)}M float32 parameters: generator ${(plan.memory.params.generator / 1e6).toFixed(1)}M, discriminator ${(plan.memory.params.discriminator / 1e6).toFixed(1)}M)`,
     `  gradients    ${gib(b.gradients).padStart(10)}`,
     `  optimizer    ${gib(b.optimizer).padStart(10)}  (AdamW m and v)`,
-    `  activations  ${gib(b.activations).padStart(10)}  (one micro-batch, kept for the backward pass)`,
+    `  activations  ${gib(b.activations).padStart(10)}  (${plan.workers > 1 ? `replica 0's ${Math.ceil(plan.batch / plan.workers)} of ${plan.batch} rows` : 'one micro-batch'}, kept for the backward pass)`,
+  ]
+  if (plan.workers > 1) {
+    lines.push(`  workers      ${gib((plan.workers - 1) * plan.workerBytes + plan.sharedBytes).padStart(10)}  (${plan.workers - 1} worker thread${plan.workers === 2 ? '' : 's'} of runtime.workers ${plan.workers}: each its own weights, gradients and activations, ${gib(plan.workerBytes)}; shared weight and gradient buffers ${gib(plan.sharedBytes)})`)
+    if (plan.peakBytes !== plan.processBytes) lines.push(`  process      ${gib(plan.processBytes).padStart(10)}  (all replicas, estimated peak RSS)`)
+  }
+  lines.push(
     `  peak         ${gib(plan.peakBytes).padStart(10)}  (estimated peak RSS with the runtime's own memory) of ${gib(plan.limitBytes)}: ${plan.limitWhat}${plan.fits ? '' : '  DOES NOT FIT'}`,
     `compute: ${(plan.flopsPerStep / 1e12).toFixed(3)} TFLOP per step, about ${duration(plan.secondsPerStep)} per step on ${plan.backend} (${plan.timeBasis})`,
-  ]
+  )
   if (plan.data !== undefined) lines.push(`data: ${plan.data.note}`)
   if (plan.stepsPerEpoch !== undefined) lines.push(`steps per epoch: ${plan.data?.estimated ? 'about ' : ''}${plan.stepsPerEpoch}`)
   if (plan.totalSteps !== undefined) lines.push(`total: ${plan.totalSteps} steps, about ${duration(plan.totalSeconds!)}`)
@@ -201,6 +270,10 @@ export function formatPlan(plan: TrainingPlan): string[] {
 export function planAlternatives(plan: TrainingPlan): string[] {
   const rebuild = (change: Partial<PlanInputs>) => buildPlan({...plan.inputs, ...change})
   const out: string[] = []
+  if (plan.workers > 1) {
+    const alone = rebuild({workers: 1})
+    if (alone.fits) out.push(`runtime.workers=1: one replica, no model copies in worker threads (about ${gib(alone.peakBytes)})`)
+  }
   for (let micro = Math.floor(plan.batch / 2); micro >= 1; micro = Math.floor(micro / 2)) {
     if (plan.batch % micro !== 0) continue
     const acc = (plan.batch / micro) * plan.gradAccumulation
@@ -224,6 +297,7 @@ export function planAlternatives(plan: TrainingPlan): string[] {
 /** Throws ConfigError (exit 2) with the numbers and the alternatives when the plan does not fit. */
 export function checkPlanFits(plan: TrainingPlan): void {
   if (plan.fits) return
-  throw new ConfigError(`training does not fit: it needs about ${gib(plan.peakBytes)} but ${plan.limitWhat} holds ${gib(plan.limitBytes)} (backend ${plan.backend}). ` +
+  const replicas = plan.workers > 1 ? `, ${plan.workers} data-parallel replicas (runtime.workers)` : ''
+  throw new ConfigError(`training does not fit: it needs about ${gib(plan.peakBytes)} but ${plan.limitWhat} holds ${gib(plan.limitBytes)} (backend ${plan.backend}${replicas}). ` +
     plan.memory.breakdown.join('; '), {code: 'memory.exceeds_backend', suggestions: planAlternatives(plan)})
 }

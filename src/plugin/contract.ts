@@ -118,7 +118,9 @@ export interface PlanIo {
 /** A stage's plan (see RtdPlugin.plan). */
 export interface StagePlan {
   /** Model stages: the training step's shapes (the memory and FLOP model takes these). */
-  model?: {discriminator: EncoderShape; generator: EncoderShape; sharing: 'gdes' | 'es' | 'nes'; maskRate: number; summary: string}
+  model?: {discriminator: EncoderShape; generator: EncoderShape; sharing: 'gdes' | 'es' | 'nes'; maskRate: number; summary: string
+    /** false: runtime.workers does not split this model's batch over replicas (it trains on one). Default true. */
+    dataParallel?: boolean}
   /** Data stages: sequence length, and training sequences per epoch when known or estimable. */
   data?: {maxLength: number; trainSequences?: number; estimated?: boolean; note: string}
 }

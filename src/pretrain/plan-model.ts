@@ -51,7 +51,8 @@ export async function planPretrainModel(opts: {
   const d = configs.shape(disc)
   if (opts.generator === undefined) {
     // MLM alone: the estimator's generator slot takes the whole model (the mlm stage's memory check does the same)
-    return {model: {discriminator: {...d, layers: 1}, generator: d, sharing: 'es', maskRate: opts.maskRate, summary: `${architecture.name} MLM from ${source}: ${d.layers} layers, ${describe(d)}`}}
+    // and runtime.workers does not apply (maybe-parallel.ts splits RTD pairs only)
+    return {model: {discriminator: {...d, layers: 1}, generator: d, sharing: 'es', maskRate: opts.maskRate, dataParallel: false, summary: `${architecture.name} MLM from ${source}: ${d.layers} layers, ${describe(d)}`}}
   }
   const g = configs.shape(configs.generator(disc, opts.generator))
   return {model: {discriminator: d, generator: g, sharing: opts.sharing, maskRate: opts.maskRate,

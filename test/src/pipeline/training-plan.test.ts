@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import {expect} from 'chai'
 import {ConfigError} from '../../../src/errors.js'
 import {hasNativeBackendKernels, loadNativeKernels} from '../../../src/runtime/native/load-native.js'
-import {buildPlan, checkPlanFits, planAlternatives, type PlanInputs} from '../../../src/pipeline/training-plan.js'
+import {buildPlan, checkPlanFits, memoryLimit, planAlternatives, type PlanInputs} from '../../../src/pipeline/training-plan.js'
 import {runCli} from '../../helpers/run-cli.js'
 import {pipelineFile} from '../../e2e/tiny-fixture.js'
 
@@ -76,6 +76,44 @@ describe('training plan', function () {
     expect(buildPlan(inputs({model: mid, backend: 'wasm', batch: Number(b), gradAccumulation: Number(acc), recompute: 'off'})).fits).to.equal(true)
   })
 
+  it('counts a model copy per data-parallel worker, and holds the process to RTD_MEMORY_LIMIT', () => {
+    const one = buildPlan(inputs())
+    const two = buildPlan(inputs({workers: 2}))
+    const four = buildPlan(inputs({workers: 4}))
+    const b = one.memory.bytes
+    expect(one.workers).to.equal(1)
+    expect(one.processBytes).to.equal(one.peakBytes)
+    // replica 0 computes its share of the rows, and keeps the whole optimizer
+    expect(two.memory.bytes.activations).to.be.within(0.4 * b.activations, 0.6 * b.activations)
+    expect(two.memory.bytes.optimizer).to.equal(b.optimizer)
+    // each worker: its own weights, gradients and activations; shared buffers: weights + one gradient set per worker
+    const w = two.memory.bytes
+    expect(two.workerBytes).to.be.greaterThan(w.weights + w.gradients + w.activations)
+    expect(two.sharedBytes).to.equal(2 * b.weights)
+    expect(four.sharedBytes).to.equal(4 * b.weights)
+    expect(four.processBytes - two.processBytes).to.be.greaterThan(2 * (four.memory.bytes.weights + four.memory.bytes.gradients))
+    expect(four.processBytes).to.be.greaterThan(two.processBytes).and.greaterThan(one.processBytes)
+    // a limit between one replica and four: one fits, four are refused, naming the workers and the way out
+    const saved = process.env['RTD_MEMORY_LIMIT']
+    process.env['RTD_MEMORY_LIMIT'] = String(Math.round((one.processBytes + four.processBytes) / 2))
+    try {
+      expect(buildPlan(inputs()).fits).to.equal(true)
+      const refused = buildPlan(inputs({workers: 4}))
+      expect(refused.fits).to.equal(false)
+      expect(refused.limitWhat).to.match(/^RTD_MEMORY_LIMIT \d+$/)
+      expect(() => checkPlanFits(refused)).to.throw(ConfigError, /does not fit: .*4 data-parallel replicas \(runtime\.workers\)/)
+      expect(planAlternatives(refused)[0]).to.match(/^runtime\.workers=1: /)
+    } finally {
+      if (saved === undefined) delete process.env['RTD_MEMORY_LIMIT']
+      else process.env['RTD_MEMORY_LIMIT'] = saved
+    }
+    expect(memoryLimit({RTD_MEMORY_LIMIT: '16G'}).bytes).to.equal(16 * 2 ** 30)
+    expect(memoryLimit({RTD_MEMORY_LIMIT: '512MiB'}).bytes).to.equal(512 * 2 ** 20)
+    expect(memoryLimit({RTD_MEMORY_LIMIT: '1000'}).bytes).to.equal(1000)
+    expect(memoryLimit({}).bytes).to.equal(os.totalmem())
+    expect(() => memoryLimit({RTD_MEMORY_LIMIT: 'lots'})).to.throw(ConfigError, /RTD_MEMORY_LIMIT 'lots' is not a size/)
+  })
+
   it('rtd plan prints the parts; rtd run refuses a step that cannot fit before it writes anything', async () => {
     const ok = await runCli({args: ['plan', pipelineFile('tiny-gdes')]})
     expect(ok.code, ok.stderr).to.equal(0)
@@ -92,6 +130,49 @@ describe('training plan', function () {
       const run = await runCli({args: ['run', pipelineFile('tiny-gdes'), ...huge], env: {RTD_CACHE: path.join(tmp, 'cache')}})
       expect(run.code, run.stderr).to.equal(2)
       expect(run.stderr).to.match(/does not fit: it needs about/)
+      expect(fs.readdirSync(tmp), 'no run directory, no cache').to.deep.equal([])
+    } finally {
+      fs.rmSync(tmp, {recursive: true, force: true})
+    }
+  })
+
+  it('rtd plan plans every sweep variant; rtd run refuses the sweep before its first variant when one cannot fit, naming it', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-plan-sweep-'))
+    try {
+      const file = path.join(tmp, 'sweep.yaml')
+      fs.writeFileSync(file, [
+        `extends: ${JSON.stringify(pipelineFile('tiny-gdes'))}`,
+        'name: plan-sweep',
+        'sweep:',
+        '  - {name: small}',
+        '  - {name: huge, model.config.hidden_size: 4096, model.config.intermediate_size: 16384, model.config.num_hidden_layers: 48, model.config.num_attention_heads: 32}',
+      ].join('\n'))
+      const plan = await runCli({args: ['plan', file, 'runtime.backend=wasm']})
+      expect(plan.code, plan.stderr).to.equal(2)
+      expect(plan.stdout).to.match(/^variant small:\n/m).and.match(/^variant huge\S*:\n/m)
+      expect(plan.stdout.split('DOES NOT FIT')).to.have.length(2) // the huge variant only
+      const run = await runCli({args: ['run', file, 'runtime.backend=wasm', `output.dir=${path.join(tmp, 'runs')}`], env: {RTD_CACHE: path.join(tmp, 'cache')}})
+      expect(run.code, run.stderr).to.equal(2)
+      expect(run.stderr).to.match(/sweep variant huge\S*: training does not fit: it needs about/)
+      expect(run.stdout).to.not.contain('variant small') // the first variant did not start
+      expect(fs.readdirSync(tmp), 'no sweep directory, no cache').to.deep.equal(['sweep.yaml'])
+    } finally {
+      fs.rmSync(tmp, {recursive: true, force: true})
+    }
+  })
+
+  it('rtd run refuses runtime.workers whose model copies exceed the memory, before it writes anything', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-plan-workers-'))
+    try {
+      // tiny-gdes: about 570 MiB for one replica, 940 MiB for four (the plan's estimate)
+      const env = {RTD_CACHE: path.join(tmp, 'cache'), RTD_MEMORY_LIMIT: '700M'}
+      const args = ['run', pipelineFile('tiny-gdes'), `output.dir=${path.join(tmp, 'runs')}`, 'runtime.backend=native']
+      const one = await runCli({args: ['plan', ...args.slice(1)], env})
+      expect(one.code, one.stdout + one.stderr).to.equal(0)
+      const four = await runCli({args: [...args, 'runtime.workers=4'], env})
+      expect(four.code, four.stderr).to.equal(2)
+      expect(four.stderr).to.match(/does not fit: it needs about \d+ MiB but RTD_MEMORY_LIMIT 700M holds 700 MiB \(backend native, 4 data-parallel replicas \(runtime\.workers\)\)/)
+      expect(four.stderr).to.contain('runtime.workers=1: one replica')
       expect(fs.readdirSync(tmp), 'no run directory, no cache').to.deep.equal([])
     } finally {
       fs.rmSync(tmp, {recursive: true, force: true})
