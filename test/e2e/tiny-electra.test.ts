@@ -5,66 +5,39 @@
  * writing the same weights again from the checkpoint.
  */
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {expect} from 'chai'
 
 import {readElectraFolder} from '../../src/model/electra/hf-folder.js'
-import {runCli} from '../helpers/run-cli.js'
-import {pipelineFile, readMetrics, runDirOf, tensorsOf, writeCorpus} from './tiny-fixture.js'
+import {expectExportAgain, expectMergedTables, expectTrainLosses, pipelineFile, readMetrics, tinyCliRun} from './tiny-fixture.js'
 
 const STEPS = 6
 
 describe('e2e: reduced tiny-electra pipeline', function () {
   this.timeout(300_000)
-  let tmp: string
-  let outputDir: string
-  let runDir: string
-  let exportDir: string
-  let cli: {code: number | null; stdout: string; stderr: string}
-
-  before(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtd-electra-'))
-    outputDir = path.join(tmp, 'runs')
-    const corpus = writeCorpus(tmp)
-    const overrides = [
-      '~data.source.package',
-      `data.source.files=${corpus}`,
-      'data.tokenizer.train.vocab_size=120',
-      'data.max_length=32',
-      'model.config.embedding_size=16',
-      'model.config.hidden_size=32',
-      'model.config.num_attention_heads=4',
-      'model.config.intermediate_size=64',
-      'model.config.max_position_embeddings=64',
-      `schedule.max_steps=${STEPS}`,
-      'schedule.batch_size=8',
-      'schedule.eval_every=3',
-      'evaluation.max_batches=2',
-      `output.dir=${outputDir}`,
-    ]
-    cli = await runCli({args: ['run', pipelineFile('tiny-electra'), ...overrides, '--json'], env: {RTD_CACHE: path.join(tmp, 'cache')}})
-    runDir = runDirOf(outputDir, 'tiny-electra')
-    exportDir = path.join(outputDir, 'tiny_electra_gdes')
+  const run = tinyCliRun({
+    pipeline: pipelineFile('tiny-electra'),
+    runName: 'tiny-electra',
+    exportName: 'tiny_electra_gdes',
+    maxSteps: STEPS,
+    model: ['model.config.embedding_size=16', 'model.config.hidden_size=32', 'model.config.num_attention_heads=4', 'model.config.intermediate_size=64', 'model.config.max_position_embeddings=64'],
+    extra: ['schedule.eval_every=3'],
   })
 
-  after(() => fs.rmSync(tmp, {recursive: true, force: true}))
-
   it('trains, evaluates at the cadence and at the end, and reports the export folders', () => {
-    expect(cli.code, cli.stderr).to.equal(0)
-    const out = JSON.parse(cli.stdout) as {metrics: Record<string, number>; outputs: Record<string, string>}
-    expect(out.outputs.discriminator).to.equal(exportDir)
-    expect(out.outputs.generator).to.equal(path.join(exportDir, 'generator'))
-    const evals = readMetrics(runDir).filter((m) => m.type === 'eval')
+    expect(run.cli.code, run.cli.stderr).to.equal(0)
+    const out = JSON.parse(run.cli.stdout) as {metrics: Record<string, number>; outputs: Record<string, string>}
+    expect(out.outputs.discriminator).to.equal(run.exportDir)
+    expect(out.outputs.generator).to.equal(path.join(run.exportDir, 'generator'))
+    const evals = readMetrics(run.runDir).filter((m) => m.type === 'eval')
     expect(evals.map((e) => [e.step, e.final ?? false])).to.deep.equal([[3, false], [6, true]])
     for (const k of ['disc_loss', 'disc_auc', 'mlm_loss']) expect(out.metrics[k], k).to.be.a('number').and.satisfy(Number.isFinite)
-    const train = readMetrics(runDir).filter((m) => m.type === 'train')
-    expect(train).to.have.length(STEPS)
-    for (const m of train) expect(m.loss as number).to.be.closeTo((m.loss_mlm as number) + 50 * (m.loss_rtd as number), 1e-3 * (m.loss as number))
+    expectTrainLosses(run.runDir, STEPS)
   })
 
   it('exports ElectraForPreTraining / ElectraForMaskedLM folders with a quarter-width generator', () => {
+    const {exportDir} = run
     const d = readElectraFolder({dir: exportDir})
     const g = readElectraFolder({dir: path.join(exportDir, 'generator')})
     expect(d.role).to.equal('discriminator')
@@ -82,24 +55,12 @@ describe('e2e: reduced tiny-electra pipeline', function () {
   })
 
   it('merges each shared table as generator table + its own GDES delta', () => {
-    const ckpt = tensorsOf(path.join(runDir, 'checkpoints', `step-${STEPS}`, 'model.safetensors'))
-    const d = tensorsOf(path.join(exportDir, 'model.safetensors'))
-    for (const table of ['word_embeddings', 'position_embeddings', 'token_type_embeddings']) {
-      const eg = ckpt.get(`generator/electra.embeddings.${table}.weight`)!.data
-      const delta = ckpt.get(`discriminator/electra.embeddings.${table}._weight`)!.data
-      const merged = d.get(`electra.embeddings.${table}.weight`)!.data
-      expect(merged.length, table).to.equal(eg.length)
-      expect(delta.some((x) => x !== 0), `${table} delta moved`).to.equal(true)
-      for (let i = 0; i < merged.length; i += 7) expect(merged[i], `${table}[${i}]`).to.equal(Math.fround(eg[i] + delta[i]))
-    }
+    const tables = ['word_embeddings', 'position_embeddings', 'token_type_embeddings']
+    const largest = expectMergedTables({runDir: run.runDir, exportDir: run.exportDir, step: STEPS, prefix: 'electra.embeddings', tables, stride: 7})
+    for (const table of tables) expect(largest[table], `${table} delta moved`).to.be.greaterThan(0)
   })
 
   it('rtd export <run-dir> rebuilds the pair through the registry and writes the same weights', async () => {
-    const again = path.join(tmp, 'again')
-    const r = await runCli({args: ['export', runDir, '--output', again, '--json']})
-    expect(r.code, r.stderr).to.equal(0)
-    for (const f of ['model.safetensors', 'config.json', 'generator/model.safetensors', 'generator/config.json']) {
-      expect(fs.readFileSync(path.join(again, 'tiny_electra_gdes', f)).equals(fs.readFileSync(path.join(exportDir, f))), f).to.equal(true)
-    }
+    await expectExportAgain({runDir: run.runDir, exportDir: run.exportDir, into: path.join(run.tmp, 'again')})
   })
 })

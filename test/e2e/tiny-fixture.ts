@@ -1,15 +1,20 @@
 /**
  * A reduced pipelines/tiny-gdes.yaml for end-to-end tests: a small synthetic corpus file, a
  * ~120-piece tokenizer, hidden 32, 2 layers, 32-token sequences, a few dozen steps. Runs in
- * seconds on 2 cores, through the CLI (subprocess) or the runner (in-process).
+ * seconds on 2 cores, through the CLI (subprocess, tinyCliRun) or the runner (in-process), and
+ * the checks the e2e suites share on such a run (train losses, GDES-merged export, `rtd export`
+ * again).
  */
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
+
+import {expect} from 'chai'
 
 import {readSafetensors, type HostTensor} from '../../src/checkpoint/index.js'
 import {loadPipeline} from '../../src/pipeline/load-pipeline.js'
 import {runPipeline, type RunResult} from '../../src/pipeline/runner.js'
-import {repoRoot} from '../helpers/run-cli.js'
+import {repoRoot, runCli, type CliResult} from '../helpers/run-cli.js'
 
 export {repoRoot}
 
@@ -33,19 +38,27 @@ export function writeCorpus(dir: string): string {
   return file
 }
 
-/** Overrides that shrink tiny-gdes.yaml (or a file extending it) to a seconds-long run. */
-export function tinyOverrides(opts: {corpus: string; outputDir: string; maxSteps?: number; extra?: string[]}): string[] {
+/** The model part of tinyOverrides: tiny-gdes.yaml's DeBERTa-v3 config shrunk. */
+const TINY_DEBERTA_CONFIG = [
+  'model.config.hidden_size=32',
+  'model.config.num_hidden_layers=2',
+  'model.config.num_attention_heads=2',
+  'model.config.intermediate_size=64',
+  'model.config.position_buckets=8',
+  'model.config.max_position_embeddings=64',
+]
+
+/**
+ * Overrides that shrink tiny-gdes.yaml (or a file extending it) to a seconds-long run; `model`
+ * replaces the DeBERTa-v3 config lines (another architecture's pipeline).
+ */
+export function tinyOverrides(opts: {corpus: string; outputDir: string; maxSteps?: number; model?: string[]; extra?: string[]}): string[] {
   return [
     '~data.source.package',
     `data.source.files=${opts.corpus}`,
     'data.tokenizer.train.vocab_size=120',
     'data.max_length=32',
-    'model.config.hidden_size=32',
-    'model.config.num_hidden_layers=2',
-    'model.config.num_attention_heads=2',
-    'model.config.intermediate_size=64',
-    'model.config.position_buckets=8',
-    'model.config.max_position_embeddings=64',
+    ...(opts.model ?? TINY_DEBERTA_CONFIG),
     `schedule.max_steps=${opts.maxSteps ?? 20}`,
     'schedule.batch_size=8',
     'schedule.log_every=1',
@@ -89,6 +102,94 @@ export function trainLosses(runDir: string): Map<number, number> {
 
 export function tensorsOf(file: string): Map<string, HostTensor> {
   return readSafetensors(file).tensors
+}
+
+/** One reduced pipeline run through the CLI, filled in by the `before` hook of tinyCliRun. */
+export interface TinyCliRun {
+  /** Temp folder with the corpus, the shard cache (cache/) and the runs (output.dir runs/); removed after the suite. */
+  tmp: string
+  outputDir: string
+  runDir: string
+  /** <output.dir>/<exportName>: the end-of-training export. */
+  exportDir: string
+  cli: CliResult
+}
+
+/**
+ * Registers hooks on the calling suite: before, `rtd run <pipeline> <tinyOverrides> --json` in a
+ * fresh temp folder (subprocess); after, removes the folder. The returned object is filled in by
+ * the before hook.
+ */
+export function tinyCliRun(opts: {pipeline: string; runName: string; exportName: string; maxSteps: number; model?: string[]; extra?: string[]}): TinyCliRun {
+  const run = {} as TinyCliRun
+  before(async () => {
+    run.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `rtd-${opts.runName}-`))
+    run.outputDir = path.join(run.tmp, 'runs')
+    const corpus = writeCorpus(run.tmp)
+    const overrides = tinyOverrides({corpus, outputDir: run.outputDir, maxSteps: opts.maxSteps, model: opts.model, extra: opts.extra})
+    run.cli = await runCli({args: ['run', opts.pipeline, ...overrides, '--json'], env: {RTD_CACHE: path.join(run.tmp, 'cache')}})
+    run.runDir = runDirOf(run.outputDir, opts.runName)
+    run.exportDir = path.join(run.outputDir, opts.exportName)
+  })
+  after(() => {
+    if (run.tmp !== undefined) fs.rmSync(run.tmp, {recursive: true, force: true})
+  })
+  return run
+}
+
+/** The run's train lines: one per step 1..steps, each loss = loss_mlm + 50 * loss_rtd (tiny-gdes.yaml's lambda). */
+export function expectTrainLosses(runDir: string, steps: number): MetricsLine[] {
+  const train = readMetrics(runDir).filter((m) => m.type === 'train')
+  expect(train.map((m) => m.step)).to.deep.equal(Array.from({length: steps}, (_, i) => i + 1))
+  for (const m of train) expect(m.loss as number, `loss at step ${m.step}`).to.be.closeTo((m.loss_mlm as number) + 50 * (m.loss_rtd as number), 1e-3 * (m.loss as number))
+  return train
+}
+
+/**
+ * The export's shared embedding tables are the checkpoint's generator table plus the
+ * discriminator's GDES delta (`<prefix>.<table>._weight`), each float32 add exact; every
+ * `stride`-th value is compared. Returns each delta's largest |value|.
+ */
+export function expectMergedTables(opts: {runDir: string; exportDir: string; step: number; prefix: string; tables: string[]; stride?: number}): Record<string, number> {
+  const ckpt = tensorsOf(path.join(opts.runDir, 'checkpoints', `step-${opts.step}`, 'model.safetensors'))
+  const exported = tensorsOf(path.join(opts.exportDir, 'model.safetensors'))
+  const largest: Record<string, number> = {}
+  for (const table of opts.tables) {
+    const eg = ckpt.get(`generator/${opts.prefix}.${table}.weight`)
+    const delta = ckpt.get(`discriminator/${opts.prefix}.${table}._weight`)
+    const merged = exported.get(`${opts.prefix}.${table}.weight`)
+    expect(eg, `generator ${table} in the checkpoint`).to.not.equal(undefined)
+    expect(delta, `GDES keeps the ${table} delta in the checkpoint`).to.not.equal(undefined)
+    expect(merged, `${table} in the export`).to.not.equal(undefined)
+    expect(merged!.shape, table).to.deep.equal(eg!.shape)
+    let m = 0
+    for (let i = 0; i < merged!.data.length; i += opts.stride ?? 1) {
+      const want = Math.fround(eg!.data[i] + delta!.data[i])
+      if (merged!.data[i] !== want) expect.fail(`${table}[${i}] = ${merged!.data[i]}, generator + delta = ${want}`)
+    }
+    for (const x of delta!.data) m = Math.max(m, Math.abs(x))
+    largest[table] = m
+  }
+  return largest
+}
+
+/** All files below dir, relative, sorted. */
+export function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, {recursive: true, encoding: 'utf8'}).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort()
+}
+
+/**
+ * `rtd export <runDir> --output <into>` writes the end-of-training export again: the same files,
+ * byte for byte, in <into>/<the export folder's name>. Returns the command's JSON output.
+ */
+export async function expectExportAgain(opts: {runDir: string; exportDir: string; into: string}): Promise<{step: number; outputs: Record<string, string>}> {
+  const r = await runCli({args: ['export', opts.runDir, '--output', opts.into, '--json']})
+  expect(r.code, r.stderr).to.equal(0)
+  const again = path.join(opts.into, path.basename(opts.exportDir))
+  const files = filesUnder(opts.exportDir)
+  expect(filesUnder(again)).to.deep.equal(files)
+  for (const f of files) expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(opts.exportDir, f))), f).to.equal(true)
+  return JSON.parse(r.stdout) as {step: number; outputs: Record<string, string>}
 }
 
 /** Run a pipeline in this process (no subprocess start-up), with the shard cache in `cacheDir`. */
