@@ -706,6 +706,95 @@ static napi_value nk_segment_sum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------- fused activations */
+
+/*
+ * gelu(x, out, n): out = 0.5·x·(1 + erf(x·√½)), the float32 operations of the model's
+ * composition (src/model/nn.ts) in the same order, so the result is the same to the bit: one
+ * pass instead of five.
+ */
+static napi_value nk_gelu(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  nk_array X, O;
+  int64_t n;
+  if (!nk_args(env, info, 3, argv) || !nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O) || !nk_i64(env, argv[2], &n)) {
+    return nk_throw(env, "gelu", "expects (x: Float32Array, out: Float32Array, n)");
+  }
+  if (n < 0 || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "gelu", "bad size");
+  const float* x = (const float*)X.data;
+  float* o = (float*)O.data;
+  const float r = 0.70710678118654752f;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i];
+    const float a = 0.5f * v;
+    const float b = 1.0f + erff(v * r);
+    o[i] = a * b;
+  }
+  return NULL;
+}
+
+/*
+ * geluGrad(dy, x, out, n): the gradient of gelu at x, as TensorFlow.js's autodiff computes it
+ * through the composition (Multiply, Erf and Add gradients), operation for operation:
+ * dx = (dy·b)·½ + ((dy·a)·(exp(-(s·s))·2/√π))·√½ with a = ½x, s = x·√½, b = 1 + erf(s).
+ */
+static napi_value nk_gelu_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  nk_array DY, X, O;
+  int64_t n;
+  if (!nk_args(env, info, 4, argv) || !nk_f32(env, argv[0], &DY) || !nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O) || !nk_i64(env, argv[3], &n)) {
+    return nk_throw(env, "geluGrad", "expects (dy, x, out: Float32Array, n)");
+  }
+  if (n < 0 || (uint64_t)n > DY.length || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "geluGrad", "bad size");
+  const float* dy = (const float*)DY.data;
+  const float* x = (const float*)X.data;
+  float* o = (float*)O.data;
+  const float r = 0.70710678118654752f;
+  const float k = (float)1.1283791670955126; /* 2 / Math.sqrt(Math.PI) as a float32 scalar tensor */
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i], g = dy[i];
+    const float a = 0.5f * v;
+    const float s = v * r;
+    const float b = 1.0f + erff(s);
+    const float dx1 = (g * b) * 0.5f;
+    const float ds = (g * a) * (expf(-(s * s)) * k);
+    o[i] = ds * r + dx1;
+  }
+  return NULL;
+}
+
+/*
+ * dropoutMultiplier(out, c, s0, s1, s2, keepProb): out = floor(u + keep) / keep for u the
+ * uniform [0, 1) floats TensorFlow.js's randomUniform draws from the seeded Alea generator whose
+ * state (c, s0, s1, s2) the caller computed from the seed: the same mask as tf.dropout, made in
+ * one pass instead of a JS loop and three more passes (Add, Floor, RealDiv).
+ */
+static napi_value nk_dropout_multiplier(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  nk_array O;
+  double st[5];
+  if (!nk_args(env, info, 6, argv) || !nk_f32(env, argv[0], &O)) return nk_throw(env, "dropoutMultiplier", "expects (out: Float32Array, c, s0, s1, s2, keepProb)");
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_double(env, argv[1 + i], &st[i]) != napi_ok) return nk_throw(env, "dropoutMultiplier", "state and keepProb must be numbers");
+  }
+  double c = st[0], s0 = st[1], s1 = st[2], s2 = st[3];
+  const float keep = (float)st[4];
+  float* o = (float*)O.data;
+  const size_t n = O.length;
+  for (size_t i = 0; i < n; i++) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t; /* t | 0 (t is in [0, 2091640)) */
+    s2 = t - c;
+    const float u = (float)s2;
+    o[i] = floorf(u + keep) / keep;
+  }
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- optimizer */
 
 /*
@@ -795,6 +884,9 @@ void rtd_register_node_kernels(napi_env env, napi_value exports) {
       {"padArray", NULL, nk_pad, NULL, NULL, NULL, napi_default, NULL},
       {"concatArrays", NULL, nk_concat, NULL, NULL, NULL, napi_default, NULL},
       {"segmentSum", NULL, nk_segment_sum, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, nk_gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGrad", NULL, nk_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"dropoutMultiplier", NULL, nk_dropout_multiplier, NULL, NULL, NULL, napi_default, NULL},
       {"adamwArrays", NULL, nk_adamw, NULL, NULL, NULL, napi_default, NULL},
       {"sumsqArray", NULL, nk_sumsq, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadsAll", NULL, nk_set_threads, NULL, NULL, NULL, napi_default, NULL},

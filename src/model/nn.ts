@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {Rng} from '../util/rng.js'
+import {dropoutWithSeed, geluExact} from '../runtime/fused-ops.js'
 
 /** Deliberate bugs for tests that prove `rtd verify` catches them. Never set them in real runs. */
 export const MODEL_FAULTS = ['tanh-gelu', 'no-pos-bias', 'bucket-off-by-one'] as const
@@ -59,7 +60,7 @@ export function gelu(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
       const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))
       return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)))
     }
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))
+    return geluExact(x) // one fused kernel where the backend has it (fused-ops.ts)
   })
 }
 
@@ -67,7 +68,7 @@ export function gelu(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
 export function dropout<T extends tf.Tensor>(x: T, rate: number, ctx: ForwardContext): T {
   if (!ctx.training || rate <= 0) return x
   if (ctx.rng === undefined) throw new Error('dropout in training mode needs ctx.rng (a seeded Rng)')
-  return tf.dropout(x, rate, undefined, ctx.rng.nextUint32()) as T
+  return dropoutWithSeed(x, rate, ctx.rng.nextUint32()) // tf.dropout's numbers, fused where the backend can
 }
 
 /** tf.tidy with the callback's own return type (tfjs types it as TensorContainer). */

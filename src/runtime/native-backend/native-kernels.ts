@@ -5,6 +5,7 @@
  * JS kernel, which gives the same results and the same errors.
  */
 import * as tf from '@tensorflow/tfjs'
+import {aleaState, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 
 /** What the kernels need of the backend (NativeBackend; any MathBackendCPU works). */
@@ -410,6 +411,52 @@ function unsortedSegmentSum(nk: NativeArrayKernels): Kernel {
   }
 }
 
+// ---------------------------------------------------------------- fused model operations (src/runtime/fused-ops.ts)
+
+function gelu(nk: NativeArrayKernels & FusedKernels): Kernel {
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    if (!allF32(args.backend, x)) throw new Error(`${GELU_KERNEL}: x must be float32`)
+    const n = size(x.shape)
+    const out = newF32(args.backend, n)
+    if (n > 0) nk.gelu(values(args.backend, x), out, n)
+    return args.backend.makeTensorInfo(x.shape, 'float32', out)
+  }
+}
+
+function geluGrad(nk: NativeArrayKernels & FusedKernels): Kernel {
+  return (args) => {
+    const {dy, x} = args.inputs as {dy: tf.TensorInfo; x: tf.TensorInfo}
+    if (!allF32(args.backend, dy, x) || !tf.util.arraysEqual(dy.shape, x.shape)) throw new Error(`${GELU_GRAD_KERNEL}: dy and x must be float32 of one shape`)
+    const n = size(x.shape)
+    const out = newF32(args.backend, n)
+    if (n > 0) nk.geluGrad(values(args.backend, dy), values(args.backend, x), out, n)
+    return args.backend.makeTensorInfo(x.shape, 'float32', out)
+  }
+}
+
+function dropoutMultiplier(nk: NativeArrayKernels & FusedKernels): Kernel {
+  return (args) => {
+    const {shape, keepProb, seed} = args.attrs as unknown as {shape: number[]; keepProb: number; seed: number}
+    const out = newF32(args.backend, size(shape))
+    const st = aleaState(seed)
+    if (out.length > 0) nk.dropoutMultiplier(out, st.c, st.s0, st.s1, st.s2, keepProb)
+    return args.backend.makeTensorInfo(shape, 'float32', out)
+  }
+}
+
+/** The fused kernels (absent from addons built before them). */
+interface FusedKernels {
+  gelu(x: Float32Array, out: Float32Array, n: number): void
+  geluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void
+  dropoutMultiplier(out: Float32Array, c: number, s0: number, s1: number, s2: number, keepProb: number): void
+}
+
+function hasFusedKernels(k: object): k is FusedKernels {
+  const f = k as Partial<FusedKernels>
+  return typeof f.gelu === 'function' && typeof f.geluGrad === 'function' && typeof f.dropoutMultiplier === 'function'
+}
+
 /** Every native kernel, as configs for the `native` backend. */
 export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
   if (!hasArrayKernels(kernels)) return []
@@ -430,5 +477,6 @@ export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
     [tf.UnsortedSegmentSum, unsortedSegmentSum(nk)],
     [tf.Cast, cast()],
   ]
+  if (hasFusedKernels(nk)) list.push([GELU_KERNEL, gelu(nk)], [GELU_GRAD_KERNEL, geluGrad(nk)], [DROPOUT_MULTIPLIER_KERNEL, dropoutMultiplier(nk)])
   return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
 }

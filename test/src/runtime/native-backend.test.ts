@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {expect} from 'chai'
+import {dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact} from '../../../src/runtime/fused-ops.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {hasArrayKernels} from '../../../src/runtime/native-backend/native-kernels.js'
 import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
@@ -108,6 +109,45 @@ describe('native backend', function () {
       return [tf.mul(t([4, 6], 9), tf.cast(mask, 'float32')), tf.add(tf.cast(counts, 'float32'), t([4, 6], 10)), tf.matMul(tf.cast(mask, 'float32'), t([6, 2], 11)),
         tf.gather(t([8, 3], 12), tf.cast(tf.greater(t([5], 13), 0), 'int32'))]
     })
+  })
+
+  it('fused GELU and its gradient equal the composition (cpu) at the model\'s and edge shapes', async () => {
+    const special = tf.tensor([0, -0, 1e-30, -1e-30, 3.5, -3.5, 9, -9, 40, -40, Infinity, -Infinity, NaN])
+    for (const [make, finite] of [[() => t([1024, 64], 1, 6), true], [() => t([7], 2), true], [() => t([0, 3], 3), true], [() => special.clone(), false]] as const) {
+      const grad = (gelu: (x: tf.Tensor) => tf.Tensor) => () => {
+        const x = make()
+        const w = t(x.shape, 4)
+        return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v), w)))(x)
+      }
+      // against the cpu backend (whose Erf is a polynomial approximation: float32 rounding apart;
+      // the helper's tolerance is relative to the largest finite value)
+      if (finite) {
+        await expectSame(() => geluExact(make()))
+        await expectSame(grad(geluExact))
+      }
+      // on native, against native's own composition: the same float32 operations, bit for bit
+      await initBackend({backend: 'native', threads: 2})
+      for (const f of [(g: typeof geluExact) => () => g(make()), grad]) {
+        const fused = tf.tidy(() => Array.from(f(geluExact)().dataSync()))
+        const composed = tf.tidy(() => Array.from(f(geluComposition)().dataSync()))
+        expect(fused).to.deep.equal(composed)
+      }
+    }
+    // the fused kernel really runs on native (and the composition on cpu)
+    await initBackend({backend: 'native', threads: 2})
+    const profile = await tf.profile(() => geluExact(t([4, 4], 5)))
+    expect(profile.kernelNames).to.deep.equal([GELU_KERNEL])
+  })
+
+  it('fused dropout multiplier draws tf.dropout\'s mask from the same seed', async () => {
+    for (const [shape, rate, seed] of [[[1024, 256], 0.1, 12345], [[3, 5, 7], 0.5, 0], [[1], 0.9, 4294967295], [[0, 4], 0.1, 7]] as const) {
+      await expectSame(() => dropoutWithSeed(t([...shape], 6), rate, seed), 0)
+      await expectSame(() => tf.dropout(t([...shape], 6), rate, undefined, seed), 0) // the reference both match
+      await initBackend({backend: 'native', threads: 2})
+      const fused = tf.tidy(() => Array.from(dropoutWithSeed(t([...shape], 6), rate, seed).dataSync()))
+      const stock = tf.tidy(() => Array.from(tf.dropout(t([...shape], 6), rate, undefined, seed).dataSync()))
+      expect(fused).to.deep.equal(stock)
+    }
   })
 
   it('reductions, softmax and the LayerNorm pieces', async () => {

@@ -1,0 +1,97 @@
+/**
+ * Model operations that a backend may run as one fused kernel: exact-erf GELU (forward and
+ * gradient) and the dropout multiplier. A backend that registers the kernel names below (the
+ * `native` backend does, src/runtime/native-backend/native-kernels.ts) gets one pass over the
+ * activations instead of a chain of elementwise kernels; every other backend runs the
+ * TensorFlow.js composition. The fused kernels compute the composition's float32 operations in
+ * the same order, so both give the same numbers (to float32 rounding of erf and exp).
+ */
+import * as tf from '@tensorflow/tfjs'
+
+/** gelu(x): 0.5·x·(1 + erf(x·√½)); gradient: GELU_GRAD_KERNEL. */
+export const GELU_KERNEL = 'RtdGelu'
+/** geluGrad(dy, x): dy times gelu's derivative at x, as autodiff through the composition computes it. */
+export const GELU_GRAD_KERNEL = 'RtdGeluGrad'
+/** dropoutMultiplier(): floor(u + keep) / keep for tf.randomUniform's u with seed `seed` (attrs shape, keepProb, seed). */
+export const DROPOUT_MULTIPLIER_KERNEL = 'RtdDropoutMultiplier'
+
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined
+}
+
+let gradientRegistered = false
+
+function registerGeluGradient(): void {
+  if (gradientRegistered) return
+  gradientRegistered = true
+  tf.registerGradient({
+    kernelName: GELU_KERNEL,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor]
+      return {x: () => tf.engine().runKernel(GELU_GRAD_KERNEL, {dy: dy as tf.Tensor, x}) as tf.Tensor}
+    },
+  })
+}
+
+/** The composition GELU_KERNEL fuses. */
+export function geluComposition(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))))
+}
+
+/** Exact-erf GELU: the fused kernel where the backend has it, else the composition. */
+export function geluExact(x: tf.Tensor): tf.Tensor {
+  if (x.dtype !== 'float32' || !hasKernel(GELU_KERNEL)) return geluComposition(x)
+  registerGeluGradient()
+  return tf.engine().runKernel(GELU_KERNEL, {x}) as tf.Tensor
+}
+
+/** The composition DROPOUT_MULTIPLIER_KERNEL fuses (what tf.dropout multiplies x by). */
+export function dropoutMultiplierComposition(shape: number[], keepProb: number, seed: number): tf.Tensor {
+  return tf.tidy(() => tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keepProb)), keepProb))
+}
+
+/**
+ * tf.dropout(x, rate, undefined, seed), bit for bit: x times the multiplier, made by the fused
+ * kernel where the backend has it.
+ */
+export function dropoutWithSeed<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
+  if (x.dtype !== 'float32' || !hasKernel(DROPOUT_MULTIPLIER_KERNEL)) return tf.dropout(x, rate, undefined, seed) as T
+  const keepProb = 1 - rate
+  return tf.tidy(() => {
+    const multiplier = tf.engine().runKernel(DROPOUT_MULTIPLIER_KERNEL, {}, {shape: x.shape, keepProb, seed} as unknown as tf.NamedAttrMap) as tf.Tensor
+    return tf.mul(x, multiplier) as T
+  })
+}
+
+/**
+ * The state of seedrandom's Alea generator (what tf.randomUniform draws from) after seeding
+ * with String(seed): {c, s0, s1, s2}. Baagoe's Mash, as seedrandom 3 computes it.
+ */
+export function aleaState(seed: number | string): {c: number; s0: number; s1: number; s2: number} {
+  let n = 0xefc8249d
+  const mash = (data: string): number => {
+    for (let i = 0; i < data.length; i++) {
+      n += data.charCodeAt(i)
+      let h = 0.02519603282416938 * n
+      n = h >>> 0
+      h -= n
+      h *= n
+      n = h >>> 0
+      h -= n
+      n += h * 0x100000000
+    }
+    return (n >>> 0) * 2.3283064365386963e-10
+  }
+  let s0 = mash(' ')
+  let s1 = mash(' ')
+  let s2 = mash(' ')
+  const key = String(seed)
+  s0 -= mash(key)
+  if (s0 < 0) s0 += 1
+  s1 -= mash(key)
+  if (s1 < 0) s1 += 1
+  s2 -= mash(key)
+  if (s2 < 0) s2 += 1
+  return {c: 1, s0, s1, s2}
+}
