@@ -5,10 +5,10 @@
  * Every length is checked against the arrays before any pointer is touched, so a wrong shape
  * throws a RangeError instead of reading past an array.
  *
- * Threading: OpenMP over both cores for the elementwise, reduction, copy and optimizer loops;
- * OpenBLAS runs its own threads inside sgemm. The two never run at once (a kernel is either a
- * BLAS call or an OpenMP loop) and both use the same thread count (setThreads), so the cores are
- * never oversubscribed. Batched small matmuls run one single-threaded sgemm per OpenMP thread.
+ * Threading: one pool, OpenMP's, over runtime.threads cores, for every loop and for the matrix
+ * products too (OpenBLAS's single-threaded sgemm on row or column blocks, or on whole products
+ * of a batch, per OpenMP thread; OpenBLAS's own threads stay idle). Two pools on two cores spin
+ * and yield against each other between kernels.
  */
 #include <node_api.h>
 #include <cblas.h>
@@ -114,6 +114,94 @@ static inline float activate(float v, int act, float alpha) {
 }
 
 /*
+ * The products run on OpenBLAS's single-threaded sgemm, threaded here with OpenMP: a batch
+ * splits into whole products per thread, a single product into row (or column) blocks. OpenBLAS's
+ * own thread pool stays idle, so only one pool ever runs; two pools (OpenMP for the elementwise
+ * loops, OpenBLAS's pthreads for sgemm) spin and yield against each other on two cores, which
+ * cost a third of the step's CPU time.
+ */
+typedef struct {
+  const float* a;
+  const float* b;
+  float* c;
+  const float* bias;
+  int64_t m, n, k, aStride, bStride, biasLen;
+  int64_t biasRows; /* 0: bias per column; else the bias has biasRows rows of n (indexed by row % biasRows) per product, or per batch */
+  int ta, tb, act;
+  float alpha;
+} mm_job;
+
+static void blas_single_thread(void) {
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
+/* Bias and activation over rows [r0, r1) x columns [c0, c1) of product i, while still in cache. */
+static void mm_epilogue(const mm_job* j, int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  if (j->bias == NULL && j->act == ACT_LINEAR) return;
+  for (int64_t r = r0; r < r1; r++) {
+    float* row = j->c + (i * j->m + r) * j->n;
+    const float* br = NULL;
+    if (j->bias != NULL) {
+      if (j->biasRows == 0) br = j->bias;
+      else if (j->biasLen == j->biasRows * j->n) br = j->bias + (r % j->biasRows) * j->n;
+      else br = j->bias + (i * j->m + r) * j->n;
+    }
+    if (j->act == ACT_LINEAR) {
+      for (int64_t t = c0; t < c1; t++) row[t] += br[t];
+    } else {
+      for (int64_t t = c0; t < c1; t++) row[t] = activate(br ? row[t] + br[t] : row[t], j->act, j->alpha);
+    }
+  }
+}
+
+/* Part `part` of `parts` of product i: a block of rows (or of columns when n > m). */
+static void mm_task(const mm_job* j, int64_t i, int parts, int part) {
+  const int64_t m = j->m, n = j->n, k = j->k;
+  const int lda = j->ta ? (int)m : (int)k, ldb = j->tb ? (int)k : (int)n;
+  const float* a = j->a + i * j->aStride;
+  const float* b = j->b + i * j->bStride;
+  float* c = j->c + i * m * n;
+  int64_t r0 = 0, r1 = m, c0 = 0, c1 = n;
+  /* block edges on multiples of 16 (the sgemm micro-kernels' tile) */
+  if (parts > 1 && m >= n) {
+    r0 = ((m * part / parts) + 8) / 16 * 16;
+    r1 = part == parts - 1 ? m : ((m * (part + 1) / parts) + 8) / 16 * 16;
+    if (r0 > m) r0 = m;
+    if (r1 > m) r1 = m;
+  } else if (parts > 1) {
+    c0 = ((n * part / parts) + 8) / 16 * 16;
+    c1 = part == parts - 1 ? n : ((n * (part + 1) / parts) + 8) / 16 * 16;
+    if (c0 > n) c0 = n;
+    if (c1 > n) c1 = n;
+  }
+  if (r1 <= r0 || c1 <= c0) return;
+  if (k == 0) {
+    for (int64_t r = r0; r < r1; r++) memset(c + r * n + c0, 0, sizeof(float) * (size_t)(c1 - c0));
+  } else {
+    const float* ap = j->ta ? a + r0 : a + r0 * lda;
+    const float* bp = j->tb ? b + c0 * ldb : b + c0;
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, (int)(r1 - r0), (int)(c1 - c0), (int)k, 1.0f, ap, lda, bp,
+                ldb, 0.0f, c + r0 * n + c0, (int)n);
+  }
+  mm_epilogue(j, i, r0, r1, c0, c1);
+}
+
+static void mm_run(const mm_job* j, int64_t batch) {
+  blas_single_thread();
+  const int T = nk_threads;
+  const double flops = (double)batch * (double)j->m * (double)j->n * (double)(j->k > 0 ? j->k : 1);
+  if (T <= 1 || flops < 65536.0) {
+    for (int64_t i = 0; i < batch; i++) mm_task(j, i, 1, 0);
+    return;
+  }
+  /* whole products when they share out evenly, else every product in T blocks */
+  const int parts = batch % T == 0 ? 1 : T;
+  const int64_t tasks = batch * parts;
+#pragma omp parallel for schedule(static) num_threads(T)
+  for (int64_t t = 0; t < tasks; t++) mm_task(j, t / parts, parts, (int)(t % parts));
+}
+
+/*
  * mm(a, b, c, batch, m, n, k, transA, transB, aStride, bStride, bias|null, act, alpha)
  * C_i[m, n] = act(op(A_i) op(B_i) + bias) for i in [0, batch), row-major; A_i starts at element
  * i*aStride of a (stride 0 broadcasts), B_i at i*bStride of b, C_i at i*m*n of c. op(A) is
@@ -145,50 +233,20 @@ static napi_value nk_mm(napi_env env, napi_callback_info info) {
   }
   int64_t biasLen = hasBias ? (int64_t)Bias.length : 0;
   if (hasBias && biasLen != n && biasLen != m * n && biasLen != batch * m * n) return nk_throw(env, "mm", "bias must have n, m*n or batch*m*n elements");
-  const float* a = (const float*)A.data;
-  const float* b = (const float*)B.data;
-  float* c = (float*)C.data;
-  const float* bias = hasBias ? (const float*)Bias.data : NULL;
-  const float alpha = (float)alphaD;
-  const int lda = ta ? (int)m : (int)k, ldb = tb ? (int)k : (int)n;
-  const CBLAS_TRANSPOSE opA = ta ? CblasTrans : CblasNoTrans, opB = tb ? CblasTrans : CblasNoTrans;
-  if (k == 0) {
-    memset(c, 0, sizeof(float) * (size_t)(batch * m * n));
-  } else if (batch == 1 || (bStride == 0 && !ta && aStride == m * k)) {
-    /* One sgemm: a single product, or a shared right operand with A's batch folded into M. */
-    int64_t rows = batch == 1 ? m : batch * m;
-    cblas_sgemm(CblasRowMajor, opA, opB, (int)rows, (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, c, (int)n);
-  } else {
-    /* Many small products (attention): one single-threaded sgemm per OpenMP thread. */
-    double work = (double)m * (double)n * (double)k;
-    int par = nk_threads > 1 && batch >= nk_threads && work < 4.0e6;
-    if (par) {
-      openblas_set_num_threads(1);
-#pragma omp parallel for schedule(static) num_threads(nk_threads)
-      for (int64_t i = 0; i < batch; i++) {
-        cblas_sgemm(CblasRowMajor, opA, opB, (int)m, (int)n, (int)k, 1.0f, a + i * aStride, lda, b + i * bStride, ldb, 0.0f, c + i * m * n, (int)n);
-      }
-      openblas_set_num_threads(nk_threads);
-    } else {
-      for (int64_t i = 0; i < batch; i++) {
-        cblas_sgemm(CblasRowMajor, opA, opB, (int)m, (int)n, (int)k, 1.0f, a + i * aStride, lda, b + i * bStride, ldb, 0.0f, c + i * m * n, (int)n);
-      }
-    }
+  mm_job job = {
+      .a = (const float*)A.data, .b = (const float*)B.data, .c = (float*)C.data, .bias = hasBias ? (const float*)Bias.data : NULL,
+      .m = m, .n = n, .k = k, .ta = (int)ta, .tb = (int)tb, .aStride = aStride, .bStride = bStride, .biasLen = biasLen,
+      .act = (int)act, .alpha = (float)alphaD,
+  };
+  if (batch > 1 && bStride == 0 && !ta && aStride == m * k) {
+    /* A shared right operand: A's batch folds into M (one product of batch*m rows). */
+    job.m = batch * m;
+    job.aStride = 0;
+    if (biasLen == m * n) job.biasRows = m; /* the bias repeats every m rows */
+    batch = 1;
   }
-  if (hasBias || act != ACT_LINEAR) {
-    /* Bias and activation in one pass over C, while the rows are still warm in cache. */
-    int64_t rows = batch * m;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (rows * n > PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-      float* row = c + r * n;
-      const float* br = NULL;
-      if (hasBias) br = biasLen == n ? bias : biasLen == m * n ? bias + (r % m) * n : bias + r * n;
-      for (int64_t j = 0; j < n; j++) {
-        float x = br ? row[j] + br[j] : row[j];
-        row[j] = activate(x, (int)act, alpha);
-      }
-    }
-  }
+  if (job.biasRows == 0) job.biasRows = biasLen == n ? 0 : job.m;
+  mm_run(&job, batch);
   return NULL;
 }
 

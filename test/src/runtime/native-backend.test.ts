@@ -89,6 +89,28 @@ describe('native backend', function () {
     await expectSame(() => tf.matMul(t([2, 1, 3, 4], 1), t([1, 2, 4, 2], 2))) // 2-d batch broadcast: the cpu kernel's path
   })
 
+  it('matmul threaded over the cores: row and column blocks of one product, whole products, odd batches', async () => {
+    // big enough to take the threaded path; odd sizes so block edges fall mid-tile
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const shapeA = (m: number, k: number, batch: number[] = []) => [...batch, ...(ta ? [k, m] : [m, k])]
+      const shapeB = (k: number, n: number, batch: number[] = []) => [...batch, ...(tb ? [n, k] : [k, n])]
+      await expectSame(() => tf.matMul(t(shapeA(67, 33), 1), t(shapeB(33, 45), 2), ta, tb)) // rows split
+      await expectSame(() => tf.matMul(t(shapeA(21, 33), 3), t(shapeB(33, 203), 4), ta, tb)) // columns split
+      await expectSame(() => tf.matMul(t(shapeA(37, 29, [3]), 5), t(shapeB(29, 41, [3]), 6), ta, tb)) // 3 products on 2 threads
+      await expectSame(() => tf.matMul(t(shapeA(37, 29, [4]), 5), t(shapeB(29, 41, [4]), 6), ta, tb)) // 2 products per thread
+      await expectSame(() => tf.matMul(t(shapeA(37, 29, [3]), 7), t(shapeB(29, 41), 8), ta, tb)) // shared right operand
+    }
+    for (const activation of ['linear', 'relu', 'elu', 'sigmoid'] as const) {
+      await expectSame(() => tf.fused.matMul({a: t([67, 33], 9) as tf.Tensor2D, b: t([45, 33], 10) as tf.Tensor2D, transposeB: true, bias: t([45], 11), activation}))
+      await expectSame(() => tf.fused.matMul({a: t([21, 33], 9) as tf.Tensor2D, b: t([33, 203], 10) as tf.Tensor2D, bias: t([203], 11), activation}))
+    }
+    // bias of one product's shape shared by a batch (folded into one product), and of the full output
+    await expectSame(() => tf.fused.matMul({a: t([3, 37, 29], 12) as tf.Tensor3D, b: t([29, 41], 13) as unknown as tf.Tensor3D, bias: t([37, 41], 14), activation: 'relu'}))
+    await expectSame(() => tf.fused.matMul({a: t([3, 37, 29], 12) as tf.Tensor3D, b: t([3, 29, 41], 13) as tf.Tensor3D, bias: t([3, 37, 41], 15)}))
+    await expectSame(() => tf.fused.matMul({a: t([3, 37, 29], 12) as tf.Tensor3D, b: t([29, 41], 13) as unknown as tf.Tensor3D, bias: t([3, 37, 41], 15)}))
+    await expectSame(() => tf.matMul(t([5, 300, 0], 1), t([5, 0, 200], 2))) // k = 0: zeros
+  })
+
   it('elementwise: binary ops with broadcasting, AddN and unary ops', async () => {
     const shapes: Array<[number[], number[]]> = [[[4, 5], [4, 5]], [[2, 3, 4], [4]], [[2, 3, 4], [3, 1]], [[2, 1, 4], [1, 3, 1]], [[5], []], [[], [3, 2]], [[2, 3, 1, 5], [2, 1, 4, 5]]]
     for (const [sa, sb] of shapes) {
