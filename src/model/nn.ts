@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {Rng} from '../util/rng.js'
-import {dropoutWithSeed, geluExact} from '../runtime/fused-ops.js'
+import {dropoutWithSeed, geluExact, layerNormFused} from '../runtime/fused-ops.js'
 
 /** Deliberate bugs for tests that prove `rtd verify` catches them. Never set them in real runs. */
 export const MODEL_FAULTS = ['tanh-gelu', 'no-pos-bias', 'bucket-off-by-one'] as const
@@ -45,12 +45,7 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.
 
 /** LayerNorm over the last axis: (x - μ) / sqrt(var + eps) · γ + β, biased variance. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
-  return tf.tidy(() => {
-    const mean = tf.mean(x, -1, true)
-    const centered = tf.sub(x, mean)
-    const variance = tf.mean(tf.square(centered), -1, true)
-    return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), gamma), beta)
-  })
+  return layerNormFused(x, gamma, beta, eps) // one fused kernel where the backend has it (fused-ops.ts)
 }
 
 /** GELU, exact erf form 0.5·x·(1 + erf(x/√2)) (HF ACT2FN["gelu"]); the tanh form only as a test fault. */

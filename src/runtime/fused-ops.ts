@@ -1,6 +1,6 @@
 /**
- * Model operations that a backend may run as one fused kernel: exact-erf GELU (forward and
- * gradient) and the dropout multiplier. A backend that registers the kernel names below (the
+ * Model operations that a backend may run as one fused kernel: exact-erf GELU and LayerNorm
+ * (forward and gradient each) and the dropout multiplier. A backend that registers the kernel names below (the
  * `native` backend does, src/runtime/native-backend/native-kernels.ts) gets one pass over the
  * activations instead of a chain of elementwise kernels; every other backend runs the
  * TensorFlow.js composition. The fused kernels compute the composition's float32 operations in
@@ -15,15 +15,29 @@ export const GELU_GRAD_KERNEL = 'RtdGeluGrad'
 /** dropoutMultiplier(): floor(u + keep) / keep for tf.randomUniform's u with seed `seed` (attrs shape, keepProb, seed). */
 export const DROPOUT_MULTIPLIER_KERNEL = 'RtdDropoutMultiplier'
 
+/** layerNorm(x, gamma, beta) over the last axis (attrs eps); gradient: LAYER_NORM_GRAD_KERNEL. */
+export const LAYER_NORM_KERNEL = 'RtdLayerNorm'
+/** layerNormGrad(dy, x, gamma) -> [dx, dgamma, dbeta] (attrs eps). */
+export const LAYER_NORM_GRAD_KERNEL = 'RtdLayerNormGrad'
+
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined
 }
 
-let gradientRegistered = false
+let gradientsRegistered = false
 
-function registerGeluGradient(): void {
-  if (gradientRegistered) return
-  gradientRegistered = true
+function registerGradients(): void {
+  if (gradientsRegistered) return
+  gradientsRegistered = true
+  tf.registerGradient({
+    kernelName: LAYER_NORM_KERNEL,
+    inputsToSave: ['x', 'gamma'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, gamma] = saved as [tf.Tensor, tf.Tensor]
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, {dy: dy as tf.Tensor, x, gamma}, attrs) as tf.Tensor[]
+      return {x: () => dx!, gamma: () => dgamma!, beta: () => dbeta!}
+    },
+  })
   tf.registerGradient({
     kernelName: GELU_KERNEL,
     inputsToSave: ['x'],
@@ -42,8 +56,27 @@ export function geluComposition(x: tf.Tensor): tf.Tensor {
 /** Exact-erf GELU: the fused kernel where the backend has it, else the composition. */
 export function geluExact(x: tf.Tensor): tf.Tensor {
   if (x.dtype !== 'float32' || !hasKernel(GELU_KERNEL)) return geluComposition(x)
-  registerGeluGradient()
+  registerGradients()
   return tf.engine().runKernel(GELU_KERNEL, {x}) as tf.Tensor
+}
+
+/** The composition LAYER_NORM_KERNEL fuses: (x - μ) / sqrt(var + eps) · γ + β over the last axis, biased variance. */
+export function layerNormComposition(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true)
+    const centered = tf.sub(x, mean)
+    const variance = tf.mean(tf.square(centered), -1, true)
+    return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), gamma), beta)
+  })
+}
+
+/** LayerNorm over the last axis with γ and β of its size: the fused kernel where the backend has it, else the composition. */
+export function layerNormFused(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const cols = x.shape[x.shape.length - 1]
+  const fits = x.rank >= 1 && gamma.rank === 1 && beta.rank === 1 && gamma.shape[0] === cols && beta.shape[0] === cols
+  if (!fits || [x, gamma, beta].some((t) => t.dtype !== 'float32') || !hasKernel(LAYER_NORM_KERNEL)) return layerNormComposition(x, gamma, beta, eps)
+  registerGradients()
+  return tf.engine().runKernel(LAYER_NORM_KERNEL, {x, gamma, beta}, {eps}) as tf.Tensor
 }
 
 /** The composition DROPOUT_MULTIPLIER_KERNEL fuses (what tf.dropout multiplies x by). */

@@ -5,7 +5,7 @@
  * JS kernel, which gives the same results and the same errors.
  */
 import * as tf from '@tensorflow/tfjs'
-import {aleaState, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL} from '../fused-ops.js'
+import {aleaState, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 
 /** What the kernels need of the backend (NativeBackend; any MathBackendCPU works). */
@@ -445,16 +445,51 @@ function dropoutMultiplier(nk: NativeArrayKernels & FusedKernels): Kernel {
   }
 }
 
+function layerNorm(nk: NativeArrayKernels & FusedKernels): Kernel {
+  return (args) => {
+    const {x, gamma, beta} = args.inputs as {x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo}
+    const {eps} = args.attrs as {eps: number}
+    const cols = x.shape[x.shape.length - 1]!
+    if (!allF32(args.backend, x, gamma, beta) || size(gamma.shape) !== cols || size(beta.shape) !== cols) throw new Error(`${LAYER_NORM_KERNEL}: float32 x [..., n] with gamma and beta of n`)
+    const n = size(x.shape)
+    const out = newF32(args.backend, n)
+    if (n > 0) nk.layerNorm(values(args.backend, x), values(args.backend, gamma), values(args.backend, beta), out, n / cols, cols, eps)
+    return args.backend.makeTensorInfo(x.shape, 'float32', out)
+  }
+}
+
+function layerNormGrad(nk: NativeArrayKernels & FusedKernels): Kernel {
+  return (args) => {
+    const {dy, x, gamma} = args.inputs as {dy: tf.TensorInfo; x: tf.TensorInfo; gamma: tf.TensorInfo}
+    const {eps} = args.attrs as {eps: number}
+    const cols = x.shape[x.shape.length - 1]!
+    if (!allF32(args.backend, dy, x, gamma) || !tf.util.arraysEqual(dy.shape, x.shape) || size(gamma.shape) !== cols) throw new Error(`${LAYER_NORM_GRAD_KERNEL}: float32 dy and x [..., n], gamma of n`)
+    const n = size(x.shape)
+    const dx = newF32(args.backend, n)
+    const dgamma = newF32(args.backend, cols)
+    const dbeta = newF32(args.backend, cols)
+    if (n > 0) nk.layerNormGrad(values(args.backend, dy), values(args.backend, x), values(args.backend, gamma), dx, dgamma, dbeta, n / cols, cols, eps)
+    else {
+      dgamma.fill(0)
+      dbeta.fill(0)
+    }
+    return [args.backend.makeTensorInfo(x.shape, 'float32', dx), args.backend.makeTensorInfo(gamma.shape, 'float32', dgamma), args.backend.makeTensorInfo(gamma.shape, 'float32', dbeta)]
+  }
+}
+
 /** The fused kernels (absent from addons built before them). */
 interface FusedKernels {
   gelu(x: Float32Array, out: Float32Array, n: number): void
   geluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void
   dropoutMultiplier(out: Float32Array, c: number, s0: number, s1: number, s2: number, keepProb: number): void
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, rows: number, cols: number, eps: number): void
+  layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, cols: number, eps: number): void
 }
 
 function hasFusedKernels(k: object): k is FusedKernels {
   const f = k as Partial<FusedKernels>
-  return typeof f.gelu === 'function' && typeof f.geluGrad === 'function' && typeof f.dropoutMultiplier === 'function'
+  return typeof f.gelu === 'function' && typeof f.geluGrad === 'function' && typeof f.dropoutMultiplier === 'function' &&
+    typeof f.layerNorm === 'function' && typeof f.layerNormGrad === 'function'
 }
 
 /** Every native kernel, as configs for the `native` backend. */
@@ -477,6 +512,7 @@ export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
     [tf.UnsortedSegmentSum, unsortedSegmentSum(nk)],
     [tf.Cast, cast()],
   ]
-  if (hasFusedKernels(nk)) list.push([GELU_KERNEL, gelu(nk)], [GELU_GRAD_KERNEL, geluGrad(nk)], [DROPOUT_MULTIPLIER_KERNEL, dropoutMultiplier(nk)])
+  if (hasFusedKernels(nk)) list.push([GELU_KERNEL, gelu(nk)], [GELU_GRAD_KERNEL, geluGrad(nk)], [DROPOUT_MULTIPLIER_KERNEL, dropoutMultiplier(nk)],
+      [LAYER_NORM_KERNEL, layerNorm(nk)], [LAYER_NORM_GRAD_KERNEL, layerNormGrad(nk)])
   return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {expect} from 'chai'
-import {dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact} from '../../../src/runtime/fused-ops.js'
+import {dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {hasArrayKernels} from '../../../src/runtime/native-backend/native-kernels.js'
 import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
@@ -159,6 +159,33 @@ describe('native backend', function () {
     await initBackend({backend: 'native', threads: 2})
     const profile = await tf.profile(() => geluExact(t([4, 4], 5)))
     expect(profile.kernelNames).to.deep.equal([GELU_KERNEL])
+  })
+
+  it('fused LayerNorm and its gradients equal the composition (cpu, and native\'s own to the bit forward)', async () => {
+    const cases: Array<[number[], number, number]> = [[[1024, 256], 1, 1e-7], [[3, 5, 7], 2, 1e-5], [[4, 1], 3, 1e-12], [[0, 8], 4, 1e-5], [[6, 33], 5, 1e-5]]
+    for (const [shape, seed, eps] of cases) {
+      const cols = shape[shape.length - 1]!
+      const x = () => tf.add(t(shape, seed, 3), seed === 5 ? 1000 : 0) // seed 5: a large offset (cancellation in the mean)
+      const g = () => t([cols], seed + 10)
+      const b = () => t([cols], seed + 20)
+      const grads = (ln: typeof layerNormFused) => () => {
+        const w = t(shape, seed + 30)
+        return tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(ln(xs[0]!, xs[1]!, xs[2]!, eps), w)))([x(), g(), b()])
+      }
+      await expectSame(() => layerNormFused(x(), g(), b(), eps))
+      await expectSame(grads(layerNormFused), 1e-4)
+      await initBackend({backend: 'native', threads: 2})
+      const fused = tf.tidy(() => Array.from(layerNormFused(x(), g(), b(), eps).dataSync()))
+      const composed = tf.tidy(() => Array.from(layerNormComposition(x(), g(), b(), eps).dataSync()))
+      expect(fused).to.deep.equal(composed)
+    }
+    // a row of equal values: zero variance, finite output and gradients
+    await expectSame(() => layerNormFused(tf.fill([2, 16], 3), t([16], 1), t([16], 2), 1e-7))
+    await expectSame(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(layerNormFused(xs[0]!, xs[1]!, xs[2]!, 1e-7), t([2, 16], 3))))([tf.fill([2, 16], 3), t([16], 1), t([16], 2)]), 1e-4)
+    await initBackend({backend: 'native', threads: 2})
+    const profile = await tf.profile(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(layerNormFused(xs[0]!, xs[1]!, xs[2]!, 1e-5)))([t([4, 8], 1), t([8], 2), t([8], 3)]))
+    expect(profile.kernelNames).to.include.members([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL])
+    expect(profile.kernelNames).to.not.include('Rsqrt')
   })
 
   it('fused dropout multiplier draws tf.dropout\'s mask from the same seed', async () => {
