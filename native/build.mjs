@@ -42,6 +42,15 @@ const omp = spawnSync(cc, ['-x', 'c', '-', '-o', '/dev/null', '-fopenmp'], {
 const openmpFlags = !omp.error && omp.status === 0 ? '-fopenmp' : ''
 if (openmpFlags === '') say('OpenMP not available: the native backend\'s loops will run on one thread')
 
+// glibc's libmvec (x86-64): vector erf and exp for GELU and softmax; without it the scalar ones.
+const mvec = process.arch === 'x64'
+  ? spawnSync(cc, ['-x', 'c', '-', '-o', '/dev/null', '-lmvec', '-lm'], {
+      input: '#include <emmintrin.h>\n__m128 _ZGVbN4v_erff(__m128);\n__m128 _ZGVbN4v_expf(__m128);\nint main(void){__m128 x=_mm_set1_ps(0.5f);x=_ZGVbN4v_erff(_ZGVbN4v_expf(x));return _mm_cvtss_f32(x) > 0 ? 0 : 1;}\n',
+      encoding: 'utf8',
+    })
+  : undefined
+const hasMvec = mvec !== undefined && !mvec.error && mvec.status === 0
+
 function findNodeGyp() {
   const candidates = [
     path.resolve(here, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
@@ -59,7 +68,7 @@ const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--nodedir=${nod
   cwd: here,
   stdio: process.env.RTD_NATIVE_VERBOSE ? 'inherit' : 'pipe',
   encoding: 'utf8',
-  env: {...process.env, npm_config_nodedir: nodedir, RTD_OPENMP_FLAGS: openmpFlags},
+  env: {...process.env, npm_config_nodedir: nodedir, RTD_OPENMP_FLAGS: openmpFlags, RTD_MVEC_CFLAGS: hasMvec ? '-DRTD_HAVE_MVEC' : '', RTD_MVEC_LIBS: hasMvec ? '-lmvec' : ''},
 })
 if (result.status !== 0) {
   const tail = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ')

@@ -34,6 +34,43 @@
 
 static int nk_threads = 1;
 
+/*
+ * erf and exp on blocks of floats. With glibc's libmvec (RTD_HAVE_MVEC, probed by build.mjs)
+ * they run 4 floats per call (SSE); glibc's scalar erff/expf are a quarter of GELU's and
+ * softmax's time. Accuracy, against the correctly rounded value over every 7th float: erf at
+ * most 2 ulp, exp at most 3 ulp (glibc's scalar ones: 1). Every element goes through the vector
+ * function (the tail too, padded), so a value never depends on its position in the block.
+ */
+#if defined(RTD_HAVE_MVEC) && defined(__x86_64__)
+#include <emmintrin.h>
+__m128 _ZGVbN4v_erff(__m128);
+__m128 _ZGVbN4v_expf(__m128);
+#define VEC_MATH(NAME, VF)                                                  \
+  static void NAME(const float* x, float* y, int64_t n) {                  \
+    int64_t i = 0;                                                         \
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(y + i, VF(_mm_loadu_ps(x + i))); \
+    if (i < n) {                                                           \
+      float in[4] = {0, 0, 0, 0}, out[4];                                  \
+      for (int64_t j = i; j < n; j++) in[j - i] = x[j];                    \
+      _mm_storeu_ps(out, VF(_mm_loadu_ps(in)));                            \
+      for (int64_t j = i; j < n; j++) y[j] = out[j - i];                   \
+    }                                                                      \
+  }
+VEC_MATH(vec_erf, _ZGVbN4v_erff)
+VEC_MATH(vec_exp, _ZGVbN4v_expf)
+#undef VEC_MATH
+#else
+static void vec_erf(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = erff(x[i]);
+}
+static void vec_exp(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
+}
+#endif
+
+/* Elementwise loops that call vec_erf/vec_exp work on blocks of this many floats (on the stack). */
+#define VBLOCK 512
+
 static napi_value nk_throw(napi_env env, const char* kernel, const char* what) {
   char msg[160];
   snprintf(msg, sizeof msg, "rtd_native.%s: %s", kernel, what);
@@ -368,7 +405,17 @@ static napi_value nk_unary(napi_env env, napi_callback_info info) {
   }                                                                                       \
   break;
   switch (op) {
-    case U_EXP: U_LOOP(expf(v))
+    case U_EXP:
+    case U_ERF: {
+      const int64_t blocks = (n + VBLOCK - 1) / VBLOCK;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+      for (int64_t bk = 0; bk < blocks; bk++) {
+        const int64_t i0 = bk * VBLOCK, len = n - i0 < VBLOCK ? n - i0 : VBLOCK;
+        if (op == U_EXP) vec_exp(x + i0, o + i0, len);
+        else vec_erf(x + i0, o + i0, len);
+      }
+      break;
+    }
     case U_LOG: U_LOOP(logf(v))
     case U_NEG: U_LOOP(-v)
     case U_SQRT: U_LOOP(sqrtf(v))
@@ -378,7 +425,6 @@ static napi_value nk_unary(napi_env env, napi_callback_info info) {
     case U_TANH: U_LOOP(tanhf(v))
     case U_SIGMOID: U_LOOP(1.0f / (1.0f + expf(-v)))
     case U_RELU: U_LOOP(v > 0.0f ? v : (isnan(v) ? v : 0.0f))
-    case U_ERF: U_LOOP(erff(v))
     case U_RECIP: U_LOOP(1.0f / v)
     case U_GELU: U_LOOP(gelu_exact(v))
     case U_SCALE: U_LOOP(v * c)
@@ -481,10 +527,9 @@ static napi_value nk_softmax(napi_env env, napi_callback_info info) {
     float mx = p[0];
     for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
     float s = 0.0f;
-    for (int64_t j = 0; j < cols; j++) {
-      q[j] = expf(p[j] - mx);
-      s += q[j];
-    }
+    for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
+    vec_exp(q, q, cols);
+    for (int64_t j = 0; j < cols; j++) s += q[j];
     for (int64_t j = 0; j < cols; j++) q[j] = q[j] / s;
   }
   return NULL;
@@ -783,12 +828,17 @@ static napi_value nk_gelu(napi_env env, napi_callback_info info) {
   const float* x = (const float*)X.data;
   float* o = (float*)O.data;
   const float r = 0.70710678118654752f;
+  const int64_t blocks = (n + VBLOCK - 1) / VBLOCK;
 #pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
-    const float v = x[i];
-    const float a = 0.5f * v;
-    const float b = 1.0f + erff(v * r);
-    o[i] = a * b;
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    const int64_t i0 = bk * VBLOCK, len = n - i0 < VBLOCK ? n - i0 : VBLOCK;
+    float e[VBLOCK];
+    for (int64_t j = 0; j < len; j++) e[j] = x[i0 + j] * r;
+    vec_erf(e, e, len);
+    for (int64_t j = 0; j < len; j++) {
+      const float a = 0.5f * x[i0 + j];
+      o[i0 + j] = a * (1.0f + e[j]);
+    }
   }
   return NULL;
 }
@@ -811,15 +861,26 @@ static napi_value nk_gelu_grad(napi_env env, napi_callback_info info) {
   float* o = (float*)O.data;
   const float r = 0.70710678118654752f;
   const float k = (float)1.1283791670955126; /* 2 / Math.sqrt(Math.PI) as a float32 scalar tensor */
+  const int64_t blocks = (n + VBLOCK - 1) / VBLOCK;
 #pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
-    const float v = x[i], g = dy[i];
-    const float a = 0.5f * v;
-    const float s = v * r;
-    const float b = 1.0f + erff(s);
-    const float dx1 = (g * b) * 0.5f;
-    const float ds = (g * a) * (expf(-(s * s)) * k);
-    o[i] = ds * r + dx1;
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    const int64_t i0 = bk * VBLOCK, len = n - i0 < VBLOCK ? n - i0 : VBLOCK;
+    float e[VBLOCK], q[VBLOCK];
+    for (int64_t j = 0; j < len; j++) {
+      const float s = x[i0 + j] * r;
+      e[j] = s;
+      q[j] = -(s * s);
+    }
+    vec_erf(e, e, len);
+    vec_exp(q, q, len);
+    for (int64_t j = 0; j < len; j++) {
+      const float v = x[i0 + j], g = dy[i0 + j];
+      const float a = 0.5f * v;
+      const float b = 1.0f + e[j];
+      const float dx1 = (g * b) * 0.5f;
+      const float ds = (g * a) * (q[j] * k);
+      o[i0 + j] = ds * r + dx1;
+    }
   }
   return NULL;
 }

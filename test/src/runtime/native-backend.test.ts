@@ -199,6 +199,55 @@ describe('native backend', function () {
     }
   })
 
+  it('Exp and Erf (vector math where the addon has it) are within 3 ulp of the correctly rounded value', async () => {
+    // erf in double: its Maclaurin series below 3.5, the asymptotic expansion of erfc above
+    const erf = (x: number): number => {
+      const a = Math.abs(x)
+      let r: number
+      if (a < 3.5) {
+        let term = a
+        let sum = a
+        for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+          term *= (-a * a) / n
+          sum += term / (2 * n + 1)
+        }
+        r = (2 / Math.sqrt(Math.PI)) * sum
+      } else {
+        const z = 1 / (2 * a * a)
+        r = 1 - (Math.exp(-a * a) / (a * Math.sqrt(Math.PI))) * (1 - z + 3 * z * z - 15 * z ** 3 + 105 * z ** 4)
+      }
+      return x < 0 ? -r : r
+    }
+    const ulps = (got: Float32Array, want: number[]) => {
+      const w = new Float32Array(want)
+      const gi = new Int32Array(got.buffer, got.byteOffset, got.length)
+      const wi = new Int32Array(w.buffer)
+      let worst = 0
+      for (let i = 0; i < got.length; i++) {
+        const d = Math.sign(gi[i]!) === Math.sign(wi[i]!) || gi[i] === 0 || wi[i] === 0 ? Math.abs(gi[i]! - wi[i]!) : Math.abs((gi[i]! & 0x7fffffff) + (wi[i]! & 0x7fffffff))
+        worst = Math.max(worst, d)
+      }
+      return worst
+    }
+    const n = 200_001
+    const xs = new Float32Array(n)
+    for (let i = 0; i < n; i++) xs[i] = -6 + (12 * i) / (n - 1)
+    xs[0] = 1e-30 // tiny values: erf(x) ≈ 2x/√π
+    xs[1] = -3.7e-12
+    await initBackend({backend: 'native', threads: 2})
+    const e = tf.tidy(() => tf.erf(tf.tensor(xs)).dataSync() as Float32Array)
+    expect(ulps(e, Array.from(xs, (x) => erf(x)))).to.be.at.most(3)
+    const ex = new Float32Array(n)
+    for (let i = 0; i < n; i++) ex[i] = -87 + (175 * i) / (n - 1)
+    const x2 = tf.tidy(() => tf.exp(tf.tensor(ex)).dataSync() as Float32Array)
+    expect(ulps(x2, Array.from(ex, (x) => Math.exp(x)))).to.be.at.most(3)
+    // every length (the vector tail) gives the same values as the same elements in a longer array
+    for (const len of [1, 2, 3, 5, 7]) {
+      const part = tf.tidy(() => tf.erf(tf.tensor(xs.subarray(1000, 1000 + len))).dataSync() as Float32Array)
+      expect(Array.from(part)).to.deep.equal(Array.from(e.subarray(1000, 1000 + len)))
+    }
+  })
+
   it('reductions, softmax and the LayerNorm pieces', async () => {
     const x = () => t([3, 4, 5], 1)
     for (const axis of [0, 1, 2, -1, [0, 1], [1, 2], [0, 1, 2]]) {
