@@ -903,6 +903,26 @@ static napi_value nk_dropout_multiplier(napi_env env, napi_callback_info info) {
   const float keep = (float)st[4];
   float* o = (float*)O.data;
   const size_t n = O.length;
+  /*
+   * Alea is a multiply-with-carry generator in doubles: every s is a multiple of 2^-32 and
+   * 2091639·s·2^32 + c stays below 2^53, so the same stream runs exactly in integers, x = s·2^32:
+   * t = 2091639·x + c, c = t >> 32, x = t mod 2^32 (a quarter of the double loop's latency).
+   */
+  const double two32 = 4294967296.0;
+  const double x0d = s0 * two32, x1d = s1 * two32, x2d = s2 * two32;
+  if (c == 1.0 && x0d == floor(x0d) && x1d == floor(x1d) && x2d == floor(x2d) && x0d >= 0 && x1d >= 0 && x2d >= 0 && x0d < two32 && x1d < two32 && x2d < two32) {
+    uint64_t x0 = (uint64_t)x0d, x1 = (uint64_t)x1d, x2 = (uint64_t)x2d, carry = 1;
+    for (size_t i = 0; i < n; i++) {
+      const uint64_t t = 2091639ull * x0 + carry;
+      carry = t >> 32;
+      x0 = x1;
+      x1 = x2;
+      x2 = t & 0xffffffffull;
+      const float u = (float)((double)x2 * 2.3283064365386963e-10);
+      o[i] = floorf(u + keep) / keep;
+    }
+    return NULL;
+  }
   for (size_t i = 0; i < n; i++) {
     const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
     s0 = s1;
