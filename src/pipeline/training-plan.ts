@@ -13,7 +13,7 @@ import {ConfigError} from '../errors.js'
 import {downloadRepoFiles} from '../hub/index.js'
 import type {PlanIo, RtdPlugin, StagePlan} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
-import {autoRecompute, estimateTrainingMemory, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
+import {autoRecompute, estimateTrainingMemory, NATIVE_ACTIVATION_FACTOR, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
 import {hasNativeBackendKernels, loadNativeKernels} from '../runtime/native/load-native.js'
 import {estimateStepSeconds, trainingStepFlops} from '../runtime/step-cost.js'
 
@@ -204,7 +204,7 @@ export function buildPlan(o: PlanInputs): TrainingPlan {
   const shapes = {discriminator: o.model.discriminator, generator: o.model.generator, batch: o.batch, seqLen: o.seqLen, sharing: o.model.sharing, maskRate: o.model.maskRate}
   const recompute = o.recompute === 'on' ? true : o.recompute === 'off' ? false : o.recompute === 'alternate' ? 'alternate' : autoRecompute(shapes, o.backend)
   const wasm = o.backend === 'wasm'
-  const replicas = replicaMemory({shapes: {...shapes, batch: Math.ceil(o.batch / workers), optimizer: 'adamw', recompute}, workers, wasm})
+  const replicas = replicaMemory({shapes: {...shapes, batch: Math.ceil(o.batch / workers), optimizer: 'adamw', recompute, activationFactor: o.backend === 'native' ? NATIVE_ACTIVATION_FACTOR : 1}, workers, wasm})
   const memory = replicas.main
   const processBytes = replicas.mainBytes + (workers - 1) * replicas.workerBytes + replicas.sharedBytes + PROCESS_BASE_BYTES
   const ram = memoryLimit()

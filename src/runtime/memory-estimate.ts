@@ -52,7 +52,21 @@ export interface TrainingMemoryOptions {
    * 'alternate': every other layer (the second, fourth, ...).
    */
   recompute?: boolean | 'alternate'
+  /**
+   * Scale of the activation model (fitted on wasm) for a backend that keeps fewer values: the
+   * native backend's fused GELU and LayerNorm keep only their inputs for the backward pass
+   * (NATIVE_ACTIVATION_FACTOR). Default 1.
+   */
+  activationFactor?: number
 }
+
+/**
+ * The native backend's activations over the wasm-fitted model's: its fused GELU and LayerNorm
+ * kernels (src/runtime/fused-ops.ts) keep only their input for the backward pass, where the
+ * compositions kept four to nine intermediates each. bench-small's measured peak RSS went from
+ * 1,090 to 763 MB with the fusions; this puts the estimate back on it (docs/performance.md).
+ */
+export const NATIVE_ACTIVATION_FACTOR = 0.5
 
 export interface TrainingMemoryEstimate {
   /** total: the peak at the end of the backward pass plus allocator slack. */
@@ -168,7 +182,7 @@ export function estimateTrainingMemory(opts: TrainingMemoryOptions): TrainingMem
   const embeddingTransients = sharing === 'es' ? 2 * gp.wordEmbeddings : 0
   const recomputing = recompute ? Math.max(layerActivationValues(g, batch, seqLen), layerActivationValues(d, batch, seqLen)) : 0
   const kept = activationValues(g, batch, seqLen, recompute) + activationValues(d, batch, seqLen, recompute) + recomputing + ACT_PER_LOGIT * mlmRows * g.vocab
-  const activations = F32 * (kept + embeddingTransients)
+  const activations = F32 * (kept + embeddingTransients) * (opts.activationFactor ?? 1)
   // The peak is the end of the backward pass (all gradients and activations alive): clipping and
   // AdamW then work in place (clip.ts, adamw.ts), one parameter-sized temporary at most.
   const total = HEAP_OVERHEAD * (weights + optimizer + gradients + activations)
