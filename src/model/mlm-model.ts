@@ -7,12 +7,11 @@ import * as tf from '@tensorflow/tfjs'
 import type {DebertaConfig} from './config.js'
 import {DebertaModel, type EncoderOutput} from './deberta-model.js'
 import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'
-import {mlmLoss} from './losses.js'
+import {maskedLmLoss, maskedLmRecompute, type MaskedLmLossOptions} from './masked-lm-loss.js'
 import {MlmHead} from './mlm-head.js'
 import {tidy, type ForwardContext, type Recompute} from './nn.js'
 import {ParamStore} from './params.js'
 import {TiedTable} from './tied-table.js'
-import {autoRecompute} from '../runtime/memory-estimate.js'
 import {encoderShapeOf} from './encoder-shape.js'
 import {maskedPositions} from './masked-positions.js'
 import type {MaskedLmNet, TableName} from './architecture.js'
@@ -74,56 +73,14 @@ export class MlmModel implements MaskedLmNet<DebertaConfig> {
     })
   }
 
-  /**
-   * The MLM loss of one batch, usable inside tf.variableGrads / optimizer.minimize.
-   * @param maskedInputIds int32 [B·N] generator input; @param labels int32 [M] original ids at the masked positions;
-   * @param mlmMask [B·N] 1 at masked positions; @param attentionMask [B·N] 1 at tokens.
-   * Tensors other than `loss` live in the caller's tidy scope unless `keep` is set (then dispose them).
-   */
-  lossFn(opts: {
-    maskedInputIds: Int32Array
-    attentionMask: Int32Array | Float32Array
-    mlmMask: Int32Array | Uint8Array
-    labels: Int32Array
-    batch: number
-    seqLen: number
-    tokenTypeIds?: Int32Array
-    ctx: ForwardContext
-    keep?: boolean
-  }): {loss: tf.Scalar; logits: tf.Tensor2D; encoder: EncoderOutput} {
-    const {batch: B, seqLen: N} = opts
-    const positions = maskedPositions(opts.mlmMask)
-    if (positions.length !== opts.labels.length) throw new Error(`mlmMask has ${positions.length} masked positions but labels has ${opts.labels.length}`)
-    // ctx.recompute unset: 'auto' as RtdPair (and the mlm stage's memory check) decide it
-    const ctx: ForwardContext = opts.ctx.recompute === undefined ? {...opts.ctx, recompute: this.recomputes(B, N)} : opts.ctx
-    const out = tidy(() => {
-      const fwd = this.forward({
-        inputIds: tf.tensor2d(opts.maskedInputIds, [B, N], 'int32'),
-        mask: tf.tensor2d(Float32Array.from(opts.attentionMask), [B, N], 'float32'),
-        positions: tf.tensor1d(positions, 'int32'),
-        tokenTypeIds: opts.tokenTypeIds ? tf.tensor2d(opts.tokenTypeIds, [B, N], 'int32') : undefined,
-        ctx,
-      })
-      // No masked token in the batch: L_MLM = 0 (not the NaN of an empty mean), still tied to a
-      // parameter so that tf.variableGrads finds a (zero) gradient.
-      const loss = positions.length === 0 ? (tf.mul(tf.sum(this.head.bias), 0) as tf.Scalar) : mlmLoss({logits: fwd.logits, labels: tf.tensor1d(opts.labels, 'int32')})
-      return {loss, logits: fwd.logits, encoder: fwd.encoder}
-    })
-    if (opts.keep) tf.keep(out.logits), out.encoder.hiddenStates.forEach((t) => tf.keep(t))
-    return out
+  /** The MLM loss of one batch (masked-lm-loss.ts), usable inside tf.variableGrads / optimizer.minimize. */
+  lossFn(opts: MaskedLmLossOptions): {loss: tf.Scalar; logits: tf.Tensor2D; encoder: EncoderOutput} {
+    return maskedLmLoss(this, opts)
   }
 
-  /**
-   * Which layers a training step of this model alone recomputes when the caller's ctx does not
-   * say: on wasm all of them when the step would crowd the heap (memory-estimate.ts, with the
-   * shapes the mlm stage's memory check uses), else every other one; RTD_RECOMPUTE=on|off|alternate overrides.
-   */
+  /** Layers a step of this model alone recomputes when the ctx does not say (masked-lm-loss.ts). */
   recomputes(batch: number, seqLen: number): Recompute {
-    const env = process.env['RTD_RECOMPUTE']
-    if (env === 'on' || env === 'off') return env === 'on'
-    if (env === 'alternate') return 'alternate'
-    const shape = encoderShapeOf(this.config)
-    return autoRecompute({discriminator: {...shape, layers: 1}, generator: shape, batch, seqLen, sharing: 'es'}, tf.getBackend())
+    return maskedLmRecompute(encoderShapeOf(this.config), batch, seqLen)
   }
 
   /** Loads HF-named tensors (`deberta.*`, `lm_predictions.lm_head.*`); returns notes on ignored extras. */
