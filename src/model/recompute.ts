@@ -15,14 +15,9 @@
  * taken before the block.
  */
 import * as tf from '@tensorflow/tfjs'
+import {nestedGradients, nestedGradientsUsable} from '../runtime/tfjs-internals.js'
 import {Rng} from '../util/rng.js'
 import type {ForwardContext} from './nn.js'
-
-/** The engine fields touched here (tfjs-core 4.22 engine.ts). */
-interface EngineInternals {
-  state: {activeTape: unknown}
-  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): {value: tf.Tensor; grads: (tf.Tensor | undefined)[]}
-}
 
 export interface RecomputeOptions<T extends tf.Tensor> {
   /** Differentiable inputs (gradients are returned for them). */
@@ -41,6 +36,8 @@ export function recomputed<T extends tf.Tensor>(opts: RecomputeOptions<T>): T {
   const {inputs, variables, ctx, fn} = opts
   const constants = opts.constants ?? []
   if (!tf.engine().isTapeOn()) return tf.tidy(() => fn(inputs, constants, ctx))
+  // another tfjs version: keep the activations (same values, more memory)
+  if (!nestedGradientsUsable()) return fn(inputs, constants, ctx)
   const rngState = ctx.rng?.getState()
   const nIn = inputs.length
   const op = tf.customGrad(((...args: unknown[]) => {
@@ -52,18 +49,10 @@ export function recomputed<T extends tf.Tensor>(opts: RecomputeOptions<T>): T {
         const xs = saved.slice(0, nIn)
         const cs = saved.slice(nIn)
         const replay: ForwardContext = {...ctx, rng: rngState ? Rng.fromState(rngState) : undefined}
-        const engine = tf.engine() as unknown as EngineInternals
-        // A nested engine.gradients at gradient depth 0 replaces and then clears the engine's
-        // active tape, which the outer backward pass still has to free: put it back.
-        const outerTape = engine.state.activeTape
-        try {
-          const all = [...xs, ...variables]
-          const {value, grads} = engine.gradients(() => fn(xs, cs, replay), all, dy, true)
-          value.dispose()
-          return grads.map((g, i) => g ?? tf.zerosLike(all[i]!))
-        } finally {
-          engine.state.activeTape = outerTape
-        }
+        const all = [...xs, ...variables]
+        const {value, grads} = nestedGradients(() => fn(xs, cs, replay), all, dy)!
+        value.dispose()
+        return grads.map((g, i) => g ?? tf.zerosLike(all[i]!))
       },
     }
   }) as never) as (...t: tf.Tensor[]) => T

@@ -27,6 +27,7 @@ import {hasArrayKernels} from './native-backend/native-kernels.js'
 import {loadNativeKernels, type NativeKernels} from './native/load-native.js'
 import {setNativeArrayUpdateKernels} from './native/native-update.js'
 import {registerNativeKernels, unregisterNativeKernels} from './native/register-native.js'
+import {internalsUnusable, PINNED_TFJS_VERSION, silenceCpuBanner, wasmHeap} from './tfjs-internals.js'
 
 // The option lists of the pipeline's runtime.backend and runtime.native, declared once in backend-choices.ts.
 export {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES} from './backend-choices.js'
@@ -64,8 +65,8 @@ export interface BackendInfo {
   tfjsVersion: string
 }
 
-/** Exact version the wasm-internal kernels were written against. */
-export const PINNED_TFJS_VERSION = '4.22.0'
+/** Exact version the wasm-internal kernels were written against (tfjs-internals.ts). */
+export {PINNED_TFJS_VERSION}
 
 let current: {key: string; info: BackendInfo} | undefined
 let pending: Promise<BackendInfo> | undefined
@@ -163,18 +164,18 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
   }
 
   // wasm (explicit, or auto without tfjs-node)
-  const {version_wasm: wasmVersion} = await import('@tensorflow/tfjs-backend-wasm')
+  await import('@tensorflow/tfjs-backend-wasm')
   // The threaded wasm build cannot start its workers in Node (SPEC A.11): always take the SIMD one.
   if (tf.findBackend('wasm') == null) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
   // Initialise first: kernels are replaced only after the stock setupFuncs have run.
   await setBackendOrThrow('wasm')
   registerUnsortedSegmentSum('wasm')
   registerUnsortedSegmentSum('cpu') // tfjs may fall back to cpu for small host-side work
-  registerWasmIdentity() // clones (tensors saved for backprop) share the buffer instead of copying it
-  // The matmul and native kernels reach into wasm-backend internals laid out for exactly the pinned version.
-  const versionOk = wasmVersion === PINNED_TFJS_VERSION && tf.version.tfjs === PINNED_TFJS_VERSION
-  if (!versionOk) {
-    const why = `rtd's fast wasm kernels need @tensorflow/tfjs and -backend-wasm ${PINNED_TFJS_VERSION}, found ${tf.version.tfjs} and ${wasmVersion}`
+  // Identity, the matmul and native kernels reach into wasm-backend internals (tfjs-internals.ts)
+  // laid out for exactly the pinned version.
+  const unusable = internalsUnusable({wasm: true})
+  if (unusable !== undefined) {
+    const why = `rtd's fast wasm kernels need ${unusable}`
     if (native === 'on') {
       throw new ConfigError(`runtime.native 'on' but ${why}`, {code: 'runtime.native_unavailable',
         suggestions: [`npm install --save-exact @tensorflow/tfjs@${PINNED_TFJS_VERSION} @tensorflow/tfjs-backend-wasm@${PINNED_TFJS_VERSION}`]})
@@ -182,11 +183,12 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
     logOnce(log, `native kernels off: ${why}; using the stock matmul kernels`)
     return {backend: 'wasm', native: false, nativeReason: why, threads: 1, kernels: ['UnsortedSegmentSum', 'BatchMatMul gradient'], tfjsVersion: tf.version.tfjs}
   }
+  registerWasmIdentity() // clones (tensors saved for backprop) share the buffer instead of copying it
   let nativeKernels: NativeKernels | undefined
   let nativeReason: string | undefined
   if (native !== 'off') {
     const loaded = loadNativeKernels()
-    const heap = (tf.backend() as unknown as {wasm: {HEAPU8: Uint8Array}}).wasm.HEAPU8.buffer
+    const heap = wasmHeap()
     if (!loaded.ok) nativeReason = loaded.why
     else if (!(heap instanceof ArrayBuffer)) nativeReason = 'the wasm heap is a SharedArrayBuffer (threaded build)'
     else nativeKernels = loaded.kernels
@@ -217,7 +219,9 @@ async function doInit(opts: InitBackendOptions): Promise<BackendInfo> {
 
 /** Registers and activates the native backend; why not when the addon is missing or too old. */
 async function startNativeBackend(threads: number): Promise<{ok: true; kernels: string[]; openmp: boolean} | {ok: false; why: string}> {
-  if (tf.version.tfjs !== PINNED_TFJS_VERSION) return {ok: false, why: `it needs @tensorflow/tfjs ${PINNED_TFJS_VERSION}, found ${tf.version.tfjs}`}
+  // the backend extends the cpu backend's internals (tfjs-internals.ts)
+  const unusable = internalsUnusable({cpu: true})
+  if (unusable !== undefined) return {ok: false, why: `it needs ${unusable}`}
   const loaded = loadNativeKernels()
   if (!loaded.ok) return {ok: false, why: loaded.why}
   const kernels = loaded.kernels
@@ -254,8 +258,7 @@ async function setBackendOrThrow(name: string): Promise<void> {
   const ok = await tf.setBackend(name)
   await tf.ready()
   // The cpu backend prints a "install tfjs-node" banner on first use; runtime.backend covers that choice.
-  const cpu = tf.findBackend('cpu') as unknown as {firstUse?: boolean} | null
-  if (cpu != null && 'firstUse' in cpu) cpu.firstUse = false
+  silenceCpuBanner()
   if (!ok || tf.getBackend() !== name) {
     throw new ConfigError(`could not initialise the TensorFlow.js '${name}' backend`, {code: 'runtime.backend_init_failed'})
   }

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {RuntimeFailure} from '../errors.js'
+import {webgpuDropHostCopy, webgpuLacksHostCopy} from './tfjs-internals.js'
 import {takeDeviceError} from './webgpu-backend.js'
 
 /** Whether the active backend supports dataSync (webgpu in Node does not). */
@@ -36,30 +37,18 @@ export async function readScalars(tensors: tf.Tensor[]): Promise<number[]> {
  * Runs `fn`, which reads `tensors` with dataSync, after reading them asynchronously where sync
  * reads do not work: tfjs-backend-webgpu keeps an async read's values as the tensor's host copy,
  * and dataSync returns that copy. The host copies are dropped afterwards (the GPU buffer stays
- * the tensor's storage), so they cost host memory only while `fn` runs.
+ * the tensor's storage), so they cost host memory only while `fn` runs (on a webgpu backend
+ * other than the pinned version they stay: tfjs-internals.ts).
  */
 export async function withHostCopies<T>(tensors: Iterable<tf.Tensor>, fn: () => T | Promise<T>): Promise<T> {
   if (syncReadsWork()) return fn()
   const list = [...tensors].filter((t) => !t.isDisposed)
-  const cached = new Set<tf.DataId>()
-  const backend = tf.backend() as unknown as WebgpuLike
-  for (const t of list) {
-    const d = backend.tensorMap?.get(t.dataId)
-    // only drop copies this call made (a tensor made from host data may have no GPU buffer yet)
-    if (d !== undefined && d.values == null) cached.add(t.dataId)
-  }
+  // only drop copies this call made (a tensor made from host data may have no GPU buffer yet)
+  const cached = new Set(list.filter((t) => webgpuLacksHostCopy(t.dataId)).map((t) => t.dataId))
   await Promise.all(list.map((t) => t.data()))
   try {
     return await fn()
   } finally {
-    for (const id of cached) {
-      const d = backend.tensorMap?.get(id)
-      if (d !== undefined && d.resource != null) d.values = null
-    }
+    for (const id of cached) webgpuDropHostCopy(id)
   }
-}
-
-/** The parts of tfjs-backend-webgpu 4.22's WebGPUBackend that withHostCopies uses. */
-interface WebgpuLike {
-  tensorMap?: {get(id: tf.DataId): {values: unknown; resource: unknown} | undefined}
 }

@@ -15,6 +15,7 @@ import {createRequire} from 'node:module'
 import * as tf from '@tensorflow/tfjs'
 import {ConfigError} from '../errors.js'
 import {registerWebgpuAddN} from './kernels/webgpu-add-n.js'
+import {onWebgpuDeviceError} from './tfjs-internals.js'
 
 /** The optional packages and the versions rtd was tested with. */
 export const WEBGPU_PACKAGES = {webgpu: '0.6.2', backend: '@tensorflow/tfjs-backend-webgpu'} as const
@@ -167,11 +168,9 @@ let deviceError: string | undefined
  * caller: tfjs would go on and read zeros. Keep the first one; takeDeviceError hands it out.
  */
 function trapDeviceErrors(): void {
-  const device = (tf.backend() as unknown as {device?: {onuncapturederror: unknown}}).device
-  if (device === undefined) return
-  device.onuncapturederror = (ev: {error?: {message?: string}}) => {
-    deviceError ??= ev.error?.message ?? 'unknown GPU error'
-  }
+  onWebgpuDeviceError((message) => {
+    deviceError ??= message
+  })
 }
 
 /** The first error the GPU device reported since the last call, if any (and forgets it). */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
+import {wasmHeap} from '../runtime/tfjs-internals.js'
 import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'
 import {readScalars} from '../runtime/host-reads.js'
 
@@ -31,11 +32,6 @@ export async function globalNorm(grads: Iterable<tf.Tensor>): Promise<number> {
   return Math.sqrt(v!)
 }
 
-/** The wasm heap when the backend is wasm, else undefined. */
-function wasmHeap(): ArrayBuffer | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined
-  return (tf.backend() as unknown as {wasm: {HEAPU8: Uint8Array}}).wasm.HEAPU8.buffer as ArrayBuffer
-}
 
 /**
  * Σ g² over all gradients with the native loop, read in place on the wasm heap, when the native

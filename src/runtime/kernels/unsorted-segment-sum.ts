@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
+import {cpuValues, internalsUnusable} from '../tfjs-internals.js'
 import {replaceKernel} from './register-kernel.js'
 
 type NumericArray = Float32Array | Int32Array
@@ -67,7 +68,6 @@ function wasmUnsortedSegmentSum(args: {inputs: tf.NamedTensorInfoMap; backend: B
 }
 
 interface CpuBackendLike {
-  data: {get(dataId: tf.DataId): {values: unknown}}
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: NumericArray): tf.TensorInfo
 }
 
@@ -79,8 +79,8 @@ function cpuUnsortedSegmentSum(args: {inputs: tf.NamedTensorInfoMap; backend: Cp
   const outShape = segmentSumOutShape(x.shape, segmentIds.shape.length, numSegments)
   const size = tf.util.sizeFromShape(outShape)
   const outValues = x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size)
-  const ids = idsAsInt32(backend.data.get(segmentIds.dataId).values as NumericArray, segmentIds.dtype)
-  segmentSumInto({x: backend.data.get(x.dataId).values as NumericArray, xShape: x.shape, segmentIds: ids, numSegments, out: outValues})
+  const ids = idsAsInt32(cpuValues(backend, segmentIds.dataId) as NumericArray, segmentIds.dtype)
+  segmentSumInto({x: cpuValues(backend, x.dataId) as NumericArray, xShape: x.shape, segmentIds: ids, numSegments, out: outValues})
   return backend.makeTensorInfo(outShape, x.dtype, outValues)
 }
 
@@ -91,6 +91,8 @@ function idsAsInt32(values: unknown, dtype: tf.DataType): Int32Array {
 
 /** Registers the O(N) kernel for `backendName` ('wasm' or 'cpu'), replacing any existing one. */
 export function registerUnsortedSegmentSum(backendName: 'wasm' | 'cpu'): void {
+  // the cpu kernel reads the backend's storage (tfjs-internals.ts): on another version the stock kernel stays
+  if (backendName === 'cpu' && internalsUnusable({cpu: true}) !== undefined) return
   replaceKernel({
     kernelName: tf.UnsortedSegmentSum,
     backendName,

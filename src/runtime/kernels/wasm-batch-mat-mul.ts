@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {replaceKernel} from './register-kernel.js'
+import {wasmForgetId, wasmFunction, wasmRegisterView, wasmTensorId} from '../tfjs-internals.js'
 
 /** The C++ kernel behind the stock BatchMatMul (ids, not pointers). */
 type WasmMatMulFn = (
@@ -18,10 +19,6 @@ type WasmMatMulFn = (
 ) => void
 type WasmTransposeFn = (xId: number, xShape: Uint8Array, xRank: number, dtype: number, outId: number, perm: Uint8Array, permRank: number) => void
 
-interface WasmInternals {
-  cwrap(name: string, ret: null, args: string[]): unknown
-  tfjs: {registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void}
-}
 
 /**
  * Operands as row-major 3-D matrices: a [batchA, M, K] (stored [batchA, K, M] when transposeA),
@@ -120,10 +117,9 @@ const setups = new WeakMap<BackendWasm, {matMul: WasmMatMulFn; transpose: WasmTr
 function setup(backend: BackendWasm) {
   let fns = setups.get(backend)
   if (fns === undefined) {
-    const wasm = backend.wasm as unknown as WasmInternals
     fns = {
-      matMul: wasm.cwrap(tf.BatchMatMul, null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as WasmMatMulFn,
-      transpose: wasm.cwrap(tf.Transpose, null, ['number', 'array', 'number', 'number', 'number', 'array', 'number']) as WasmTransposeFn,
+      matMul: wasmFunction<WasmMatMulFn>(backend, tf.BatchMatMul, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']),
+      transpose: wasmFunction<WasmTransposeFn>(backend, tf.Transpose, ['number', 'array', 'number', 'number', 'number', 'array', 'number']),
     }
     setups.set(backend, fns)
   }
@@ -139,8 +135,8 @@ const FLOAT32_CPP_DTYPE = 0 // CppDType.float32 in the wasm backend
 /** [batch, r, c] -> new [batch, c, r] tensor on the heap (caller disposes). */
 function transposeLast2(backend: BackendWasm, x: tf.TensorInfo, batch: number, r: number, c: number): tf.TensorInfo {
   const out = backend.makeOutput([batch, c, r], 'float32')
-  const xId = backend.dataIdMap.get(x.dataId)!.id
-  const outId = backend.dataIdMap.get(out.dataId)!.id
+  const xId = wasmTensorId(backend, x.dataId)
+  const outId = wasmTensorId(backend, out.dataId)
   const perm = batch === 1 ? [1, 0] : [0, 2, 1]
   const shape = batch === 1 ? [r, c] : [batch, r, c]
   setup(backend).transpose(xId, shapeBytes(shape), shape.length, FLOAT32_CPP_DTYPE, outId, shapeBytes(perm), perm.length)
@@ -149,15 +145,12 @@ function transposeLast2(backend: BackendWasm, x: tf.TensorInfo, batch: number, r
 
 /** Registers a tensor id that aliases heap memory owned by another tensor; undo with dropView. */
 function makeView(backend: BackendWasm, offset: number, size: number): number {
-  const internals = backend as unknown as {dataIdNextNumber: number}
-  const id = internals.dataIdNextNumber++
-  ;(backend.wasm as unknown as WasmInternals).tfjs.registerTensor(id, size, offset)
-  return id
+  return wasmRegisterView(backend, offset, size)
 }
 
 function dropView(backend: BackendWasm, id: number): void {
   // Forget the id (and XNNPACK's cached operator for it) without freeing the aliased memory.
-  ;(backend.wasm as unknown as WasmInternals).tfjs.disposeData(id)
+  wasmForgetId(backend, id)
 }
 
 /**
@@ -168,9 +161,9 @@ function xnnMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, out
   const {batchA, batchB, m, k, n} = plan
   if (plan.transposeA || plan.transposeB) throw new Error('xnnMatMul: operands must be untransposed')
   const {matMul} = setup(backend)
-  const aId = backend.dataIdMap.get(a.dataId)!.id
-  const bId = backend.dataIdMap.get(b.dataId)!.id
-  const outId = backend.dataIdMap.get(out.dataId)!.id
+  const aId = wasmTensorId(backend, a.dataId)
+  const bId = wasmTensorId(backend, b.dataId)
+  const outId = wasmTensorId(backend, out.dataId)
   if (batchB === 1) {
     // A shared right operand: fold A's batch into M, one [batchA*M, K] x [K, N] call.
     const rows = batchA * m

@@ -16,19 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
+import {wasmTensorData, wrapWasmDisposeData} from '../tfjs-internals.js'
 import {replaceKernel, stockKernel} from './register-kernel.js'
-
-interface TensorData {
-  id: number
-  memoryOffset: number | null
-  refCount: number
-}
-
-interface WasmInternals {
-  dataIdMap: {get(dataId: tf.DataId): TensorData | undefined; delete(dataId: tf.DataId): void}
-  wasm: {tfjs: {disposeData(id: number): void}}
-  disposeData(dataId: tf.DataId, force?: boolean): boolean
-}
 
 /**
  * Heap offset → number of live tensor ids on it, for offsets shared by a clone (absent: one owner).
@@ -45,10 +34,8 @@ const patched = state.patched
 function patchDispose(backend: BackendWasm): void {
   if (patched.has(backend)) return
   patched.add(backend)
-  const b = backend as unknown as WasmInternals
-  const original = b.disposeData.bind(backend)
-  b.disposeData = (dataId: tf.DataId, force = false): boolean => {
-    const data = b.dataIdMap.get(dataId)
+  wrapWasmDisposeData(backend, (original, table, forgetId) => (dataId: tf.DataId, force = false): boolean => {
+    const data = table.get(dataId)
     const n = data?.memoryOffset == null ? undefined : owners.get(data.memoryOffset)
     if (data === undefined || n === undefined) return original(dataId, force)
     if (!force && data.refCount > 1) {
@@ -58,16 +45,16 @@ function patchDispose(backend: BackendWasm): void {
     // This id goes; the memory stays with the other ids on the offset.
     if (n > 2) owners.set(data.memoryOffset!, n - 1)
     else owners.delete(data.memoryOffset!)
-    b.wasm.tfjs.disposeData(data.id)
-    b.dataIdMap.delete(dataId)
+    forgetId(data.id)
+    table.delete(dataId)
     return true
-  }
+  })
 }
 
 function wasmIdentity(args: {inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap}): tf.TensorInfo {
   const {x} = args.inputs as {x: tf.TensorInfo}
   const backend = args.backend
-  const data = (backend as unknown as WasmInternals).dataIdMap.get(x.dataId)
+  const data = wasmTensorData(backend, x.dataId)
   const offset = data?.memoryOffset
   if (x.dtype === 'string' || offset == null || tf.util.sizeFromShape(x.shape) === 0) {
     return stockKernel(tf.Identity, 'wasm')!.kernelFunc(args as never) as tf.TensorInfo

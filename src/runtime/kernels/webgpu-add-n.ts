@@ -6,19 +6,19 @@
  * This kernel sums groups of at most `limit - 1` inputs, then sums the partial sums.
  */
 import * as tf from '@tensorflow/tfjs'
+import {webgpuStorageBufferLimit} from '../tfjs-internals.js'
 import {replaceKernel, stockKernel} from './register-kernel.js'
 
-interface WebgpuBackendLike {
-  device: {limits: {maxStorageBuffersPerShaderStage: number}}
-  disposeData(dataId: tf.DataId): void
-}
+/** WebGPU's default storage buffers per shader stage: what a device allows at least. */
+const DEFAULT_STORAGE_BUFFER_LIMIT = 8
 
 export function registerWebgpuAddN(): void {
   const stock = stockKernel('AddN', 'webgpu')
   if (stock === undefined) return
   const kernelFunc: tf.KernelFunc = (args) => {
-    const backend = args.backend as unknown as WebgpuBackendLike
-    const group = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1)
+    const backend = args.backend as tf.KernelBackend
+    // the device's limit (an internal of the webgpu backend); WebGPU's default when it cannot be read
+    const group = Math.max(2, (webgpuStorageBufferLimit(backend) ?? DEFAULT_STORAGE_BUFFER_LIMIT) - 1)
     const sum = (inputs: tf.TensorInfo[]): tf.TensorInfo => {
       if (inputs.length <= group) return stock.kernelFunc({...args, inputs: inputs as unknown as tf.NamedTensorInfoMap}) as tf.TensorInfo
       const partials: tf.TensorInfo[] = []

@@ -16,10 +16,15 @@
  * multi-megabyte ArrayBuffers cost page faults, zeroing and garbage-collector pressure (measured
  * 2-6x the time of the kernels themselves). The native kernels take their outputs from a pool
  * that disposed tensors' arrays return to (only arrays the pool made: nothing else can hold them).
+ *
+ * What it uses of the cpu backend beyond its public methods (the storage records, data ids, the
+ * banner flag) goes through src/runtime/tfjs-internals.ts; backend.ts registers it only when
+ * tfjs and tfjs-backend-cpu are the pinned version.
  */
 import * as tf from '@tensorflow/tfjs'
 import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu'
 import type {NativeKernels} from '../native/load-native.js'
+import {cpuHasData, cpuStoreValues, cpuTensorData, cpuValues, silenceCpuBanner, type CpuTensorData} from '../tfjs-internals.js'
 import {nativeKernelConfigs} from './native-kernels.js'
 
 export const NATIVE_BACKEND = 'native'
@@ -43,7 +48,7 @@ export class NativeBackend extends MathBackendCPU {
   constructor(readonly kernels: NativeKernels) {
     super()
     // the cpu backend greets its first tensor with an "install tfjs-node" banner
-    ;(this as unknown as {firstUse: boolean}).firstUse = false
+    silenceCpuBanner(this)
   }
 
   /**
@@ -74,9 +79,9 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: tf.DataId, force = false): boolean {
-    const values = this.data.get(dataId)?.values
+    const values = cpuValues(this, dataId)
     const done = super.disposeData(dataId, force)
-    if (!this.data.has(dataId) && isTypedArray(values)) this.release(values)
+    if (!cpuHasData(this, dataId) && isTypedArray(values)) this.release(values)
     return done
   }
 
@@ -92,9 +97,7 @@ export class NativeBackend extends MathBackendCPU {
   /** Kernel outputs: the kernel's freshly allocated array is stored as is (no copy). */
   override makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Values | string[]): tf.TensorInfo {
     if (dtype === 'string' || !isTypedArray(values)) return super.makeTensorInfo(shape, dtype, values)
-    const dataId = {id: (this as unknown as {nextDataId(): number}).nextDataId()}
-    this.data.set(dataId, {values, dtype, refCount: 1})
-    return {dataId, shape, dtype}
+    return {dataId: cpuStoreValues(this, values, dtype), shape, dtype}
   }
 
   override readSync(dataId: tf.DataId): Values {
@@ -103,8 +106,8 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   /** The tensor's own storage (no copy): for kernels and in-place updates only. */
-  storage(dataId: tf.DataId): {values: unknown; refCount: number} | undefined {
-    return this.data.get(dataId) as {values: unknown; refCount: number} | undefined
+  storage(dataId: tf.DataId): CpuTensorData | undefined {
+    return cpuTensorData(this, dataId)
   }
 }
 

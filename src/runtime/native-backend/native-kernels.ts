@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs'
 import {aleaState, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
+import {cpuValues} from '../tfjs-internals.js'
 
-/** What the kernels need of the backend (NativeBackend; any MathBackendCPU works). */
+/** What the kernels need of the backend (NativeBackend; any MathBackendCPU works): its tensors' arrays are read through cpuValues. */
 interface Storage {
-  data: {get(dataId: tf.DataId): {values: unknown} | undefined}
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo
   /** A recycled output array (NativeBackend); contents arbitrary. */
   alloc?(dtype: tf.DataType, n: number): Float32Array | Int32Array | Uint8Array
@@ -30,7 +30,7 @@ export function hasArrayKernels(k: NativeKernels): k is NativeKernels & NativeAr
 }
 
 function values<T = Float32Array>(backend: Storage, t: tf.TensorInfo): T {
-  return backend.data.get(t.dataId)!.values as T
+  return cpuValues(backend, t.dataId) as T
 }
 
 const size = (shape: number[]) => tf.util.sizeFromShape(shape)
@@ -41,7 +41,7 @@ const size = (shape: number[]) => tf.util.sizeFromShape(shape)
  * below copies instead, but a tensor made before the native backend was active may still).
  */
 function allF32(backend: Storage, ...ts: tf.TensorInfo[]): boolean {
-  return ts.every((t) => t.dtype === 'float32' && backend.data.get(t.dataId)?.values instanceof Float32Array)
+  return ts.every((t) => t.dtype === 'float32' && cpuValues(backend, t.dataId) instanceof Float32Array)
 }
 
 function cpu(name: string): Kernel {
@@ -361,7 +361,7 @@ function concat(nk: NativeArrayKernels): Kernel {
 
 /** The storage a dtype should have: Float32Array, Int32Array or Uint8Array (bool). */
 function storageMatches(backend: Storage, t: tf.TensorInfo): boolean {
-  const v = backend.data.get(t.dataId)?.values
+  const v = cpuValues(backend, t.dataId)
   return t.dtype === 'float32' ? v instanceof Float32Array : t.dtype === 'int32' ? v instanceof Int32Array : t.dtype === 'bool' ? v instanceof Uint8Array : false
 }
 
@@ -374,7 +374,7 @@ function cast(): Kernel {
   return (args) => {
     const {x} = args.inputs as {x: tf.TensorInfo}
     const {dtype} = args.attrs as unknown as tf.CastAttrs
-    const src = args.backend.data.get(x.dataId)?.values
+    const src = cpuValues(args.backend, x.dataId)
     const widening = (dtype === 'float32' && (x.dtype === 'int32' || x.dtype === 'bool')) || (dtype === 'int32' && x.dtype === 'bool')
     if (!widening || !(src instanceof Int32Array || src instanceof Uint8Array || src instanceof Float32Array)) return fallback(args)
     const out = newArray(args.backend, dtype, src.length)

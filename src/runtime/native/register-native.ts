@@ -11,14 +11,14 @@
 import * as tf from '@tensorflow/tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {replaceKernel, restoreKernel, stockKernel} from '../kernels/register-kernel.js'
+import {wasmHeap} from '../tfjs-internals.js'
 import {type MatMulEngine, type MatMulPlan, registerWasmBatchMatMul} from '../kernels/wasm-batch-mat-mul.js'
 import {registerWasmFusedMatMul} from '../kernels/wasm-fused-mat-mul.js'
 import type {NativeKernels} from './load-native.js'
 import {setNativeUpdateKernels} from './native-update.js'
 
 function heapOf(backend: BackendWasm): ArrayBuffer {
-  // Read at each call: heap growth replaces the buffer.
-  return backend.wasm.HEAPU8.buffer as ArrayBuffer
+  return wasmHeap(backend)!
 }
 
 /** A MatMulEngine that runs cblas_sgemm on the heap, transposes and broadcast included. */
