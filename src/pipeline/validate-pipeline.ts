@@ -10,10 +10,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+import type {Ajv2020, ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
 
 import {STAGE_KINDS, stageEntries} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
+import {ajv2020} from '../plugin/validate-plugin.js'
 import {isPlainObject} from './deep-merge.js'
 import {didYouMean} from './did-you-mean.js'
 import {oneOfForms} from './one-of-forms.js'
@@ -32,7 +33,8 @@ const compiled = new WeakMap<PluginRegistry, {validate: ValidateFunction; size: 
  * assembled schema again is a good part of `rtd validate`'s start-up.
  */
 export function pipelineAjv(opts: {source?: boolean} = {}): Ajv2020 {
-  const ajv = new Ajv2020({allErrors: true, useDefaults: true, verbose: true, strict: false, validateSchema: false, ...(opts.source ? {code: {source: true}} : {})})
+  // ajv2020(): loaded here, not at import (a precompiled validator needs none of ajv's compiler)
+  const ajv = new (ajv2020())({allErrors: true, useDefaults: true, verbose: true, strict: false, validateSchema: false, ...(opts.source ? {code: {source: true}} : {})})
   ajv.addKeyword({keyword: MESSAGE_KEYWORD, schemaType: 'string'})
   return ajv
 }
