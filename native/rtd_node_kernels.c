@@ -169,8 +169,14 @@ typedef struct {
   float alpha;
 } mm_job;
 
+/* One OpenBLAS thread (the products are threaded here); without OpenMP, OpenBLAS threads them. */
 static void blas_single_thread(void) {
-  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+#ifdef _OPENMP
+  const int want = 1;
+#else
+  const int want = nk_threads;
+#endif
+  if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
 }
 
 /* Bias and activation over rows [r0, r1) x columns [c0, c1) of product i, while still in cache. */
