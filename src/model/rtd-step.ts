@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type {Rng} from '../util/rng.js'
+import type {MaskedLmLossOptions} from './architecture.js'
 import type {EncoderOutput as BaseEncoderOutput} from './deberta-model.js'
 import {rtdLoss} from './losses.js'
 import {maskedPositions} from './masked-positions.js'
@@ -20,16 +21,7 @@ export interface EncoderOutput extends BaseEncoderOutput {
 
 /** The generator as the RTD step uses it (MlmModel, ElectraMlmModel). */
 export interface RtdGenerator {
-  lossFn(opts: {
-    maskedInputIds: Int32Array
-    attentionMask: Int32Array | Float32Array
-    mlmMask: Int32Array | Uint8Array
-    labels: Int32Array
-    batch: number
-    seqLen: number
-    tokenTypeIds?: Int32Array
-    ctx: ForwardContext
-  }): {loss: tf.Scalar; logits: tf.Tensor2D; encoder: EncoderOutput}
+  lossFn(opts: MaskedLmLossOptions): {loss: tf.Scalar; logits: tf.Tensor2D; encoder: EncoderOutput}
 }
 
 /** The discriminator as the RTD step uses it (Discriminator, ElectraDiscriminator). */
