@@ -71,12 +71,7 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       if (resumeDir !== undefined) this.logToStderr(`continuing the interrupted run ${resumeDir} (--fresh starts a new run)`)
     }
     let runDir: string | undefined
-    const interrupt = installInterruptHandler({
-      notify: (m) => process.stderr.write(`\n${m}\n`),
-      beforeExit: () => {
-        if (runDir !== undefined) markInterruptedNow({runDir, message: 'second Ctrl-C: exited at once; the stage in progress did not save'})
-      },
-    })
+    const interrupt = interruptMarking(() => runDir)
     try {
       const result = await runPipeline({
         pipeline,
@@ -100,12 +95,7 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
   private async runSweep(p: {pipeline: Awaited<ReturnType<typeof loadSweep>>['base']; variants: NonNullable<Awaited<ReturnType<typeof loadSweep>>['variants']>; flags: {resume?: string; fresh?: boolean; 'auto-resume'?: boolean}}): Promise<SweepResult> {
     if (p.flags.resume === 'latest') throw new ConfigError('--resume latest is for single runs; a sweep continues its newest sweep directory by default', {code: 'resume.sweep'})
     let runDir: string | undefined
-    const interrupt = installInterruptHandler({
-      notify: (m) => process.stderr.write(`\n${m}\n`),
-      beforeExit: () => {
-        if (runDir !== undefined) markInterruptedNow({runDir, message: 'second Ctrl-C: exited at once; the stage in progress did not save'})
-      },
-    })
+    const interrupt = interruptMarking(() => runDir)
     try {
       const result = await runSweep({
         base: p.pipeline,
@@ -133,4 +123,15 @@ Exit status: 0 done, 1 runtime failure, 2 invalid pipeline or usage, 130 interru
       interrupt.dispose()
     }
   }
+}
+
+/** Ctrl-C handling for a run or a sweep: a second Ctrl-C marks the run directory in progress (if any) interrupted before exiting. */
+function interruptMarking(currentRunDir: () => string | undefined): ReturnType<typeof installInterruptHandler> {
+  return installInterruptHandler({
+    notify: (m) => process.stderr.write(`\n${m}\n`),
+    beforeExit: () => {
+      const runDir = currentRunDir()
+      if (runDir !== undefined) markInterruptedNow({runDir, message: 'second Ctrl-C: exited at once; the stage in progress did not save'})
+    },
+  })
 }

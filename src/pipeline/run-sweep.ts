@@ -16,7 +16,7 @@ import type {LoadedVariant} from './expand-sweep.js'
 import type {ResolvedPipeline} from './load-pipeline.js'
 import {RtdError} from '../errors.js'
 import {preflight} from './preflight.js'
-import {isResumable, readStatus} from './run-dir.js'
+import {createRunDir, isResumable, readStatus} from './run-dir.js'
 import {preflightLog, resolvedPipelineYaml, runPipeline, type RunPipelineParams, type RunResult} from './runner.js'
 
 export interface SweepVariantResult {
@@ -47,10 +47,6 @@ export interface RunSweepParams extends Omit<RunPipelineParams, 'pipeline' | 're
   onVariant?: (v: {variant: string; runDir: string; action: SweepVariantResult['action']}) => void
 }
 
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
-}
-
 /** `<output.dir>/<name>-sweep-<stamp>` directories, newest first. */
 export function sweepDirsNewestFirst(params: {outputDir: string; name: string}): string[] {
   if (!fs.existsSync(params.outputDir)) return []
@@ -61,20 +57,6 @@ export function sweepDirsNewestFirst(params: {outputDir: string; name: string}):
     .filter((x) => x.m !== null)
     .sort((a, b) => (a.m![1] === b.m![1] ? Number(b.m![2] ?? 0) - Number(a.m![2] ?? 0) : a.m![1] < b.m![1] ? 1 : -1))
     .map(({d}) => path.join(params.outputDir, d))
-}
-
-function createSweepDir(params: {outputDir: string; name: string; now: Date}): string {
-  fs.mkdirSync(params.outputDir, {recursive: true})
-  const base = path.join(params.outputDir, `${params.name}-sweep-${stamp(params.now)}`)
-  for (let n = 0; ; n++) {
-    const dir = n === 0 ? base : `${base}-${n}`
-    try {
-      fs.mkdirSync(dir)
-      return dir
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-  }
 }
 
 /** The resolved pipeline without output.dir (a variant's exports go into its own run directory). */
@@ -135,7 +117,7 @@ export async function runSweep(params: RunSweepParams): Promise<SweepResult> {
       throw new RtdError(`sweep variant ${variant.name}: ${error.message}`, {code: error.code, exitCode: error.exitCode, suggestions: error.suggestions, cause: error})
     }
   }
-  const sweepDir = existing ?? createSweepDir({outputDir, name: base.value.name, now: now()})
+  const sweepDir = existing ?? createRunDir({outputDir, name: `${base.value.name}-sweep`, now: now()}) // <name>-sweep-<stamp>[-n]
   fs.mkdirSync(sweepDir, {recursive: true})
   onSweepDir?.(sweepDir)
   const results: SweepVariantResult[] = []
