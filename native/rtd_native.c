@@ -453,6 +453,7 @@ static napi_value blas_config(napi_env env, napi_callback_info info) {
 }
 
 void rtd_register_node_kernels(napi_env env, napi_value exports); /* rtd_node_kernels.c */
+void rtd_register_sampling(napi_env env, napi_value exports);     /* rtd_sampling.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -470,6 +471,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   rtd_register_node_kernels(env, exports);
+  rtd_register_sampling(env, exports);
   return exports;
 }
 

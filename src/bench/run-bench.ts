@@ -131,7 +131,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
 
   const shape = {vocabSize: c.vocab, hiddenSize: c.hidden, numAttentionHeads: c.heads, intermediateSize: c.intermediate, maxPositionEmbeddings: c.maxPositions, positionBuckets: c.positionBuckets}
   const pair = new RtdPair({architecture: await new PluginRegistry().architecture('deberta-v3').load(), discriminator: v3Config({...shape, numHiddenLayers: c.discriminatorLayers}), generator: v3Config({...shape, numHiddenLayers: c.generatorLayers}), sharing, seed, maskTokenId: SPECIAL.mask})
-  const base = new RtdTrainable({pair, special: SPECIAL, tokenizerVocabSize: c.vocab, mask: {rate: 0.15, recipe: 'all-mask'}, temperature: 1, seed})
+  const base = new RtdTrainable({pair, special: SPECIAL, tokenizerVocabSize: c.vocab, mask: {rate: c.maskRate ?? 0.15, recipe: 'all-mask'}, temperature: c.temperature ?? 1, seed})
   const par = await maybeParallel({trainable: base, runtime})
   const model = par.trainable
   const groups = model.parameterGroups()

@@ -66,6 +66,8 @@ export interface NativeKernels {
   setThreadsAll?(n: number): void
   /** Whether the addon was built with OpenMP. */
   openmp?(): boolean
+  /** sampleCategorical's rows (native/rtd_sampling.c): out[r] = the id uniforms[r] picks from softmax(logits row r / T). */
+  sampleRows?(logits: Float32Array, uniforms: Float64Array, out: Int32Array, vocab: number, temperature: number): void
 }
 
 export type LoadNativeResult = {ok: true; kernels: NativeKernels; path: string} | {ok: false; why: string}

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {sampleCategorical} from '../../../src/model/sampling.js'
+import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
 import {Rng} from '../../../src/util/rng.js'
 
 describe('sampling', () => {
@@ -40,5 +41,26 @@ describe('sampling', () => {
   it('rejects a non-positive temperature and a wrong logits length', () => {
     expect(() => sampleCategorical({logits, rows: 2, vocab: 4, rng: Rng.derive(1), temperature: 0})).to.throw(RangeError)
     expect(() => sampleCategorical({logits, rows: 3, vocab: 4, rng: Rng.derive(1)})).to.throw(RangeError)
+  })
+
+  it('draws the same ids in C (native addon) as in JS, row for row', function () {
+    const loaded = loadNativeKernels()
+    if (!loaded.ok || typeof loaded.kernels.sampleRows !== 'function') this.skip()
+    // wide logits (the exps span underflow to 1), ties, a row of -Infinity but one, and a NaN row
+    const rows = 300
+    const vocab = 4000
+    const gen = Rng.derive(11, 'logits')
+    const logits = Float32Array.from({length: rows * vocab}, () => (gen.uniform() - 0.5) * (gen.uniform() < 0.1 ? 2000 : 40))
+    logits.fill(1, 5 * vocab, 6 * vocab)
+    logits.fill(-Infinity, 7 * vocab, 8 * vocab)
+    logits[7 * vocab + 123] = 0
+    logits[9 * vocab + 7] = Number.NaN
+    for (const temperature of [1, 3, 0.05]) {
+      const c = sampleCategorical({logits, rows, vocab, rng: Rng.derive(3, 'sample', temperature), temperature})
+      const js = sampleCategorical({logits, rows, vocab, rng: Rng.derive(3, 'sample', temperature), temperature, impl: 'js'})
+      expect(c, `T ${temperature}`).to.deep.equal(js)
+      expect(c[7]).to.equal(123)
+      expect(new Set(c).size, 'draws vary').to.be.greaterThan(50)
+    }
   })
 })
