@@ -50,7 +50,8 @@ export function maskedLmLoss<E extends EncoderOutput>(model: MaskedLm<E>, opts: 
 /**
  * Which layers a training step of a masked LM alone recomputes when the caller's ctx does not
  * say: on wasm all of them when the step would crowd the heap (memory-estimate.ts, with the
- * shapes the mlm stage's memory check uses), else every other one; RTD_RECOMPUTE=on|off|alternate overrides.
+ * shapes the mlm stage's memory check uses), else every other one where that saves memory
+ * (autoRecompute); RTD_RECOMPUTE=on|off|alternate overrides.
  */
 export function maskedLmRecompute(shape: EncoderShape, batch: number, seqLen: number): Recompute {
   const env = process.env['RTD_RECOMPUTE']

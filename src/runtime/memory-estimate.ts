@@ -214,11 +214,15 @@ export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | '
  * step near PyTorch's memory for ~25% more time, docs/performance.md), every layer when the
  * step without recomputation would take more than 3 GiB (wasm: crowd its heap; native: keep
  * deberta-v3-xsmall and -base below PyTorch's memory on small machines) or crowd the RAM;
- * elsewhere none.
+ * elsewhere none. Every other layer only where that cuts the estimated peak by a tenth or more:
+ * a small model keeps little per layer (the offline default, pipelines/tiny-gdes.yaml: +2 MiB
+ * of its ~400) and would only pay the extra forward (~10% of its step's CPU time).
  */
 export function autoRecompute(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>, backend: string): boolean | 'alternate' {
-  if (backend === 'wasm' || backend === 'native') return recomputeHelps(opts) || recomputeHelps(opts, os.totalmem()) || 'alternate'
-  return false
+  if (backend !== 'wasm' && backend !== 'native') return false
+  if (recomputeHelps(opts) || recomputeHelps(opts, os.totalmem())) return true
+  const peak = (recompute: boolean | 'alternate') => estimateTrainingMemory({...opts, optimizer: 'adamw', recompute}).bytes.total
+  return peak('alternate') <= 0.9 * peak(false) ? 'alternate' : false
 }
 
 /** Usable wasm heap: 4 GiB addressable, minus room for the module, stacks and tfjs's own buffers. */

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import {ConfigError} from '../../../src/errors.js'
 import {
+  autoRecompute,
   checkFitsBackend,
   encoderParams,
   type EncoderShape,
@@ -60,6 +61,18 @@ describe('estimateTrainingMemory', () => {
     const alt = estimateTrainingMemory(options(XSMALL, {recompute: 'alternate'}))
     expect(alt.bytes.activations).to.be.above(on.bytes.activations).and.below(off.bytes.activations)
     expect(alt.breakdown.join('; ')).to.contain('every other layer')
+  })
+
+  it('auto recomputes every other layer on native only where that cuts the peak (bench-small), not for the offline default', () => {
+    const benchSmall: EncoderShape = {vocab: 8000, hidden: 256, layers: 4, heads: 4, intermediate: 1024}
+    expect(autoRecompute(options(benchSmall), 'native')).to.equal('alternate')
+    expect(autoRecompute(options(benchSmall), 'wasm')).to.equal('alternate')
+    const offlineDefault: EncoderShape = {vocab: 4000, hidden: 128, layers: 2, heads: 4, intermediate: 512}
+    const o = options(offlineDefault, {batch: 16, seqLen: 64, maskRate: 0.25})
+    expect(estimateTrainingMemory({...o, recompute: 'alternate'}).bytes.total).to.be.above(0.9 * estimateTrainingMemory({...o, recompute: false}).bytes.total)
+    expect(autoRecompute(o, 'native')).to.equal(false)
+    expect(autoRecompute(options(XSMALL), 'native')).to.equal(true)
+    expect(autoRecompute(options(benchSmall), 'cpu')).to.equal(false)
   })
 
   it('counts ES word-table gradient transients that GDES no longer has', () => {
