@@ -146,6 +146,17 @@ __attribute__((target("avx2"))) static void exp_ratio_avx2(const float* logits, 
 
 static int use_avx2 = -1;
 
+/* w[v] = exp((logits[v] - max) / T) for one row, vectorized where the CPU allows. */
+static void exp_row(const float* logits, int64_t vocab, double max, double T, double* w) {
+#ifdef RTD_EXP_AVX2
+  if (use_avx2) {
+    exp_ratio_avx2(logits, max, T, w, vocab);
+    return;
+  }
+#endif
+  for (int64_t v = 0; v < vocab; v++) w[v] = fdlibm_exp(((double)logits[v] - max) / T);
+}
+
 /* One row: the JS loop of sampleCategorical, statement for statement. */
 static int32_t sample_row(const float* logits, int64_t vocab, double T, double u01, double* w) {
   /* Math.max over the row: NaN if any is NaN, else the largest */
@@ -157,14 +168,7 @@ static int32_t sample_row(const float* logits, int64_t vocab, double T, double u
     maxf = x > maxf ? x : maxf;
   }
   const double max = nan ? NAN : (double)maxf;
-#ifdef RTD_EXP_AVX2
-  if (use_avx2) {
-    exp_ratio_avx2(logits, max, T, w, vocab);
-  } else
-#endif
-  {
-    for (int64_t v = 0; v < vocab; v++) w[v] = fdlibm_exp(((double)logits[v] - max) / T);
-  }
+  exp_row(logits, vocab, max, T, w);
   double total = 0;
   for (int64_t v = 0; v < vocab; v++) total += w[v];
   double u = u01 * total;
@@ -244,9 +248,84 @@ static napi_value nk_sample_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * logitRowStats(logits Float32Array [rows*vocab], max Float64Array [rows], argmax Int32Array [rows], sumExp Float64Array [rows])
+ * Per row, as mlmTokenStats (src/pretrain/masked-lm-outputs.ts) computes them in JS: the first
+ * largest logit and its id (NaN never wins; -Infinity and id 0 for a row of NaN) and
+ * sum_v exp(logit_v - max) in double, in order, with fdlibm's exp (Math.exp's bits).
+ */
+static napi_value nk_logit_row_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_range(env, "rtd_native.logitRowStats: expects 4 arguments");
+  void* data[4];
+  size_t len[4];
+  const napi_typedarray_type want[4] = {napi_float32_array, napi_float64_array, napi_int32_array, napi_float64_array};
+  for (int i = 0; i < 4; i++) {
+    bool is = false;
+    napi_typedarray_type type;
+    napi_value ab;
+    size_t off;
+    if (napi_is_typedarray(env, argv[i], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[i], &type, &len[i], &data[i], &ab, &off) != napi_ok ||
+        type != want[i]) {
+      return throw_range(env, "rtd_native.logitRowStats: expects Float32Array, Float64Array, Int32Array, Float64Array");
+    }
+  }
+  const int64_t rows = (int64_t)len[1];
+  if (rows < 1 || len[2] != (size_t)rows || len[3] != (size_t)rows || len[0] % (size_t)rows != 0 || len[0] == 0) {
+    return throw_range(env, "rtd_native.logitRowStats: logits must be rows*vocab (vocab >= 1) and max, argmax, sumExp rows long");
+  }
+  const int64_t vocab = (int64_t)(len[0] / (size_t)rows);
+#ifdef RTD_EXP_AVX2
+  if (use_avx2 < 0) use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+  use_avx2 = 0;
+#endif
+  const float* logits = (const float*)data[0];
+  double* maxOut = (double*)data[1];
+  int32_t* argOut = (int32_t*)data[2];
+  double* sumOut = (double*)data[3];
+#ifdef _OPENMP
+  const int threads = rows * vocab > 65536 ? omp_get_max_threads() : 1;
+#else
+  const int threads = 1;
+#endif
+  double* w = (double*)malloc(sizeof(double) * (size_t)vocab * (size_t)threads);
+  if (w == NULL) {
+    napi_throw_error(env, NULL, "rtd_native.logitRowStats: out of memory");
+    return NULL;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t r = 0; r < rows; r++) {
+#ifdef _OPENMP
+    double* mine = w + (size_t)omp_get_thread_num() * (size_t)vocab;
+#else
+    double* mine = w;
+#endif
+    const float* row = logits + r * vocab;
+    float max = -INFINITY;
+    int32_t arg = 0;
+    for (int64_t v = 0; v < vocab; v++) {
+      if (row[v] > max) {
+        max = row[v];
+        arg = (int32_t)v;
+      }
+    }
+    exp_row(row, vocab, (double)max, 1.0, mine);
+    double sum = 0;
+    for (int64_t v = 0; v < vocab; v++) sum += mine[v];
+    maxOut[r] = max;
+    argOut[r] = arg;
+    sumOut[r] = sum;
+  }
+  free(w);
+  return NULL;
+}
+
 void rtd_register_sampling(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sampleRows", NULL, nk_sample_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"logitRowStats", NULL, nk_logit_row_stats, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -68,6 +68,8 @@ export interface NativeKernels {
   openmp?(): boolean
   /** sampleCategorical's rows (native/rtd_sampling.c): out[r] = the id uniforms[r] picks from softmax(logits row r / T). */
   sampleRows?(logits: Float32Array, uniforms: Float64Array, out: Int32Array, vocab: number, temperature: number): void
+  /** mlmTokenStats's rows (native/rtd_sampling.c): first max logit, its id and the sum of exp(logit - max), per row. */
+  logitRowStats?(logits: Float32Array, max: Float64Array, argmax: Int32Array, sumExp: Float64Array): void
 }
 
 export type LoadNativeResult = {ok: true; kernels: NativeKernels; path: string} | {ok: false; why: string}
