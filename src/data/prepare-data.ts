@@ -35,13 +35,17 @@ import {
   type TokenizerLike,
   type TokenizerType,
 } from './prepared-data.js'
+import {formatOf} from './read-documents-file.js'
 import {resolveSource, sourceDocumentBatches, type ResolvedSource, type SourceOptions} from './read-source.js'
 import {SequencePacker} from './sequence-packer.js'
 import {ShardSet} from './shard-set.js'
 import {ShardWriter} from './shard-writer.js'
 import {evalMask} from './split-documents.js'
 import {stableHash} from './stable-hash.js'
-import {TokenizePool, type EncodedBatch} from './tokenize-pool.js'
+import {ChunkInvalidUtf8, TokenizePool, withPath} from './tokenize-pool.js'
+import {encodeDocuments, type EncodedDocuments} from './encode-documents.js'
+import {invalidUtf8Error} from './decode-utf8.js'
+import {nominalChunks, type CountedChunk} from './text-chunks.js'
 import {TOKENIZER_KINDS} from '../tokenizer/tokenizer.js'
 import {Rng} from '../util/rng.js'
 
@@ -95,6 +99,8 @@ export interface PrepareDataParams {
   force?: boolean
   /** Most characters a trained tokenizer sees (default TOKENIZER_SAMPLE_CHARS). */
   tokenizerSampleChars?: number
+  /** Bytes per chunk of line-mode .txt files read by the workers (default CHUNK_BYTES; tests cut small files into many). */
+  chunkBytes?: number
 }
 
 /** Documents (at most) per tokenizing batch: between progress updates / abort checks, and per worker message. */
@@ -105,8 +111,10 @@ const CHUNK_CHARS = 1 << 20
 export const RETAIN_CHARS = 32e6
 /** Most characters of text a trained tokenizer sees: above it, a seeded sample of the train documents. */
 export const TOKENIZER_SAMPLE_CHARS = 100e6
-/** Below this many characters the default is to tokenize on the calling thread (starting workers costs more). */
+/** Below this many characters (or bytes, for line-mode .txt) the default is to tokenize on the calling thread (starting workers costs more). */
 const POOL_MIN_CHARS = 2e6
+/** Bytes of a line-mode .txt file a worker reads, counts or tokenizes per request. */
+const CHUNK_BYTES = 1 << 20
 
 /** What the counting pass learns about the corpus. */
 interface Corpus {
@@ -117,6 +125,11 @@ interface Corpus {
   nEval: number
   /** The documents in order, again: from memory (small corpora) or read from the source. */
   batches(): AsyncIterable<string[]>
+  /**
+   * Line-mode .txt sources counted by worker threads: the chunks (bounds at line starts) the
+   * workers read themselves in the tokenizing pass, the files' paths and the (open) pool.
+   */
+  chunked: {chunks: CountedChunk[]; files: string[]; pool: TokenizePool} | null
 }
 
 export async function prepareData(input: PrepareDataParams): Promise<PreparedData> {
@@ -125,11 +138,22 @@ export async function prepareData(input: PrepareDataParams): Promise<PreparedDat
   const {options, cacheDir} = params
   checkOptions(options)
   const source = await resolveSource({source: options.source, resolvePath: params.resolvePath, cacheDir, hub: params.hub})
-  const sourceKey = {fingerprint: source.fingerprint, format: source.format, column: source.column, txtMode: source.txtMode}
 
   let corpus: Promise<Corpus> | null = null
   const scan = () => (corpus ??= scanCorpus({...params, source}))
+  try {
+    return await buildShards({params, source, scan})
+  } finally {
+    // the workers that counted a .txt corpus live until the shards are written (or the build fails)
+    const c = await (corpus as Promise<Corpus> | null)?.catch(() => null)
+    await c?.chunked?.pool.close()
+  }
+}
 
+async function buildShards(input: {params: PrepareDataParams & {seed: number}; source: ResolvedSource; scan: () => Promise<Corpus>}): Promise<PreparedData> {
+  const {params, source, scan} = input
+  const {options, cacheDir} = params
+  const sourceKey = {fingerprint: source.fingerprint, format: source.format, column: source.column, txtMode: source.txtMode}
   const tokenizer = await getTokenizer({...params, sourceKey, scan})
   const keyInputs = {
     formatVersion: SHARD_FORMAT_VERSION,
@@ -206,21 +230,34 @@ async function scanCorpus(params: PrepareDataParams & {source: ResolvedSource}):
   let count = 0
   let chars = 0
   let retained: string[] | null = []
-  for await (const batch of read()) {
-    for (const d of batch) {
-      chars += d.length
-      if (retained) retained.push(d)
+  const chunked = await countChunked(params)
+  if (chunked) {
+    retained = null
+    for (const c of chunked.chunks) {
+      count += c.docs
+      chars += c.chars
     }
-    count += batch.length
-    if (retained && chars > RETAIN_CHARS) retained = null
+  } else {
+    for await (const batch of read()) {
+      for (const d of batch) {
+        chars += d.length
+        if (retained) retained.push(d)
+      }
+      count += batch.length
+      if (retained && chars > RETAIN_CHARS) retained = null
+    }
   }
   if (count === 0) {
+    await chunked?.pool.close()
     throw new ConfigError(`the data source ${source.description} has no documents (every file is empty or whitespace).`, {
       code: 'data.source_empty',
       suggestions: ['Point `data.source` at files with text; for .txt check `txt_mode` (line or block).'],
     })
   }
-  const isEval = evalMask({count, evalFraction: params.options.eval_fraction, seed: params.seed})
+  const mask = evalMask({count, evalFraction: params.options.eval_fraction, seed: params.seed})
+  // in shared memory when workers read it (no copy per batch)
+  const isEval = chunked ? new Uint8Array(new SharedArrayBuffer(count)) : mask
+  if (chunked) isEval.set(mask)
   let nEval = 0
   for (let i = 0; i < count; i++) nEval += isEval[i]
   const kept = retained
@@ -232,6 +269,62 @@ async function scanCorpus(params: PrepareDataParams & {source: ResolvedSource}):
     batches: kept ? async function* () {
       for (let i = 0; i < kept.length; i += CHUNK_DOCS) yield kept.slice(i, i + CHUNK_DOCS)
     } : read,
+    chunked,
+  }
+}
+
+/**
+ * The counting pass of line-mode .txt sources on worker threads: each reads and counts its own
+ * chunks of the files (the main thread only adds up), and the same workers tokenize later. Null
+ * (count on this thread) for other formats, `workers: 0`, small corpora, or when the workers do
+ * not start.
+ */
+async function countChunked(params: PrepareDataParams & {source: ResolvedSource}): Promise<Corpus['chunked']> {
+  const {source} = params
+  const files = source.files
+  const lineText = source.txtMode === 'line' && files.length > 0 && files.every((f) => {
+    try {
+      return formatOf(f, source.format) === 'txt'
+    } catch {
+      return false // an unknown extension: the reader reports it
+    }
+  })
+  if (!lineText) return null
+  const sizes = files.map((f) => fs.statSync(f).size)
+  const bytes = sizes.reduce((a, b) => a + b, 0)
+  const workers = params.options.workers ?? (bytes >= POOL_MIN_CHARS ? Math.min(8, os.availableParallelism()) : 0)
+  if (workers < 1) return null
+  const started = await TokenizePool.start({workers})
+  if (!started.pool) {
+    params.log?.warn(`data: counting and tokenizing on one thread: ${started.reason}`)
+    return null
+  }
+  const pool = started.pool
+  try {
+    const nominal = files.flatMap((_, i) => nominalChunks(i, sizes[i], params.chunkBytes ?? CHUNK_BYTES))
+    const chunks: CountedChunk[] = []
+    // a few requests per worker in flight; the replies are small
+    const inFlight: {chunk: (typeof nominal)[number]; result: Promise<{start: number; end: number; docs: number; chars: number}>}[] = []
+    const takeOne = async () => {
+      const next = inFlight.shift()!
+      const got = await next.result.catch((e: unknown) => {
+        if (e instanceof ChunkInvalidUtf8) throw invalidUtf8Error({file: files[next.chunk.file], offset: e.offset, byte: e.byte, cause: e})
+        throw e
+      })
+      if (got.docs > 0) chunks.push({file: next.chunk.file, start: got.start, end: got.end, docs: got.docs, chars: got.chars})
+      if (params.signal?.aborted) throw new Interrupted('interrupted while reading the data source')
+    }
+    for (const chunk of nominal) {
+      const result = pool.count(withPath(chunk, files))
+      result.catch(() => {})
+      inFlight.push({chunk, result})
+      if (inFlight.length >= 4 * pool.size) await takeOne()
+    }
+    while (inFlight.length > 0) await takeOne()
+    return {chunks, files, pool}
+  } catch (error) {
+    await pool.close()
+    throw error
   }
 }
 
@@ -363,54 +456,71 @@ async function writeShards(
   const pool = await startPool(params)
   const bar = params.progress?.({label: 'tokenizing', total: corpus.count, unit: 'docs'})
   let doc = 0
-  const take = (enc: EncodedBatch, first: number) => {
-    let at = 0
-    for (let k = 0; k < enc.lengths.length; k++) {
-      const n = enc.lengths[k]
-      ;(corpus.isEval[first + k] ? evalSplit! : train).packer.add(enc.ids.subarray(at, at + n))
-      at += n
-    }
-    counter.tokens += at
-    counter.docs += enc.lengths.length
+  const take = (enc: EncodedDocuments) => {
+    train.packer.addDocuments(enc.train.ids, enc.train.lengths)
+    if (enc.eval.lengths.length > 0) evalSplit!.packer.addDocuments(enc.eval.ids, enc.eval.lengths)
+    counter.tokens += enc.train.ids.length + enc.eval.ids.length
+    counter.docs += enc.docs
     const secs = (performance.now() - counter.start) / 1000
     bar?.update(counter.docs, {tokens: counter.tokens, 'tokens/s': Math.round(counter.tokens / Math.max(secs, 1e-3))})
   }
   const interrupted = () => new Interrupted('interrupted while building data shards; the partial build was discarded')
   try {
     // at most two batches per worker in flight: bounded memory, and no worker waits
-    const inFlight: {result: Promise<EncodedBatch>; first: number}[] = []
-    for await (const batch of corpus.batches()) {
-      for (let start = 0; start < batch.length; ) {
-        let end = start
-        let chars = 0
-        while (end < batch.length && end - start < CHUNK_DOCS && chars < CHUNK_CHARS) chars += batch[end++].length
-        const texts = batch.slice(start, end)
-        start = end
-        if (doc + texts.length > corpus.count) throw sourceChanged(params)
-        if (pool) {
-          const result = pool.encode(texts)
-          // awaited below in order; marked handled now so a batch still in flight when an error or
-          // Ctrl-C closes the pool is not an unhandled rejection
-          result.catch(() => {})
-          inFlight.push({result, first: doc})
-          if (inFlight.length >= 2 * pool.size) {
-            const next = inFlight.shift()!
-            take(await next.result, next.first)
-          }
-        } else {
-          // yield to the event loop so Ctrl-C (the abort signal) can be seen between batches
-          await new Promise((r) => setImmediate(r))
-          take(encodeHere(tokenizer, texts), doc)
-        }
-        doc += texts.length
+    const inFlight: {result: Promise<EncodedDocuments>; docs: number; file?: string}[] = []
+    const takeOne = async () => {
+      const next = inFlight.shift()!
+      const enc = await next.result.catch((e: unknown) => {
+        if (e instanceof ChunkInvalidUtf8) throw invalidUtf8Error({file: next.file!, offset: e.offset, byte: e.byte, cause: e})
+        throw e
+      })
+      // a chunk read again must hold the documents counted in it
+      if (enc.docs !== next.docs) throw sourceChanged(params)
+      take(enc)
+    }
+    if (pool && corpus.chunked) {
+      // the workers read their own chunks: this thread only packs and writes
+      for (const chunk of corpus.chunked.chunks) {
+        const file = corpus.chunked.files[chunk.file]
+        const result = pool.encode({firstDoc: doc, chunk: withPath(chunk, corpus.chunked.files)})
+        // awaited below in order; marked handled now so a batch still in flight when an error or
+        // Ctrl-C closes the pool is not an unhandled rejection
+        result.catch(() => {})
+        inFlight.push({result, docs: chunk.docs, file})
+        doc += chunk.docs
+        if (inFlight.length >= 2 * pool.size) await takeOne()
         if (params.signal?.aborted) throw interrupted()
       }
+    } else {
+      for await (const batch of corpus.batches()) {
+        for (let start = 0; start < batch.length; ) {
+          let end = start
+          let chars = 0
+          while (end < batch.length && end - start < CHUNK_DOCS && chars < CHUNK_CHARS) chars += batch[end++].length
+          const texts = batch.slice(start, end)
+          start = end
+          if (doc + texts.length > corpus.count) throw sourceChanged(params)
+          if (pool) {
+            const result = pool.encode({firstDoc: doc, texts})
+            result.catch(() => {})
+            inFlight.push({result, docs: texts.length})
+            if (inFlight.length >= 2 * pool.size) await takeOne()
+          } else {
+            // yield to the event loop so Ctrl-C (the abort signal) can be seen between batches
+            await new Promise((r) => setImmediate(r))
+            take(encodeDocuments({encode: (t) => tokenizer.encode(t), texts, isEval: corpus.isEval, firstDoc: doc}))
+          }
+          doc += texts.length
+          if (params.signal?.aborted) throw interrupted()
+        }
+      }
     }
-    for (const next of inFlight) take(await next.result, next.first)
+    while (inFlight.length > 0) await takeOne()
     if (params.signal?.aborted) throw interrupted()
   } finally {
     bar?.stop()
-    await pool?.close()
+    // the counting pass's workers are closed by prepareData
+    if (pool && pool !== corpus.chunked?.pool) await pool.close()
   }
   if (doc !== corpus.count) throw sourceChanged(params)
   train.packer.finish()
@@ -418,33 +528,41 @@ async function writeShards(
   return {train: train.writer.finish(corpus.count - corpus.nEval), eval: evalSplit ? evalSplit.writer.finish(corpus.nEval) : null}
 }
 
-function encodeHere(tokenizer: TokenizerLike, texts: string[]): EncodedBatch {
-  const parts = texts.map((t) => tokenizer.encode(t))
-  const lengths = Int32Array.from(parts, (p) => p.length)
-  let total = 0
-  for (const p of parts) total += p.length
-  const ids = new Int32Array(total)
-  let at = 0
-  for (const p of parts) {
-    ids.set(p, at)
-    at += p.length
-  }
-  return {ids, lengths}
-}
-
-/** Worker threads for tokenizing, or null to tokenize here (test tokenizers, small corpora, `workers: 0`, or workers that cannot load it). */
+/**
+ * Worker threads for tokenizing (those that counted a .txt corpus, else new ones), or null to
+ * tokenize here (test tokenizers, small corpora, `workers: 0`, or workers that cannot load it).
+ */
 async function startPool(params: PrepareDataParams & {tokenizerDir: string; corpus: Corpus; tokenizer: TokenizerLike}): Promise<TokenizePool | null> {
   const asked = params.options.workers
-  const workers = asked ?? (params.corpus.chars >= POOL_MIN_CHARS ? Math.min(8, os.availableParallelism()) : 0)
+  const counted = params.corpus.chunked?.pool ?? null
+  const workers = counted?.size ?? asked ?? (params.corpus.chars >= POOL_MIN_CHARS ? Math.min(8, os.availableParallelism()) : 0)
   // workers load the tokenizer from its saved folder with src/tokenizer: other implementations stay here
   if (workers < 1 || !(TOKENIZER_KINDS as readonly string[]).includes(params.tokenizer.kind)) return null
-  const got = await TokenizePool.start({dir: params.tokenizerDir, workers, fingerprint: params.tokenizer.fingerprint()})
-  if (!got.pool) {
-    params.log?.warn(`data: tokenizing on one thread: ${got.reason}`)
+  let pool = counted
+  if (!pool) {
+    const got = await TokenizePool.start({workers})
+    if (!got.pool) {
+      params.log?.warn(`data: tokenizing on one thread: ${got.reason}`)
+      return null
+    }
+    pool = got.pool
+  }
+  const problem = await pool.loadTokenizer({dir: params.tokenizerDir, fingerprint: params.tokenizer.fingerprint()})
+  if (problem) {
+    if (pool !== counted) await pool.close()
+    params.log?.warn(`data: tokenizing on one thread: ${problem}`)
     return null
   }
-  params.log?.debug(`data: tokenizing on ${workers} worker thread${workers === 1 ? '' : 's'}`)
-  return got.pool
+  const isEval = params.corpus.isEval
+  pool.shareMask(isEval.buffer instanceof SharedArrayBuffer ? isEval : copyToShared(isEval))
+  params.log?.debug(`data: tokenizing on ${workers} worker thread${workers === 1 ? '' : 's'}${pool === counted ? ' (reading their own chunks of the text)' : ''}`)
+  return pool
+}
+
+function copyToShared(a: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(a.length))
+  out.set(a)
+  return out
 }
 
 function sourceChanged(params: PrepareDataParams): RuntimeFailure {

@@ -47,6 +47,17 @@ export class SequencePacker {
     }
   }
 
+  /** The documents whose ids are `ids` cut by `lengths` (in order): the same sequences as add() of each. */
+  addDocuments(ids: Int32Array, lengths: Int32Array): void {
+    // packing concatenates documents anyway: one call for the batch
+    if (this.params.mode === 'pack') return this.add(ids)
+    let at = 0
+    for (let k = 0; k < lengths.length; k++) {
+      this.add(ids.subarray(at, at + lengths[k]))
+      at += lengths[k]
+    }
+  }
+
   /** Emit the last, partial sequence (pack mode). */
   finish(): void {
     if (this.fill > 1) this.flush()

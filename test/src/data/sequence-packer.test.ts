@@ -25,6 +25,18 @@ describe('SequencePacker', () => {
     ])
   })
 
+  it('addDocuments (a batch of documents as concatenated ids + lengths) emits what add() of each document emits', () => {
+    const docs = [[10, 11, 12], [], [13], [14, 15, 16, 17, 18, 19, 20], [21, 22]]
+    for (const mode of ['pack', 'truncate'] as const) {
+      const out: number[][] = []
+      const p = new SequencePacker({maxLength: 5, mode, cls: 1, sep: 2, emit: (s) => out.push([...s])})
+      p.addDocuments(Int32Array.from(docs.slice(0, 2).flat()), Int32Array.from(docs.slice(0, 2), (d) => d.length))
+      p.addDocuments(Int32Array.from(docs.slice(2).flat()), Int32Array.from(docs.slice(2), (d) => d.length))
+      p.finish()
+      expect(out, mode).to.deep.equal(run(mode, 5, docs))
+    }
+  })
+
   it('rejects a max_length with no room for a token', () => {
     expect(() => run('pack', 2, [[5]])).to.throw(RangeError, /at least 3/)
   })

@@ -36,6 +36,37 @@ describe('streaming data stage', function () {
       for (const name of Object.keys(golden)) expect(got[name], name).to.deep.equal(golden[name])
     })
   }
+
+  it('writes the same shard bytes when the workers count and read the .txt corpus in many small chunks themselves', async () => {
+    const lines: string[] = []
+    const log = {info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warn: ${m}`), debug: (m: string) => lines.push(m)}
+    // 1000-byte chunks: lines.txt (~150 kB) is cut into ~150, most bounds inside a line
+    const got = await buildGoldenSummaries({dir, workers: 2, cacheDir: path.join(dir, 'cache-chunks'), log, chunkBytes: 1000})
+    // the .txt-only cases (lines.txt, blocks.txt is block mode) went through the chunk readers
+    expect(lines.filter((l) => l.includes('reading their own chunks')).length).to.equal(1)
+    expect(lines.filter((l) => l.startsWith('warn'))).to.deep.equal([])
+    for (const name of Object.keys(golden)) expect(got[name], name).to.deep.equal(golden[name])
+  })
+
+  it('reports invalid UTF-8 in a chunk read by a worker at its byte offset in the file, like the one-thread reader', async () => {
+    const bad = path.join(dir, 'bad-chunks.txt')
+    const head = Buffer.from('a fine line of text\n'.repeat(300), 'utf8')
+    fs.writeFileSync(bad, Buffer.concat([head, Buffer.from([0x66, 0xff, 0x0a]), head]))
+    const messages: string[] = []
+    for (const workers of [0, 2]) {
+      const err = await prepareData({
+        options: {source: {files: 'bad-chunks.txt'}, tokenizer: {from: spmDir}, max_length: 32, packing: 'pack', eval_fraction: 0.1, shard_rows: 100, workers},
+        cacheDir: path.join(dir, `cache-bad-${workers}`),
+        seed: 1,
+        resolvePath: (p) => path.resolve(dir, p),
+        tokenizers: defaultTokenizers({resolvePath: (p) => path.resolve(dir, p)}),
+        chunkBytes: 512,
+      }).then(() => null, (e: unknown) => e)
+      messages.push((err as Error).message)
+    }
+    expect(messages[0]).to.contain(`invalid byte sequence at byte offset ${head.length + 1} (byte 0xff)`)
+    expect(messages[1]).to.equal(messages[0])
+  })
 })
 
 describe('documentBatches (streaming .txt / .jsonl reads)', () => {

@@ -14,13 +14,13 @@ import {prepareData} from '../../../../src/data/prepare-data.js'
 import type {Logger} from '../../../../src/plugin/run-context.js'
 import {GOLDEN_CASES, writeGoldenCorpus} from './golden-cases.js'
 
-export async function buildGoldenSummaries(params: {dir: string; workers?: number; cacheDir?: string; log?: Logger}): Promise<Record<string, unknown>> {
+export async function buildGoldenSummaries(params: {dir: string; workers?: number; cacheDir?: string; log?: Logger; chunkBytes?: number}): Promise<Record<string, unknown>> {
   const {dir} = params
   const out: Record<string, unknown> = {}
   for (const c of GOLDEN_CASES) {
     const resolvePath = (p: string) => path.resolve(dir, p)
     const options = params.workers === undefined ? c.options : {...c.options, workers: params.workers}
-    const d = await prepareData({options, seed: c.seed, cacheDir: params.cacheDir ?? path.join(dir, 'cache'), resolvePath, tokenizers: defaultTokenizers({resolvePath}), log: params.log})
+    const d = await prepareData({options, seed: c.seed, cacheDir: params.cacheDir ?? path.join(dir, 'cache'), resolvePath, tokenizers: defaultTokenizers({resolvePath}), log: params.log, chunkBytes: params.chunkBytes})
     const split = (s: typeof d.manifest.train | null) =>
       s && {documents: s.documents, sequences: s.sequences, tokens: s.tokens, shards: s.shards.map((e) => ({file: e.file, rows: e.rows, tokens: e.tokens, sha256: e.sha256}))}
     out[c.name] = {key: d.manifest.key, tokenizerFingerprint: d.manifest.tokenizerFingerprint, train: split(d.manifest.train), eval: split(d.manifest.eval)}
