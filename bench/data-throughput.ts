@@ -8,7 +8,9 @@
  * worker threads included) is the data stage's own; --workers lists the tokenizer thread counts
  * to compare (0 = tokenize on the main thread, the one-thread figure).
  *
- *   npx tsx bench/data-throughput.ts [--mb 5 | --gb 2] [--workers 0,2] [--vocab 30000] [--type wordpiece] [--tokenizer dir] [--max-length 128]
+ *   npx tsx bench/data-throughput.ts [--mb 5 | --gb 2] [--workers 0,2] [--vocab 30000] [--type wordpiece] [--tokenizer dir] [--max-length 128] [--built]
+ * --built runs the data stage from dist/ (`npm run build` first), as the CLI does: its worker
+ * threads then load JavaScript instead of compiling the TypeScript sources under tsx.
  * Prints one JSON object per line (with the load average around each build).
  * Targets: issue 4 >= 200k tokens/s, cache hit < 1 s; issue 14 (2 GB): peak RSS < 1 GB,
  * two workers >= 1.7x the one-thread tokens/s.
@@ -20,8 +22,6 @@ import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import {corpusPackageFiles} from '../src/data/nlp-corpus.js'
-import {defaultTokenizers} from '../src/data/default-tokenizers.js'
-import {prepareData} from '../src/data/prepare-data.js'
 import {trainTokenizer} from '../src/tokenizer/index.js'
 
 const {values} = parseArgs({
@@ -34,6 +34,7 @@ const {values} = parseArgs({
     tokenizer: {type: 'string'},
     'max-length': {type: 'string', default: '128'},
     'train-docs': {type: 'string', default: '100000'},
+    built: {type: 'boolean', default: false},
     // internal: one build in this (child) process
     child: {type: 'boolean', default: false},
     corpus: {type: 'string'},
@@ -44,6 +45,9 @@ const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o))
 const load = () => os.loadavg().map((x) => Number(x.toFixed(2)))
 
 async function buildOnce(): Promise<void> {
+  const from = values.built ? '../dist/src/data' : '../src/data'
+  const {prepareData} = (await import(`${from}/prepare-data.js`)) as typeof import('../src/data/prepare-data.js')
+  const {defaultTokenizers} = (await import(`${from}/default-tokenizers.js`)) as typeof import('../src/data/default-tokenizers.js')
   const root = path.dirname(values.corpus!)
   const params = {
     options: {
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
     const self = fileURLToPath(import.meta.url)
     for (const w of values.workers.split(',')) {
       const cache = path.join(root, `cache-${w}`)
-      const args = [...process.execArgv, self, '--child', '--corpus', corpusFile, '--tokenizer', tokDir, '--workers', w, '--cache', cache, '--max-length', values['max-length']]
+      const args = [...process.execArgv, self, '--child', '--corpus', corpusFile, '--tokenizer', tokDir, '--workers', w, '--cache', cache, '--max-length', values['max-length'], ...(values.built ? ['--built'] : [])]
       const r = spawnSync(process.execPath, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24})
       process.stdout.write(r.stdout)
       if (r.status !== 0) out({workers: Number(w), failed: r.status})
