@@ -1063,6 +1063,211 @@ static napi_value nk_layer_norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------- attention probabilities */
+
+/*
+ * The keep flags of tf.dropout's mask for n values: keep[i] = floor(u_i + keepProb) != 0 for the
+ * uniform floats u_i seedrandom's Alea generator in state (c, s0, s1, s2) gives (the stream of
+ * dropoutMultiplier above; the multiplier is keep[i] / keepProb).
+ */
+static void alea_keep_flags(uint8_t* keep, size_t n, double c, double s0, double s1, double s2, float keepProb) {
+  const double two32 = 4294967296.0;
+  const double x0d = s0 * two32, x1d = s1 * two32, x2d = s2 * two32;
+  if (c == 1.0 && x0d == floor(x0d) && x1d == floor(x1d) && x2d == floor(x2d) && x0d >= 0 && x1d >= 0 && x2d >= 0 && x0d < two32 && x1d < two32 && x2d < two32) {
+    uint64_t x0 = (uint64_t)x0d, x1 = (uint64_t)x1d, x2 = (uint64_t)x2d, carry = 1;
+    for (size_t i = 0; i < n; i++) {
+      const uint64_t t = 2091639ull * x0 + carry;
+      carry = t >> 32;
+      x0 = x1;
+      x1 = x2;
+      x2 = t & 0xffffffffull;
+      const float u = (float)((double)x2 * 2.3283064365386963e-10);
+      keep[i] = floorf(u + keepProb) != 0.0f;
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t;
+    s2 = t - c;
+    keep[i] = floorf((float)s2 + keepProb) != 0.0f;
+  }
+}
+
+static int nk_optional_f32(napi_env env, napi_value v, nk_array* out, int* present) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  *present = t != napi_null && t != napi_undefined;
+  if (!*present) {
+    out->data = NULL;
+    out->length = 0;
+    return 1;
+  }
+  return nk_f32(env, v, out);
+}
+
+static int nk_optional_u8(napi_env env, napi_value v, nk_array* out, int* present) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  *present = t != napi_null && t != napi_undefined;
+  if (!*present) {
+    out->data = NULL;
+    out->length = 0;
+    return 1;
+  }
+  return nk_get_array(env, v, out) && out->type == napi_uint8_array;
+}
+
+/*
+ * attentionProbs(c2c, c2p|null, p2c|null, mask, out, y, keep|null, X, N, maskRows, c, s0, s1, s2, keepProb)
+ * DeBERTa's attention probabilities in one pass per row, for X = heads·batch score blocks [N, N]:
+ * s[x,i,j] = ((c2c[x,i,j] + c2p[x,i,j-i+N-1]) + p2c[x,j,i-j+N-1]) + mask[x % maskRows, j]
+ * (c2p and p2c [X, N, 2N-1] before disentangled-attention.ts's skew; p2c's is also transposed),
+ * y = softmax(s) over j as the native Softmax computes it, and with keep: out = y·(keep/keepProb)
+ * for tf.dropout's mask from the Alea state (keep gets the flags); without: out = y (y unused).
+ * The composition's float32 operations in its order, so the results equal it to the bit. The
+ * mask's sequential stream runs on one thread while the others compute the softmax rows.
+ */
+static napi_value nk_attention_probs(napi_env env, napi_callback_info info) {
+  napi_value argv[15];
+  if (!nk_args(env, info, 15, argv)) return nk_throw(env, "attentionProbs", "expects 15 arguments");
+  nk_array C, P, Q, M, O, Y, K;
+  int hasP, hasQ, hasK, hasY;
+  if (!nk_f32(env, argv[0], &C) || !nk_optional_f32(env, argv[1], &P, &hasP) || !nk_optional_f32(env, argv[2], &Q, &hasQ) || !nk_f32(env, argv[3], &M) ||
+      !nk_f32(env, argv[4], &O) || !nk_optional_f32(env, argv[5], &Y, &hasY) || !nk_optional_u8(env, argv[6], &K, &hasK)) {
+    return nk_throw(env, "attentionProbs", "c2c, mask, out: Float32Array; c2p, p2c, y: Float32Array or null; keep: Uint8Array or null");
+  }
+  int64_t X, N, maskRows;
+  double st[5];
+  if (!nk_i64(env, argv[7], &X) || !nk_i64(env, argv[8], &N) || !nk_i64(env, argv[9], &maskRows)) return nk_throw(env, "attentionProbs", "sizes must be numbers");
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_double(env, argv[10 + i], &st[i]) != napi_ok) return nk_throw(env, "attentionProbs", "state and keepProb must be numbers");
+  }
+  if (X < 0 || N < 1 || maskRows < 1) return nk_throw(env, "attentionProbs", "bad sizes");
+  const uint64_t n = (uint64_t)(X * N * N), w = (uint64_t)(X * N * (2 * N - 1));
+  if (n > C.length || n > O.length || (hasP && w > P.length) || (hasQ && w > Q.length) || (uint64_t)(maskRows * N) > M.length || (hasK && (!hasY || n > Y.length || n > K.length))) {
+    return nk_throw(env, "attentionProbs", "operand shorter than its shape");
+  }
+  if (X % maskRows != 0) return nk_throw(env, "attentionProbs", "X must be a multiple of the mask's rows");
+  const float* c2c = (const float*)C.data;
+  const float* c2p = hasP ? (const float*)P.data : NULL;
+  const float* p2c = hasQ ? (const float*)Q.data : NULL;
+  const float* mask = (const float*)M.data;
+  float* out = (float*)O.data;
+  float* y = hasK ? (float*)Y.data : out;
+  uint8_t* keep = hasK ? (uint8_t*)K.data : NULL;
+  const float keepProb = (float)st[4];
+  const float scale = 1.0f / keepProb; /* floor(u + keep) / keep for floor = 1 */
+  const int64_t rows = X * N, W = 2 * N - 1;
+  int T = nk_threads;
+  if ((int64_t)n <= PAR_MIN) T = 1;
+#pragma omp parallel num_threads(T)
+  {
+    int t = 0, nt = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    nt = omp_get_num_threads();
+#endif
+    /* thread 0 draws the mask (sequential) while the others compute the rows; alone, it does both */
+    const int first = keep != NULL && nt > 1 ? 1 : 0;
+    if (keep != NULL && t == 0) alea_keep_flags(keep, (size_t)n, st[0], st[1], st[2], st[3], keepProb);
+    if (t >= first) {
+      const int workers = nt - first, me = t - first;
+      const int64_t r0 = rows * me / workers, r1 = rows * (me + 1) / workers;
+      for (int64_t r = r0; r < r1; r++) {
+        const int64_t x = r / N, i = r % N;
+        const float* a = c2c + r * N;
+        const float* mk = mask + (x % maskRows) * N;
+        float* q = y + r * N;
+        for (int64_t j = 0; j < N; j++) {
+          float s = a[j];
+          if (c2p != NULL) s = s + c2p[r * W + (j - i + N - 1)];
+          if (p2c != NULL) s = s + p2c[(x * N + j) * W + (i - j + N - 1)];
+          q[j] = s + mk[j];
+        }
+        float mx = q[0];
+        for (int64_t j = 1; j < N; j++) mx = q[j] > mx ? q[j] : mx;
+        for (int64_t j = 0; j < N; j++) q[j] = q[j] - mx;
+        vec_exp(q, q, N);
+        float sum = 0.0f;
+        for (int64_t j = 0; j < N; j++) sum += q[j];
+        for (int64_t j = 0; j < N; j++) q[j] = q[j] / sum;
+      }
+    }
+    if (keep != NULL) {
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* q = y + r * N;
+        const uint8_t* k = keep + r * N;
+        float* o = out + r * N;
+        for (int64_t j = 0; j < N; j++) o[j] = q[j] * (k[j] ? scale : 0.0f);
+      }
+    }
+  }
+  return NULL;
+}
+
+/*
+ * attentionProbsGrad(dy, y, keep|null, keepProb, ds, dc2p|null, dp2c|null, X, N): the gradient of
+ * attentionProbs as autodiff through the composition computes it: g = dy·(keep/keepProb)
+ * (Multiply's), p = g·y, ds = p - Σj(p)·y (Softmax's; the sum in double, rounded once, as the
+ * native Sum), and the skews' gradients (Slice's PadV2: ds in its band, zeros elsewhere).
+ */
+static napi_value nk_attention_probs_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  if (!nk_args(env, info, 9, argv)) return nk_throw(env, "attentionProbsGrad", "expects 9 arguments");
+  nk_array DY, Y, K, DS, DP, DQ;
+  int hasK, hasP, hasQ;
+  double keepD;
+  int64_t X, N;
+  if (!nk_f32(env, argv[0], &DY) || !nk_f32(env, argv[1], &Y) || !nk_optional_u8(env, argv[2], &K, &hasK) || napi_get_value_double(env, argv[3], &keepD) != napi_ok ||
+      !nk_f32(env, argv[4], &DS) || !nk_optional_f32(env, argv[5], &DP, &hasP) || !nk_optional_f32(env, argv[6], &DQ, &hasQ) || !nk_i64(env, argv[7], &X) ||
+      !nk_i64(env, argv[8], &N)) {
+    return nk_throw(env, "attentionProbsGrad", "expects (dy, y: Float32Array, keep: Uint8Array|null, keepProb, ds: Float32Array, dc2p, dp2c: Float32Array|null, X, N)");
+  }
+  if (X < 0 || N < 1) return nk_throw(env, "attentionProbsGrad", "bad sizes");
+  const uint64_t n = (uint64_t)(X * N * N), w = (uint64_t)(X * N * (2 * N - 1));
+  if (n > DY.length || n > Y.length || n > DS.length || (hasK && n > K.length) || (hasP && w > DP.length) || (hasQ && w > DQ.length)) {
+    return nk_throw(env, "attentionProbsGrad", "operand shorter than its shape");
+  }
+  const float* dy = (const float*)DY.data;
+  const float* y = (const float*)Y.data;
+  const uint8_t* keep = hasK ? (const uint8_t*)K.data : NULL;
+  float* ds = (float*)DS.data;
+  float* dc2p = hasP ? (float*)DP.data : NULL;
+  float* dp2c = hasQ ? (float*)DQ.data : NULL;
+  const float scale = 1.0f / (float)keepD;
+  const int64_t W = 2 * N - 1;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+  for (int64_t x = 0; x < X; x++) {
+    if (dc2p != NULL) memset(dc2p + x * N * W, 0, sizeof(float) * (size_t)(N * W));
+    if (dp2c != NULL) memset(dp2c + x * N * W, 0, sizeof(float) * (size_t)(N * W));
+    for (int64_t i = 0; i < N; i++) {
+      const int64_t r = x * N + i;
+      const float* d = dy + r * N;
+      const float* q = y + r * N;
+      float* o = ds + r * N;
+      double s = 0;
+      for (int64_t j = 0; j < N; j++) {
+        const float g = keep != NULL ? d[j] * (keep[r * N + j] ? scale : 0.0f) : d[j];
+        const float p = g * q[j];
+        o[j] = p;
+        s += p;
+      }
+      const float sf = (float)s;
+      for (int64_t j = 0; j < N; j++) o[j] = o[j] - sf * q[j];
+      if (dc2p != NULL) memcpy(dc2p + r * W + (N - 1 - i), o, sizeof(float) * (size_t)N);
+      if (dp2c != NULL) {
+        for (int64_t j = 0; j < N; j++) dp2c[(x * N + j) * W + (i - j + N - 1)] = o[j];
+      }
+    }
+  }
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- optimizer */
 
 /*
@@ -1159,6 +1364,8 @@ void rtd_register_node_kernels(napi_env env, napi_value exports) {
       {"dropoutMultiplier", NULL, nk_dropout_multiplier, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, nk_layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, nk_layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionProbs", NULL, nk_attention_probs, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionProbsGrad", NULL, nk_attention_probs_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adamwArrays", NULL, nk_adamw, NULL, NULL, NULL, napi_default, NULL},
       {"sumsqArray", NULL, nk_sumsq, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadsAll", NULL, nk_set_threads, NULL, NULL, NULL, napi_default, NULL},

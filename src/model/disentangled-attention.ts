@@ -12,24 +12,12 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {headDim, type DebertaConfig} from './config.js'
-import {dropout, linear, type ForwardContext} from './nn.js'
+import {attentionProbs, skew, type AttentionScoreTerms} from '../runtime/fused-ops.js'
+import {dropout, dropoutSeed, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 import type {RelativeGatherIndex} from './relative-position.js'
 
-/**
- * Relative shift: out[x, i, j] = a[x, i, j - i + n - 1] for a [X, n, 2n-1] → [X, n, n].
- * Row i of the result starts at flat offset (n-1) + i·(2n-2) of a's row-major [n·(2n-1)] block.
- */
-export function skew(a: tf.Tensor3D): tf.Tensor3D {
-  const [X, n, w] = a.shape
-  if (w !== 2 * n - 1) throw new Error(`skew needs [X, n, 2n-1], got ${JSON.stringify(a.shape)}`)
-  if (n === 1) return a.clone() as tf.Tensor3D
-  return tf.tidy(() => {
-    const flat = tf.reshape(a, [X, n * w]) // [X, n(2n-1)]
-    const shifted = tf.slice(flat, [0, n - 1], [X, n * (2 * n - 2)]) // [X, n(2n-2)]
-    return tf.slice(tf.reshape(shifted, [X, n, 2 * n - 2]) as tf.Tensor3D, [0, 0, 0], [X, n, n]) // [X, n, n]
-  })
-}
+export {skew}
 
 interface Proj {
   weight: tf.Variable
@@ -87,7 +75,7 @@ export class DisentangledSelfAttention {
       const v = heads(linear(x, this.value.weight, this.value.bias), B * N) // [nh, B·N, d]
       const q3 = tf.reshape(q, [nh * B, N, d])
       const k3 = tf.reshape(k, [nh * B, N, d])
-      let scores: tf.Tensor3D = tf.matMul(q3, k3, false, true) // c2c: [nh·B, N, N]
+      const terms: AttentionScoreTerms = {c2c: tf.matMul(q3, k3, false, true), maskBias: opts.keyMaskBias, heads: nh} // c2c: [nh·B, N, N]
       if (c.relativeAttention && opts.relTable && opts.relIndex) {
         const r = dropout(opts.relTable, c.hiddenDropoutProb, ctx) // [2S, H], pos_dropout
         if (c.posAttType.includes('c2p')) {
@@ -95,20 +83,19 @@ export class DisentangledSelfAttention {
           const rows = tf.gather(r, opts.relIndex.c2p) // [2N-1, H], row t ↔ r = (N-1) - t
           const pkh = heads(linear(rows, pk.weight, noPosBias ? undefined : pk.bias), 2 * N - 1) // [nh, 2N-1, d]
           const a = tf.matMul(q, pkh, false, true) // [nh, B·N, 2N-1]
-          scores = tf.add(scores, skew(tf.reshape(a, [nh * B, N, 2 * N - 1]))) // c2p[i, j] = Q_i·Pk[δ(i,j)]
+          terms.c2p = tf.reshape(a, [nh * B, N, 2 * N - 1]) // c2p[i, j] = Q_i·Pk[δ(i,j)] = a[i, j - i + N - 1] (skew)
         }
         if (c.posAttType.includes('p2c')) {
           const pq = this.posQuery ?? this.query
           const rows = tf.gather(r, opts.relIndex.p2c) // [2N-1, H], row t ↔ r = t - (N-1)
           const pqh = heads(tf.mul(linear(rows, pq.weight, noPosBias ? undefined : pq.bias), 1 / this.scale), 2 * N - 1) // [nh, 2N-1, d]
           const cc = tf.matMul(k, pqh, false, true) // [nh, B·N, 2N-1]
-          const p2cT = skew(tf.reshape(cc, [nh * B, N, 2 * N - 1])) // [nh·B, N(key j), N(query i)]
-          scores = tf.add(scores, tf.transpose(p2cT, [0, 2, 1])) // p2c[i, j] = K_j·Pq[δ(i,j)]
+          terms.p2c = tf.reshape(cc, [nh * B, N, 2 * N - 1]) // p2c[i, j] = K_j·Pq[δ(i,j)]: the skew of cc, transposed
         }
       }
-      const masked = tf.add(tf.reshape(scores, [nh, B, N, N]), opts.keyMaskBias) // pads get a large negative
-      const probs = dropout(tf.softmax(masked), c.attentionProbsDropoutProb, ctx) // [nh, B, N, N]
-      const out = tf.matMul(tf.reshape(probs, [nh * B, N, N]), tf.reshape(v, [nh * B, N, d])) // [nh·B, N, d]
+      // c2c + c2p + p2c + key mask (pads get a large negative), softmax, dropout: one kernel where the backend fuses it
+      const probs = attentionProbs(terms, c.attentionProbsDropoutProb, dropoutSeed(c.attentionProbsDropoutProb, ctx)) // [nh·B, N, N]
+      const out = tf.matMul(probs, tf.reshape(v, [nh * B, N, d])) // [nh·B, N, d]
       return tf.reshape(tf.transpose(tf.reshape(out, [nh, B * N, d]), [1, 0, 2]), [B * N, H]) // [B·N, H]
     })
   }

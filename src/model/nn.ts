@@ -61,9 +61,16 @@ export function gelu(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
 
 /** Inverted dropout with a seed drawn from ctx.rng; identity when not training or rate is 0. */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, ctx: ForwardContext): T {
-  if (!ctx.training || rate <= 0) return x
+  const seed = dropoutSeed(rate, ctx)
+  if (seed === undefined) return x
+  return dropoutWithSeed(x, rate, seed) // tf.dropout's numbers, fused where the backend can
+}
+
+/** The seed `dropout` draws from ctx.rng, or undefined when it is the identity (not training, or rate 0). */
+export function dropoutSeed(rate: number, ctx: ForwardContext): number | undefined {
+  if (!ctx.training || rate <= 0) return undefined
   if (ctx.rng === undefined) throw new Error('dropout in training mode needs ctx.rng (a seeded Rng)')
-  return dropoutWithSeed(x, rate, ctx.rng.nextUint32()) // tf.dropout's numbers, fused where the backend can
+  return ctx.rng.nextUint32()
 }
 
 /** tf.tidy with the callback's own return type (tfjs types it as TensorContainer). */

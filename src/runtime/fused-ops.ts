@@ -1,6 +1,7 @@
 /**
  * Model operations that a backend may run as one fused kernel: exact-erf GELU and LayerNorm
- * (forward and gradient each) and the dropout multiplier. A backend that registers the kernel names below (the
+ * (forward and gradient each), the dropout multiplier, and disentangled attention's
+ * probabilities (the c2p/p2c skews, the key mask, softmax and dropout; forward and gradient). A backend that registers the kernel names below (the
  * `native` backend does, src/runtime/native-backend/native-kernels.ts) gets one pass over the
  * activations instead of a chain of elementwise kernels; every other backend runs the
  * TensorFlow.js composition. The fused kernels compute the composition's float32 operations in
@@ -19,6 +20,11 @@ export const DROPOUT_MULTIPLIER_KERNEL = 'RtdDropoutMultiplier'
 export const LAYER_NORM_KERNEL = 'RtdLayerNorm'
 /** layerNormGrad(dy, x, gamma) -> [dx, dgamma, dbeta] (attrs eps). */
 export const LAYER_NORM_GRAD_KERNEL = 'RtdLayerNormGrad'
+
+/** attentionProbs (below): probs [, y, keep] from c2c, mask, c2p?, p2c? (attrs keepProb, seed, maskRows). */
+export const ATTENTION_PROBS_KERNEL = 'RtdAttentionProbs'
+/** attentionProbs's gradient: dy, y [, keep] -> [dc2c, dc2p?, dp2c?] (attrs keepProb, c2p, p2c). */
+export const ATTENTION_PROBS_GRAD_KERNEL = 'RtdAttentionProbsGrad'
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined
@@ -127,4 +133,84 @@ export function aleaState(seed: number | string): {c: number; s0: number; s1: nu
   s2 -= mash(key)
   if (s2 < 0) s2 += 1
   return {c: 1, s0, s1, s2}
+}
+
+/**
+ * Relative shift: out[x, i, j] = a[x, i, j - i + n - 1] for a [X, n, 2n-1] → [X, n, n].
+ * Row i of the result starts at flat offset (n-1) + i·(2n-2) of a's row-major [n·(2n-1)] block.
+ */
+export function skew(a: tf.Tensor3D): tf.Tensor3D {
+  const [X, n, w] = a.shape
+  if (w !== 2 * n - 1) throw new Error(`skew needs [X, n, 2n-1], got ${JSON.stringify(a.shape)}`)
+  if (n === 1) return a.clone() as tf.Tensor3D
+  return tf.tidy(() => {
+    const flat = tf.reshape(a, [X, n * w]) // [X, n(2n-1)]
+    const shifted = tf.slice(flat, [0, n - 1], [X, n * (2 * n - 2)]) // [X, n(2n-2)]
+    return tf.slice(tf.reshape(shifted, [X, n, 2 * n - 2]) as tf.Tensor3D, [0, 0, 0], [X, n, n]) // [X, n, n]
+  })
+}
+
+/** The score terms of disentangled attention for X = heads·batch blocks of N queries × N keys. */
+export interface AttentionScoreTerms {
+  /** Content to content, Q·Kᵀ [X, N, N]. */
+  c2c: tf.Tensor3D
+  /** Content to position before the skew, [X, N, 2N-1]: c2p[x, i, j] = c2p[x, i, j - i + N - 1]. */
+  c2p?: tf.Tensor3D
+  /** Position to content before the skew, [X, N(key j), 2N-1]: p2c[x, i, j] = p2c[x, j, i - j + N - 1]. */
+  p2c?: tf.Tensor3D
+  /** Additive key mask [1, B, 1, N] (0 at tokens, a large negative at pads), X = heads·B. */
+  maskBias: tf.Tensor
+  heads: number
+}
+
+/** The composition ATTENTION_PROBS_KERNEL fuses: dropout(softmax(c2c + skew(c2p) + skew(p2c)ᵀ + mask)) → [X, N, N]. */
+export function attentionProbsComposition(t: AttentionScoreTerms, rate: number, seed?: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [X, N] = t.c2c.shape
+    let scores: tf.Tensor3D = t.c2c
+    if (t.c2p) scores = tf.add(scores, skew(t.c2p))
+    if (t.p2c) scores = tf.add(scores, tf.transpose(skew(t.p2c), [0, 2, 1]))
+    const masked = tf.add(tf.reshape(scores, [t.heads, X / t.heads, N, N]), t.maskBias)
+    let probs = tf.softmax(masked)
+    if (seed !== undefined) probs = dropoutWithSeed(probs, rate, seed)
+    return tf.reshape(probs, [X, N, N])
+  })
+}
+
+/**
+ * Disentangled attention's probabilities, dropout (with `seed`; none when undefined) included:
+ * one fused kernel each way where the backend has it (no skewed copies, no separate mask add,
+ * softmax, dropout multiplier and Multiply), else the composition. Same numbers either way.
+ */
+export function attentionProbs(t: AttentionScoreTerms, rate: number, seed?: number): tf.Tensor3D {
+  const [X, N] = t.c2c.shape
+  const B = X / t.heads
+  const band = [X, N, 2 * N - 1]
+  const present = [t.c2c, t.maskBias, t.c2p, t.p2c].filter((x): x is tf.Tensor => x !== undefined)
+  const fits = Number.isInteger(B) && t.c2c.shape[2] === N && tf.util.arraysEqual(t.maskBias.shape, [1, B, 1, N]) &&
+    [t.c2p, t.p2c].every((x) => x === undefined || tf.util.arraysEqual(x.shape, band))
+  if (!fits || present.some((x) => x.dtype !== 'float32') || !hasKernel(ATTENTION_PROBS_KERNEL)) return attentionProbsComposition(t, rate, seed)
+  const keepProb = seed === undefined ? 1 : 1 - rate
+  const hasC2p = t.c2p !== undefined
+  const hasP2c = t.p2c !== undefined
+  const maskShape = t.maskBias.shape
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as (ts: tf.Tensor[]) => void
+    const [c2c, mask, ...rel] = args as tf.Tensor[]
+    const inputs: tf.NamedTensorMap = {c2c: c2c!, mask: mask!}
+    if (hasC2p) inputs.c2p = rel.shift()!
+    if (hasP2c) inputs.p2c = rel.shift()!
+    const outs = tf.engine().runKernel(ATTENTION_PROBS_KERNEL, inputs, {keepProb, seed: seed ?? 0, maskRows: B}) as tf.Tensor | tf.Tensor[]
+    const [probs, y, keep] = Array.isArray(outs) ? outs : [outs]
+    save(keep === undefined ? [probs!] : [y!, keep])
+    return {
+      value: probs!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ys, ks] = saved
+        const grads = tf.engine().runKernel(ATTENTION_PROBS_GRAD_KERNEL, ks === undefined ? {dy, y: ys!} : {dy, y: ys!, keep: ks}, {keepProb, c2p: hasC2p, p2c: hasP2c}) as tf.Tensor[]
+        return [grads[0]!, tf.zeros(maskShape), ...grads.slice(1)] // the mask is a constant
+      },
+    }
+  }) as never) as (...xs: tf.Tensor[]) => tf.Tensor3D
+  return op(...present)
 }

@@ -5,7 +5,7 @@
  * JS kernel, which gives the same results and the same errors.
  */
 import * as tf from '@tensorflow/tfjs'
-import {aleaState, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
+import {aleaState, ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 import {cpuValues} from '../tfjs-internals.js'
 
@@ -477,6 +477,70 @@ function layerNormGrad(nk: NativeArrayKernels & FusedKernels): Kernel {
   }
 }
 
+/**
+ * Disentangled attention's probabilities (fused-ops.ts, attentionProbs): inputs c2c [X, N, N], mask
+ * [.., N] of maskRows rows, c2p and p2c [X, N, 2N-1] when present; attrs keepProb (< 1: dropout
+ * with seed). Outputs probs [X, N, N], and with dropout also y (the softmax) and keep (bool flags).
+ */
+function attentionProbsKernel(nk: AttentionKernels): Kernel {
+  return (args) => {
+    const {c2c, mask, c2p, p2c} = args.inputs as {c2c: tf.TensorInfo; mask: tf.TensorInfo; c2p?: tf.TensorInfo; p2c?: tf.TensorInfo}
+    const {keepProb, seed, maskRows} = args.attrs as unknown as {keepProb: number; seed: number; maskRows: number}
+    const [X, N] = c2c.shape as [number, number, number]
+    const band = [X, N, 2 * N - 1]
+    const fits = c2c.shape.length === 3 && c2c.shape[2] === N && size(mask.shape) === maskRows * N && X % maskRows === 0 &&
+      [c2p, p2c].every((t) => t === undefined || tf.util.arraysEqual(t.shape, band))
+    const present = [c2c, mask, c2p, p2c].filter((t): t is tf.TensorInfo => t !== undefined)
+    if (!fits || !allF32(args.backend, ...present)) throw new Error(`${ATTENTION_PROBS_KERNEL}: float32 c2c [X, N, N], mask of maskRows·N, c2p and p2c [X, N, 2N-1]`)
+    const n = size(c2c.shape)
+    const out = newF32(args.backend, n)
+    const dropout = keepProb < 1
+    const y = dropout ? newF32(args.backend, n) : null
+    const keep = dropout ? (newArray(args.backend, 'bool', n) as Uint8Array) : null
+    const st = dropout ? aleaState(seed) : {c: 0, s0: 0, s1: 0, s2: 0}
+    const v = (t?: tf.TensorInfo) => (t === undefined ? null : values(args.backend, t))
+    if (n > 0) nk.attentionProbs(values(args.backend, c2c), v(c2p), v(p2c), values(args.backend, mask), out, y, keep, X, N, maskRows, st.c, st.s0, st.s1, st.s2, keepProb)
+    const probs = args.backend.makeTensorInfo(c2c.shape, 'float32', out)
+    if (!dropout) return probs
+    return [probs, args.backend.makeTensorInfo(c2c.shape, 'float32', y!), args.backend.makeTensorInfo(c2c.shape, 'bool', keep!)]
+  }
+}
+
+/** attentionProbs's gradient: inputs dy, y [X, N, N] (and keep with dropout); attrs keepProb, c2p, p2c (booleans) -> [dc2c, dc2p?, dp2c?]. */
+function attentionProbsGradKernel(nk: AttentionKernels): Kernel {
+  return (args) => {
+    const {dy, y, keep} = args.inputs as {dy: tf.TensorInfo; y: tf.TensorInfo; keep?: tf.TensorInfo}
+    const {keepProb, c2p, p2c} = args.attrs as unknown as {keepProb: number; c2p: boolean; p2c: boolean}
+    const [X, N] = y.shape as [number, number, number]
+    if (!allF32(args.backend, dy, y) || y.shape.length !== 3 || y.shape[2] !== N || !tf.util.arraysEqual(dy.shape, y.shape) ||
+      (keep !== undefined && (keep.dtype !== 'bool' || !tf.util.arraysEqual(keep.shape, y.shape)))) {
+      throw new Error(`${ATTENTION_PROBS_GRAD_KERNEL}: float32 dy and y [X, N, N], keep bool of their shape`)
+    }
+    const n = size(y.shape)
+    const band = [X, N, 2 * N - 1]
+    const ds = newF32(args.backend, n)
+    const dc2p = c2p ? newF32(args.backend, size(band)) : null
+    const dp2c = p2c ? newF32(args.backend, size(band)) : null
+    if (n > 0) nk.attentionProbsGrad(values(args.backend, dy), values(args.backend, y), keep === undefined ? null : values<Uint8Array>(args.backend, keep), keepProb, ds, dc2p, dp2c, X, N)
+    const outs = [args.backend.makeTensorInfo(y.shape, 'float32', ds)]
+    if (dc2p !== null) outs.push(args.backend.makeTensorInfo(band, 'float32', dc2p))
+    if (dp2c !== null) outs.push(args.backend.makeTensorInfo(band, 'float32', dp2c))
+    return outs
+  }
+}
+
+/** The attention kernels (absent from addons built before them). */
+interface AttentionKernels {
+  attentionProbs(c2c: Float32Array, c2p: Float32Array | null, p2c: Float32Array | null, mask: Float32Array, out: Float32Array, y: Float32Array | null, keep: Uint8Array | null,
+    X: number, N: number, maskRows: number, c: number, s0: number, s1: number, s2: number, keepProb: number): void
+  attentionProbsGrad(dy: Float32Array, y: Float32Array, keep: Uint8Array | null, keepProb: number, ds: Float32Array, dc2p: Float32Array | null, dp2c: Float32Array | null, X: number, N: number): void
+}
+
+function hasAttentionKernels(k: object): k is AttentionKernels {
+  const f = k as Partial<AttentionKernels>
+  return typeof f.attentionProbs === 'function' && typeof f.attentionProbsGrad === 'function'
+}
+
 /** The fused kernels (absent from addons built before them). */
 interface FusedKernels {
   gelu(x: Float32Array, out: Float32Array, n: number): void
@@ -514,5 +578,6 @@ export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
   ]
   if (hasFusedKernels(nk)) list.push([GELU_KERNEL, gelu(nk)], [GELU_GRAD_KERNEL, geluGrad(nk)], [DROPOUT_MULTIPLIER_KERNEL, dropoutMultiplier(nk)],
       [LAYER_NORM_KERNEL, layerNorm(nk)], [LAYER_NORM_GRAD_KERNEL, layerNormGrad(nk)])
+  if (hasAttentionKernels(nk)) list.push([ATTENTION_PROBS_KERNEL, attentionProbsKernel(nk)], [ATTENTION_PROBS_GRAD_KERNEL, attentionProbsGradKernel(nk)])
   return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {expect} from 'chai'
-import {dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
+import {ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, attentionProbs, attentionProbsComposition, type AttentionScoreTerms, dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {hasArrayKernels} from '../../../src/runtime/native-backend/native-kernels.js'
 import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
@@ -197,6 +197,47 @@ describe('native backend', function () {
       const stock = tf.tidy(() => Array.from(tf.dropout(t([...shape], 6), rate, undefined, seed).dataSync()))
       expect(fused).to.deep.equal(stock)
     }
+  })
+
+  it('fused attention probabilities (skews, key mask, softmax, dropout) and their gradients equal the composition', async () => {
+    // [heads, batch, N, which relative terms, dropout rate, seed]
+    const cases: Array<[number, number, number, 'both' | 'c2p' | 'p2c' | 'none', number, number | undefined]> = [
+      [2, 4, 128, 'both', 0.1, 12345], [3, 2, 17, 'both', 0.1, 7], [2, 2, 9, 'c2p', 0.5, 0], [2, 1, 5, 'p2c', 0.1, 4294967295],
+      [1, 3, 6, 'none', 0.2, 3], [2, 2, 33, 'both', 0, undefined], [1, 1, 1, 'both', 0.1, 9],
+    ]
+    for (const [heads, B, N, rel, rate, seed] of cases) {
+      const X = heads * B
+      const mask = () => {
+        const m = new Float32Array(B * N)
+        for (let b = 0; b < B; b++) for (let j = N - b; j < N; j++) if (j > 0) m[b * N + j] = -1e9 // pads at the end of row b
+        return tf.tensor(m, [1, B, 1, N])
+      }
+      const names = ['c2c', ...(rel === 'both' || rel === 'c2p' ? ['c2p'] : []), ...(rel === 'both' || rel === 'p2c' ? ['p2c'] : [])]
+      const inputs = () => names.map((name, i) => t(name === 'c2c' ? [X, N, N] : [X, N, 2 * N - 1], i + 1, 3))
+      const terms = (xs: tf.Tensor[]) => ({maskBias: mask(), heads, ...Object.fromEntries(names.map((name, i) => [name, xs[i]]))}) as unknown as AttentionScoreTerms
+      const forward = (f: typeof attentionProbs) => () => f(terms(inputs()), rate, seed)
+      const grads = (f: typeof attentionProbs) => () => {
+        const w = t([X, N, N], 4)
+        return tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(terms(xs), rate, seed), w)))(inputs())
+      }
+      await expectSame(forward(attentionProbs), 1e-5)
+      await expectSame(grads(attentionProbs), 1e-4)
+      // on native, against native's own composition: the same float32 operations, bit for bit
+      await initBackend({backend: 'native', threads: 2})
+      for (const f of [forward, grads]) {
+        const flat = (o: tf.Tensor | tf.Tensor[]) => (Array.isArray(o) ? o : [o]).map((x) => Array.from(x.dataSync()))
+        const fused = tf.tidy(() => flat(f(attentionProbs)()))
+        const composed = tf.tidy(() => flat(f(attentionProbsComposition)()))
+        expect(fused, `${heads}x${B}x${N} ${rel} rate ${rate}`).to.deep.equal(composed)
+      }
+    }
+    // the fused kernels really run on native: no Softmax, no skew copies, no dropout multiplier
+    await initBackend({backend: 'native', threads: 2})
+    const profile = await tf.profile(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(attentionProbs({c2c: xs[0] as tf.Tensor3D, c2p: xs[1] as tf.Tensor3D, p2c: xs[2] as tf.Tensor3D,
+      maskBias: tf.zeros([1, 2, 1, 4]), heads: 1}, 0.1, 5)))([t([2, 4, 4], 1), t([2, 4, 7], 2), t([2, 4, 7], 3)]))
+    expect(profile.kernelNames).to.include.members([ATTENTION_PROBS_KERNEL, ATTENTION_PROBS_GRAD_KERNEL])
+    expect(profile.kernelNames).to.not.include.members(['Softmax'])
+    expect(profile.kernelNames).to.not.include.members(['PadV2'])
   })
 
   it('Exp and Erf (vector math where the addon has it) are within 3 ulp of the correctly rounded value', async () => {
