@@ -44,7 +44,7 @@ export const RUNTIME_SECTION = {
     threads: {type: 'integer', minimum: 1, description: 'Compute threads; default: the number of CPU cores (filled in at load time).'},
     workers: {type: 'integer', minimum: 1, default: 1, description: 'Worker processes for data-parallel training.'},
     native: {enum: NATIVE_MODES, default: 'auto', description: 'Native kernels: auto uses them when built, on requires them, off never loads them.'},
-    recompute: {enum: RECOMPUTE_MODES, default: 'auto', description: 'Recompute encoder layers in the backward pass instead of keeping their activations. on: every layer (least memory, ~40% more time); alternate: every other layer (~1/3 less memory, ~25% more time); off: fastest. auto (wasm and native): on when the step would otherwise take more than 3 GB (or crowd the RAM), else alternate where that cuts the estimated peak by a tenth, else off; off on other backends.'},
+    recompute: {enum: RECOMPUTE_MODES, default: 'auto', description: 'Recompute encoder layers in the backward pass instead of keeping their activations. on: every layer (least memory, ~40% more time); alternate: every other layer (~1/3 less memory, ~25% more time); off: fastest. auto: on when the step would otherwise take more than 3 GB (or crowd the RAM); else on wasm alternate where that cuts the estimated peak by a tenth, else off; off on native and other backends.'},
   },
 } as const
 

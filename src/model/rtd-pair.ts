@@ -126,9 +126,9 @@ export class RtdPair<C = any, G extends MaskedLmNet<C> = MaskedLmNet<C>, D exten
     const env = process.env['RTD_RECOMPUTE']
     const r = this.opts.recompute ?? (env === 'on' ? true : env === 'off' ? false : env === 'alternate' ? 'alternate' : 'auto')
     if (r !== 'auto') return r
-    // wasm and native: every layer when memory would be crowded; otherwise every other layer where
-    // that cuts the estimated peak by a tenth, which keeps a training step near PyTorch's memory
-    // for ~25% more time (docs/performance.md, window F); small models: none (autoRecompute)
+    // wasm and native: every layer when memory would be crowded; otherwise on wasm every other layer
+    // where that cuts the estimated peak by a tenth, which keeps a training step near PyTorch's memory
+    // for ~25% more time (docs/performance.md, window F); small models, and native: none (autoRecompute)
     const shape = this.opts.architecture.configs.shape
     return autoRecompute({discriminator: shape(this.discriminator.config), generator: shape(this.generator.config), batch, seqLen, sharing: this.sharing}, tf.getBackend())
   }

@@ -210,17 +210,20 @@ export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | '
 }
 
 /**
- * What runtime.recompute 'auto' does on `backend`: on wasm and native every other layer (a
- * step near PyTorch's memory for ~25% more time, docs/performance.md), every layer when the
- * step without recomputation would take more than 3 GiB (wasm: crowd its heap; native: keep
- * deberta-v3-xsmall and -base below PyTorch's memory on small machines) or crowd the RAM;
- * elsewhere none. Every other layer only where that cuts the estimated peak by a tenth or more:
- * a small model keeps little per layer (the offline default, pipelines/tiny-gdes.yaml: +2 MiB
- * of its ~400) and would only pay the extra forward (~10% of its step's CPU time).
+ * What runtime.recompute 'auto' does on `backend`: every layer when the step without
+ * recomputation would take more than 3 GiB (wasm: crowd its heap; native: keep deberta-v3-xsmall
+ * and -base below PyTorch's memory on small machines) or crowd the RAM; elsewhere none. Below
+ * that, on wasm every other layer (a step near PyTorch's memory for ~25% more time,
+ * docs/performance.md) where that cuts the estimated peak by a tenth or more: a small model keeps
+ * little per layer (the offline default, pipelines/tiny-gdes.yaml: +2 MiB of its ~400) and would
+ * only pay the extra forward (~10% of its step's CPU time). On native none: its fused kernels
+ * keep a step below PyTorch's memory without it (bench-small: 0.87x), and every other layer
+ * recomputed cost a fifth of that step's CPU time.
  */
 export function autoRecompute(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>, backend: string): boolean | 'alternate' {
   if (backend !== 'wasm' && backend !== 'native') return false
   if (recomputeHelps(opts) || recomputeHelps(opts, os.totalmem())) return true
+  if (backend === 'native') return false
   const peak = (recompute: boolean | 'alternate') => estimateTrainingMemory({...opts, optimizer: 'adamw', recompute}).bytes.total
   return peak('alternate') <= 0.9 * peak(false) ? 'alternate' : false
 }
