@@ -8,7 +8,9 @@
  * the small [2S, H] table, index built once per N), project them, take one product
  * A = Q·Pk'ᵀ [nh, B·N, 2N-1], and read c2p[i, j] = A[i, j - i + N - 1] with a reshape/slice skew
  * (Transformer-XL's relative shift). p2c is the same construction on K with the reversed rows,
- * giving p2cᵀ, which is transposed once. Every op has a standard, cheap gradient.
+ * giving p2cᵀ, which is transposed once. Every op has a standard, cheap gradient. The skews,
+ * the sum, the key mask, softmax and dropout are one kernel each way where the backend fuses them
+ * (attentionProbs, src/runtime/fused-ops.ts), else that composition.
  */
 import * as tf from '@tensorflow/tfjs'
 import {headDim, type DebertaConfig} from './config.js'
