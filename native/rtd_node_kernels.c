@@ -1268,6 +1268,58 @@ static napi_value nk_attention_probs_grad(napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/*
+ * dropout(x, out, keep, c, s0, s1, s2, keepProb): tf.dropout(x, 1 - keepProb, seed) in one pass,
+ * out = x·(floor(u + keepProb) / keepProb) for the Alea state of the seed (dropoutMultiplier's
+ * stream), keep = the flags (bytes) its gradient needs, instead of a float multiplier, a
+ * Multiply and both kept for the backward pass. Sequential: the stream's carry chain is the
+ * critical path and the multiply fits in its gaps.
+ */
+static napi_value nk_dropout(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  nk_array X, O, K;
+  int hasK;
+  double st[5];
+  if (!nk_args(env, info, 8, argv) || !nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O) || !nk_optional_u8(env, argv[2], &K, &hasK) || !hasK) {
+    return nk_throw(env, "dropout", "expects (x, out: Float32Array, keep: Uint8Array, c, s0, s1, s2, keepProb)");
+  }
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_double(env, argv[3 + i], &st[i]) != napi_ok) return nk_throw(env, "dropout", "state and keepProb must be numbers");
+  }
+  const size_t n = X.length;
+  if (O.length < n || K.length < n) return nk_throw(env, "dropout", "out and keep must be as long as x");
+  const float* x = (const float*)X.data;
+  float* o = (float*)O.data;
+  uint8_t* keep = (uint8_t*)K.data;
+  const float keepProb = (float)st[4];
+  const float scale = 1.0f / keepProb;
+  alea_keep_flags(keep, n, st[0], st[1], st[2], st[3], keepProb);
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+  for (int64_t i = 0; i < (int64_t)n; i++) o[i] = x[i] * (keep[i] ? scale : 0.0f);
+  return NULL;
+}
+
+/* dropoutGrad(dy, keep, out, keepProb): dy·(keep / keepProb), Multiply's gradient in dropout. */
+static napi_value nk_dropout_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  nk_array DY, K, O;
+  int hasK;
+  double keepD;
+  if (!nk_args(env, info, 4, argv) || !nk_f32(env, argv[0], &DY) || !nk_optional_u8(env, argv[1], &K, &hasK) || !hasK || !nk_f32(env, argv[2], &O) ||
+      napi_get_value_double(env, argv[3], &keepD) != napi_ok) {
+    return nk_throw(env, "dropoutGrad", "expects (dy: Float32Array, keep: Uint8Array, out: Float32Array, keepProb)");
+  }
+  const size_t n = DY.length;
+  if (K.length < n || O.length < n) return nk_throw(env, "dropoutGrad", "keep and out must be as long as dy");
+  const float* dy = (const float*)DY.data;
+  const uint8_t* keep = (const uint8_t*)K.data;
+  float* o = (float*)O.data;
+  const float scale = 1.0f / (float)keepD;
+#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
+  for (int64_t i = 0; i < (int64_t)n; i++) o[i] = dy[i] * (keep[i] ? scale : 0.0f);
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- optimizer */
 
 /*
@@ -1366,6 +1418,8 @@ void rtd_register_node_kernels(napi_env env, napi_value exports) {
       {"layerNormGrad", NULL, nk_layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"attentionProbs", NULL, nk_attention_probs, NULL, NULL, NULL, napi_default, NULL},
       {"attentionProbsGrad", NULL, nk_attention_probs_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"dropout", NULL, nk_dropout, NULL, NULL, NULL, napi_default, NULL},
+      {"dropoutGrad", NULL, nk_dropout_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adamwArrays", NULL, nk_adamw, NULL, NULL, NULL, napi_default, NULL},
       {"sumsqArray", NULL, nk_sumsq, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadsAll", NULL, nk_set_threads, NULL, NULL, NULL, napi_default, NULL},

@@ -15,6 +15,10 @@ export const GELU_KERNEL = 'RtdGelu'
 export const GELU_GRAD_KERNEL = 'RtdGeluGrad'
 /** dropoutMultiplier(): floor(u + keep) / keep for tf.randomUniform's u with seed `seed` (attrs shape, keepProb, seed). */
 export const DROPOUT_MULTIPLIER_KERNEL = 'RtdDropoutMultiplier'
+/** dropout(x) -> [x·multiplier, keep flags (bool)] for DROPOUT_MULTIPLIER_KERNEL's multiplier (attrs keepProb, seed). */
+export const DROPOUT_KERNEL = 'RtdDropout'
+/** dropoutGrad(dy, keep) -> dy·keep/keepProb (attrs keepProb). */
+export const DROPOUT_GRAD_KERNEL = 'RtdDropoutGrad'
 
 /** layerNorm(x, gamma, beta) over the last axis (attrs eps); gradient: LAYER_NORM_GRAD_KERNEL. */
 export const LAYER_NORM_KERNEL = 'RtdLayerNorm'
@@ -97,6 +101,18 @@ export function dropoutMultiplierComposition(shape: number[], keepProb: number, 
 export function dropoutWithSeed<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
   if (x.dtype !== 'float32' || !hasKernel(DROPOUT_MULTIPLIER_KERNEL)) return tf.dropout(x, rate, undefined, seed) as T
   const keepProb = 1 - rate
+  if (hasKernel(DROPOUT_KERNEL)) {
+    // one pass; the backward pass keeps the flags as bytes, not a float multiplier and x (Multiply's)
+    const op = tf.customGrad(((input: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+      const [out, keep] = tf.engine().runKernel(DROPOUT_KERNEL, {x: input}, {keepProb, seed}) as tf.Tensor[]
+      save([keep!])
+      return {
+        value: out!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(DROPOUT_GRAD_KERNEL, {dy, keep: saved[0]!}, {keepProb}) as tf.Tensor,
+      }
+    }) as never) as (input: tf.Tensor) => T
+    return op(x)
+  }
   return tf.tidy(() => {
     const multiplier = tf.engine().runKernel(DROPOUT_MULTIPLIER_KERNEL, {}, {shape: x.shape, keepProb, seed} as unknown as tf.NamedAttrMap) as tf.Tensor
     return tf.mul(x, multiplier) as T

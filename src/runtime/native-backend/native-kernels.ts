@@ -5,7 +5,7 @@
  * JS kernel, which gives the same results and the same errors.
  */
 import * as tf from '@tensorflow/tfjs'
-import {aleaState, ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
+import {aleaState, ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 import {cpuValues} from '../tfjs-internals.js'
 
@@ -529,16 +529,46 @@ function attentionProbsGradKernel(nk: AttentionKernels): Kernel {
   }
 }
 
-/** The attention kernels (absent from addons built before them). */
+/** tf.dropout in one pass: input x; attrs keepProb, seed -> [out, keep (bool)]. */
+function dropoutKernel(nk: AttentionKernels): Kernel {
+  return (args) => {
+    const {x} = args.inputs as {x: tf.TensorInfo}
+    const {keepProb, seed} = args.attrs as unknown as {keepProb: number; seed: number}
+    if (!allF32(args.backend, x)) throw new Error(`${DROPOUT_KERNEL}: x must be float32`)
+    const n = size(x.shape)
+    const out = newF32(args.backend, n)
+    const keep = newArray(args.backend, 'bool', n) as Uint8Array
+    const st = aleaState(seed)
+    if (n > 0) nk.dropout(values(args.backend, x), out, keep, st.c, st.s0, st.s1, st.s2, keepProb)
+    return [args.backend.makeTensorInfo(x.shape, 'float32', out), args.backend.makeTensorInfo(x.shape, 'bool', keep)]
+  }
+}
+
+/** Its gradient: dy, keep -> dy·keep/keepProb (attrs keepProb). */
+function dropoutGradKernel(nk: AttentionKernels): Kernel {
+  return (args) => {
+    const {dy, keep} = args.inputs as {dy: tf.TensorInfo; keep: tf.TensorInfo}
+    const {keepProb} = args.attrs as unknown as {keepProb: number}
+    if (!allF32(args.backend, dy) || keep.dtype !== 'bool' || !tf.util.arraysEqual(dy.shape, keep.shape)) throw new Error(`${DROPOUT_GRAD_KERNEL}: float32 dy and bool keep of one shape`)
+    const n = size(dy.shape)
+    const out = newF32(args.backend, n)
+    if (n > 0) nk.dropoutGrad(values(args.backend, dy), values<Uint8Array>(args.backend, keep), out, keepProb)
+    return args.backend.makeTensorInfo(dy.shape, 'float32', out)
+  }
+}
+
+/** The attention and dropout kernels (absent from addons built before them). */
 interface AttentionKernels {
   attentionProbs(c2c: Float32Array, c2p: Float32Array | null, p2c: Float32Array | null, mask: Float32Array, out: Float32Array, y: Float32Array | null, keep: Uint8Array | null,
     X: number, N: number, maskRows: number, c: number, s0: number, s1: number, s2: number, keepProb: number): void
   attentionProbsGrad(dy: Float32Array, y: Float32Array, keep: Uint8Array | null, keepProb: number, ds: Float32Array, dc2p: Float32Array | null, dp2c: Float32Array | null, X: number, N: number): void
+  dropout(x: Float32Array, out: Float32Array, keep: Uint8Array, c: number, s0: number, s1: number, s2: number, keepProb: number): void
+  dropoutGrad(dy: Float32Array, keep: Uint8Array, out: Float32Array, keepProb: number): void
 }
 
 function hasAttentionKernels(k: object): k is AttentionKernels {
   const f = k as Partial<AttentionKernels>
-  return typeof f.attentionProbs === 'function' && typeof f.attentionProbsGrad === 'function'
+  return typeof f.attentionProbs === 'function' && typeof f.attentionProbsGrad === 'function' && typeof f.dropout === 'function' && typeof f.dropoutGrad === 'function'
 }
 
 /** The fused kernels (absent from addons built before them). */
@@ -578,6 +608,7 @@ export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
   ]
   if (hasFusedKernels(nk)) list.push([GELU_KERNEL, gelu(nk)], [GELU_GRAD_KERNEL, geluGrad(nk)], [DROPOUT_MULTIPLIER_KERNEL, dropoutMultiplier(nk)],
       [LAYER_NORM_KERNEL, layerNorm(nk)], [LAYER_NORM_GRAD_KERNEL, layerNormGrad(nk)])
-  if (hasAttentionKernels(nk)) list.push([ATTENTION_PROBS_KERNEL, attentionProbsKernel(nk)], [ATTENTION_PROBS_GRAD_KERNEL, attentionProbsGradKernel(nk)])
+  if (hasAttentionKernels(nk)) list.push([ATTENTION_PROBS_KERNEL, attentionProbsKernel(nk)], [ATTENTION_PROBS_GRAD_KERNEL, attentionProbsGradKernel(nk)],
+      [DROPOUT_KERNEL, dropoutKernel(nk)], [DROPOUT_GRAD_KERNEL, dropoutGradKernel(nk)])
   return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import {expect} from 'chai'
-import {ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, attentionProbs, attentionProbsComposition, type AttentionScoreTerms, dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
+import {ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, attentionProbs, attentionProbsComposition, type AttentionScoreTerms, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {hasArrayKernels} from '../../../src/runtime/native-backend/native-kernels.js'
 import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
@@ -196,7 +196,15 @@ describe('native backend', function () {
       const fused = tf.tidy(() => Array.from(dropoutWithSeed(t([...shape], 6), rate, seed).dataSync()))
       const stock = tf.tidy(() => Array.from(tf.dropout(t([...shape], 6), rate, undefined, seed).dataSync()))
       expect(fused).to.deep.equal(stock)
+      // the gradient: tf.dropout's (dy times the multiplier), to the bit
+      const grad = (f: (x: tf.Tensor) => tf.Tensor) => tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x), t([...shape], 8))))(t([...shape], 6)).dataSync()))
+      expect(grad((x) => dropoutWithSeed(x, rate, seed))).to.deep.equal(grad((x) => tf.dropout(x, rate, undefined, seed)))
     }
+    // one kernel each way on native: no multiplier, no Multiply in the forward pass
+    await initBackend({backend: 'native', threads: 2})
+    const profile = await tf.profile(() => tf.grad((x: tf.Tensor) => tf.sum(dropoutWithSeed(x, 0.1, 3)))(t([4, 8], 1)))
+    expect(profile.kernelNames).to.include.members([DROPOUT_KERNEL, DROPOUT_GRAD_KERNEL])
+    expect(profile.kernelNames).to.not.include.members([DROPOUT_MULTIPLIER_KERNEL])
   })
 
   it('fused attention probabilities (skews, key mask, softmax, dropout) and their gradients equal the composition', async () => {
