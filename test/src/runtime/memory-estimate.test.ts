@@ -63,13 +63,14 @@ describe('estimateTrainingMemory', () => {
     expect(alt.breakdown.join('; ')).to.contain('every other layer')
   })
 
-  it('auto recomputes every other layer on native only where that cuts the peak (bench-small), not for the offline default', () => {
+  it('auto recomputes every other layer on wasm only where that cuts the peak (bench-small), not for the offline default; on native none below 3 GiB', () => {
     const benchSmall: EncoderShape = {vocab: 8000, hidden: 256, layers: 4, heads: 4, intermediate: 1024}
-    expect(autoRecompute(options(benchSmall), 'native')).to.equal('alternate')
+    expect(autoRecompute(options(benchSmall), 'native')).to.equal(false)
     expect(autoRecompute(options(benchSmall), 'wasm')).to.equal('alternate')
     const offlineDefault: EncoderShape = {vocab: 4000, hidden: 128, layers: 2, heads: 4, intermediate: 512}
     const o = options(offlineDefault, {batch: 16, seqLen: 64, maskRate: 0.25})
     expect(estimateTrainingMemory({...o, recompute: 'alternate'}).bytes.total).to.be.above(0.9 * estimateTrainingMemory({...o, recompute: false}).bytes.total)
+    expect(autoRecompute(o, 'wasm')).to.equal(false)
     expect(autoRecompute(o, 'native')).to.equal(false)
     expect(autoRecompute(options(XSMALL), 'native')).to.equal(true)
     expect(autoRecompute(options(benchSmall), 'cpu')).to.equal(false)
