@@ -142,7 +142,9 @@ async function runInDir(params: RunPipelineParams & {runDir: string; resumed: bo
     metrics: {
       write(record) {
         sink.write(record)
-        if (record.type === 'eval') report.update() // report.html follows each evaluation
+        // report.html follows the evaluations (at most one write per REPORT_INTERVAL_MS while the run goes on)
+        if (record.type === 'eval') report.update()
+        else report.tick()
       },
     },
     signal,

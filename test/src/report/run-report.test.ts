@@ -1,7 +1,7 @@
 /**
  * report.html during `rtd run`: written after an evaluation line even while the training loop
- * keeps the main thread busy with microtasks only (it writes on a worker thread), and not at all
- * for a run with nothing to plot.
+ * keeps the main thread busy with microtasks only (it writes on a worker thread), at most one
+ * write per interval, and not at all for a run with nothing to plot.
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -26,7 +26,7 @@ describe('report.html during a run', function () {
   it('appears after update() while the main thread only yields to microtasks, as a training loop does', async () => {
     const run = writeFakeRun({parent: tmp, name: 'busy', sharing: 'gdes', steps: 10, evalEvery: 5, state: 'running'}).dir
     const file = path.join(run, 'report.html')
-    const writer = runReportWriter({runDir: run, log})
+    const writer = runReportWriter({runDir: run, log, minIntervalMs: 0})
     writer.update()
     const deadline = Date.now() + 90_000
     let spins = 0
@@ -39,6 +39,24 @@ describe('report.html during a run', function () {
     expect(spins).to.be.greaterThan(0)
     await writer.flush()
     expect(fs.readFileSync(file, 'utf8')).to.include('data-plot="disc_auc"')
+    expect(warnings).to.deep.equal([])
+  })
+
+  it('starts no write until minIntervalMs has passed since the last one; tick() then writes what update() scheduled', async () => {
+    const run = writeFakeRun({parent: path.join(tmp, 'c'), name: 'throttled', sharing: 'gdes', steps: 4, evalEvery: 2, state: 'running'}).dir
+    const file = path.join(run, 'report.html')
+    let clock = 1000
+    const writer = runReportWriter({runDir: run, log, minIntervalMs: 60_000, now: () => clock})
+    clock += 59_999
+    expect(writer.update(), 'no write inside the interval').to.equal(false)
+    expect(writer.tick()).to.equal(false)
+    clock += 1
+    expect(writer.tick(), 'the scheduled write starts once the interval has passed').to.equal(true)
+    expect(writer.tick(), 'one write per update').to.equal(false)
+    const deadline = Date.now() + 90_000
+    while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(fs.existsSync(file), 'written once the interval has passed').to.equal(true)
+    await writer.flush()
     expect(warnings).to.deep.equal([])
   })
 
