@@ -11,7 +11,7 @@ export default class Report extends RtdCommand<WriteReportResult & {writes?: num
 
   static override description = `Reads each run directory's metrics.jsonl, resolved.yaml and samples.json and writes one HTML file with no external resources: train loss (total, MLM, RTD), learning rate, lambda, gradient norm and tokens/s over steps, every evaluation metric over steps, the embedding diagnostics (E_G/E_D similarity, table norms, which loss sends gradient into which table), several runs overlaid one colour each, a table of final metrics, the differences between the runs' resolved pipelines, and held-out sequences shaded by the discriminator's replaced-probability. Each plot is also written as SVG and PNG into <output>-plots/ beside the HTML.
 
-With --watch it rewrites the report whenever a run's metrics change, until no run is running any more (or Ctrl-C). \`rtd run\` itself keeps <run-dir>/report.html up to date at each evaluation.
+With --watch it rewrites the report whenever a run's metrics change, until no run is running any more (or Ctrl-C). \`rtd run\` itself keeps <run-dir>/report.html up to date after evaluations (at most one rewrite every 2 minutes) and at the end.
 
 Exit status: 0 done, 2 usage (not a run directory).`
 
