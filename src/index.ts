@@ -49,6 +49,6 @@ export {initBackend, type BackendInfo, type InitBackendOptions} from './runtime/
 
 // Model folders and export
 export {loadModelFolder, writeModelFolder, type LoadedModelFolder} from './checkpoint/model-folder.js'
-export {readSafetensors, writeSafetensors, type HostTensor, type TensorToWrite} from './checkpoint/safetensors.js'
+export {readSafetensors, writeSafetensors, type HostTensor, type TensorSource, type TensorToWrite} from './checkpoint/safetensors.js'
 export {exportRun, loadRunModel, type ExportRunOptions, type ExportRunResult, type LoadedRunModel} from './export/export-run.js'
 export {exportModelFolder} from './pretrain/export-models.js'

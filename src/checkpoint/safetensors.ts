@@ -176,11 +176,21 @@ export interface TensorToWrite {
 }
 
 /**
+ * A tensor read only when its bytes are written, so that a file of many large tensors (a
+ * checkpoint's AdamW moments: twice the model) needs host memory for one tensor at a time.
+ */
+export interface TensorSource {
+  shape: number[]
+  dtype: 'F32' | 'I32'
+  read(): Float32Array | Int32Array
+}
+
+/**
  * Write a safetensors file. Tensors are laid out in sorted name order (as the Python library
  * does) and the header is padded with spaces to a multiple of 8 bytes so that every tensor
  * starts 8-byte aligned.
  */
-export function writeSafetensors(file: string, tensors: Map<string, TensorToWrite> | Record<string, TensorToWrite>, metadata: Record<string, string> = {format: 'pt'}): void {
+export function writeSafetensors(file: string, tensors: Map<string, TensorToWrite | TensorSource> | Record<string, TensorToWrite | TensorSource>, metadata: Record<string, string> = {format: 'pt'}): void {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const header: Record<string, unknown> = {}
@@ -188,10 +198,10 @@ export function writeSafetensors(file: string, tensors: Map<string, TensorToWrit
   let offset = 0
   for (const [name, t] of entries) {
     const n = t.shape.reduce((a, b) => a * b, 1)
-    if (n !== t.data.length) throw new RuntimeFailure(`tensor ${name}: shape ${JSON.stringify(t.shape)} has ${n} elements but data has ${t.data.length}`, {code: 'safetensors.shape'})
-    const dtype = t.data instanceof Float32Array ? 'F32' : 'I32'
-    header[name] = {dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength]}
-    offset += t.data.byteLength
+    if ('data' in t && n !== t.data.length) throw new RuntimeFailure(`tensor ${name}: shape ${JSON.stringify(t.shape)} has ${n} elements but data has ${t.data.length}`, {code: 'safetensors.shape'})
+    const dtype = 'data' in t ? (t.data instanceof Float32Array ? 'F32' : 'I32') : t.dtype
+    header[name] = {dtype, shape: t.shape, data_offsets: [offset, offset + n * 4]}
+    offset += n * 4
   }
   let json = JSON.stringify(header)
   const pad = (8 - (Buffer.byteLength(json) % 8)) % 8
@@ -203,7 +213,14 @@ export function writeSafetensors(file: string, tensors: Map<string, TensorToWrit
   try {
     writeSync(fd, len)
     writeSync(fd, hb)
-    for (const [, t] of entries) writeSync(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+    for (const [name, t] of entries) {
+      const data = 'data' in t ? t.data : t.read() // a source's host copy lives only for this write
+      const entry = header[name] as {dtype: string; data_offsets: [number, number]}
+      if ('read' in t && (data.byteLength !== entry.data_offsets[1] - entry.data_offsets[0] || (data instanceof Float32Array ? 'F32' : 'I32') !== entry.dtype)) {
+        throw new RuntimeFailure(`tensor ${name}: its source read ${data.length} ${data instanceof Float32Array ? 'F32' : 'I32'} values, declared ${entry.dtype}${JSON.stringify(t.shape)}`, {code: 'safetensors.shape'})
+      }
+      writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    }
   } finally {
     closeSync(fd)
   }

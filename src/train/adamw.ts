@@ -221,6 +221,11 @@ export class AdamW {
     return [...this.m.values(), ...this.v.values()]
   }
 
+  /** The moment tensors by parameter name (checkpoints read them one at a time). */
+  momentTensors(): {m: ReadonlyMap<string, tf.Tensor>; v: ReadonlyMap<string, tf.Tensor>} {
+    return {m: this.m, v: this.v}
+  }
+
   /** Host copy of m, v and the step counts. */
   exportState(): AdamWState {
     const state: AdamWState = {steps: {}, m: new Map(), v: new Map()}

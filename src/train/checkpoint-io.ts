@@ -8,7 +8,7 @@
  * state.json (TrainerState plus the caller's `meta`).
  */
 import * as tf from '@tensorflow/tfjs'
-import type {HostTensor, TensorToWrite} from '../checkpoint/safetensors.js'
+import type {HostTensor, TensorSource} from '../checkpoint/safetensors.js'
 import {ConfigError, RuntimeFailure} from '../errors.js'
 import type {AdamWState} from './adamw.js'
 import {saveCheckpoint, type LoadedCheckpoint} from './checkpoint-store.js'
@@ -34,13 +34,21 @@ export interface TrainerState {
   weights: LossWeights
 }
 
-function toHost(v: tf.Tensor, name: string): TensorToWrite {
-  const data = v.dataSync()
-  if (!(data instanceof Float32Array)) return {shape: [...v.shape], data: data as Int32Array}
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new RuntimeFailure(`refusing to checkpoint: ${name} has a non-finite value at index ${i}`, {code: 'checkpoint.non_finite'})
+/** Read when written: one tensor's host copy at a time, not the whole model's (or twice it, for AdamW's moments). */
+function hostSource(v: tf.Tensor, name: string, checkFinite: boolean): TensorSource {
+  return {
+    shape: [...v.shape],
+    dtype: v.dtype === 'int32' ? 'I32' : 'F32',
+    read: () => {
+      const data = v.dataSync() as Float32Array | Int32Array
+      if (checkFinite && data instanceof Float32Array) {
+        for (let i = 0; i < data.length; i++) {
+          if (!Number.isFinite(data[i])) throw new RuntimeFailure(`refusing to checkpoint: ${name} has a non-finite value at index ${i}`, {code: 'checkpoint.non_finite'})
+        }
+      }
+      return data
+    },
   }
-  return {shape: [...v.shape], data}
 }
 
 /** Every tensor a checkpoint holds: the parameters and the optimizers' moments. */
@@ -51,23 +59,16 @@ export function checkpointTensors(groups: ParameterGroup[], phases: Phase[]): tf
 /** Saves a resumable checkpoint of the loop's state; returns its directory. */
 export function writeTrainingCheckpoint(params: {runDir: string; keep?: number; groups: ParameterGroup[]; phases: Phase[]; model: Trainable<unknown>; meta?: Record<string, unknown>; state: Omit<TrainerState, 'optimizerSteps' | 'modelState'>}): string {
   const {groups, phases, model, state} = params
-  // host copies are made file by file, when each file is written (memory: one file at a time)
-  const modelTensors = (): Map<string, TensorToWrite> => {
-    const out = new Map<string, TensorToWrite>()
-    for (const g of groups) for (const [n, v] of g.variables) out.set(tensorKey(g.name, n), toHost(v, tensorKey(g.name, n)))
-    return out
-  }
-  const tensors: Record<string, () => Map<string, TensorToWrite>> = {[MODEL_FILE]: modelTensors}
+  // host copies are made tensor by tensor, as each is written (memory: one tensor at a time)
+  const modelTensors = new Map<string, TensorSource>()
+  for (const g of groups) for (const [n, v] of g.variables) modelTensors.set(tensorKey(g.name, n), hostSource(v, tensorKey(g.name, n), true))
+  const tensors: Record<string, Map<string, TensorSource>> = {[MODEL_FILE]: modelTensors}
   const optimizerSteps: Record<string, Record<string, number>> = {}
   for (const p of phases) {
     optimizerSteps[p.name] = p.optimizer.stepCounts()
-    tensors[optimizerFile(p.name)] = () => {
-      const s = p.optimizer.exportState()
-      const t = new Map<string, TensorToWrite>()
-      for (const [n, h] of s.m) t.set(`m/${n}`, h)
-      for (const [n, h] of s.v) t.set(`v/${n}`, h)
-      return t
-    }
+    const t = new Map<string, TensorSource>()
+    for (const [which, moments] of Object.entries(p.optimizer.momentTensors())) for (const [n, v] of moments) t.set(`${which}/${n}`, hostSource(v, `${which}/${n}`, false))
+    tensors[optimizerFile(p.name)] = t
   }
   const full: TrainerState & Record<string, unknown> = {...params.meta, ...state, optimizerSteps, modelState: model.getState?.()}
   return saveCheckpoint({runDir: params.runDir, step: state.step, tensors, state: full, keep: params.keep})

@@ -14,7 +14,7 @@
 import {createHash} from 'node:crypto'
 import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {readSafetensors, writeSafetensors, type HostTensor, type TensorToWrite} from '../checkpoint/safetensors.js'
+import {readSafetensors, writeSafetensors, type HostTensor, type TensorSource, type TensorToWrite} from '../checkpoint/safetensors.js'
 import {RuntimeFailure} from '../errors.js'
 import {isTempWriterAlive} from '../util/process-claim.js'
 
@@ -33,10 +33,10 @@ export interface SaveCheckpointParams {
   runDir: string
   step: number
   /**
-   * Tensor files: file name (e.g. `model.safetensors`) -> tensors, or a function producing
-   * them, called when that file is written (so only one file's host copy exists at a time).
+   * Tensor files: file name (e.g. `model.safetensors`) -> tensors (host arrays, or sources read
+   * as each tensor is written), or a function producing them, called when that file is written.
    */
-  tensors: Record<string, Map<string, TensorToWrite> | (() => Map<string, TensorToWrite>)>
+  tensors: Record<string, Map<string, TensorToWrite | TensorSource> | (() => Map<string, TensorToWrite | TensorSource>)>
   /** Written as state.json. Must be JSON-serialisable. */
   state: Record<string, unknown>
   /** How many complete checkpoints to keep (newest first). Default 2; at least 1. */

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {toHalfBits} from '../../helpers/torch-bin-writer.js'
-import {bfloat16ToFloat32, float16ToFloat32, readSafetensors, readSafetensorsHeader, type TensorToWrite, writeSafetensors} from '../../../src/checkpoint/safetensors.js'
+import {bfloat16ToFloat32, float16ToFloat32, readSafetensors, readSafetensorsHeader, type TensorSource, type TensorToWrite, writeSafetensors} from '../../../src/checkpoint/safetensors.js'
 
 /** A safetensors file with raw 16-bit payloads, as Python would write F16/BF16. */
 function writeRaw16(file: string, tensors: Record<string, {dtype: 'F16' | 'BF16'; bits: number[]}>): void {
@@ -54,6 +54,33 @@ describe('checkpoint/safetensors', () => {
     expect(order).to.deep.equal(['a.b', 'alpha', 'zeta'])
     expect(h.tensors.alpha.data_offsets).to.deep.equal([4, 16])
     expect(raw.length).to.equal(8 + len + 20)
+  })
+
+  it('reads a TensorSource only when its bytes are written, one tensor at a time, giving the same file as host arrays', () => {
+    const arrays = new Map<string, TensorToWrite>([
+      ['b', {shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6])}],
+      ['a', {shape: [2], data: new Int32Array([7, -8])}],
+      ['c', {shape: [1], data: new Float32Array([0.5])}],
+    ])
+    writeSafetensors(join(dir, 'arrays.safetensors'), arrays)
+    const file = join(dir, 'sources.safetensors')
+    const sizesAtRead: [string, number][] = []
+    const sources = new Map<string, TensorSource>(
+      [...arrays].map(([name, t]) => [name, {shape: t.shape, dtype: t.data instanceof Float32Array ? 'F32' : 'I32', read: () => (sizesAtRead.push([name, statSync(file).size]), t.data)}]),
+    )
+    writeSafetensors(file, sources)
+    expect(readFileSync(file).equals(readFileSync(join(dir, 'arrays.safetensors')))).to.equal(true)
+    // each read comes after the tensors before it (sorted order) are on disk: no read ahead
+    const dataStart = readSafetensorsHeader(file).dataStart
+    expect(sizesAtRead).to.deep.equal([['a', dataStart], ['b', dataStart + 8], ['c', dataStart + 32]])
+  })
+
+  it('refuses a TensorSource that reads other than it declared', () => {
+    const file = join(dir, 'bad.safetensors')
+    const short: TensorSource = {shape: [4], dtype: 'F32', read: () => new Float32Array(3)}
+    expect(() => writeSafetensors(file, {x: short})).to.throw(/source read 3 F32 values, declared F32\[4\]/)
+    const wrongType: TensorSource = {shape: [2], dtype: 'F32', read: () => new Int32Array(2)}
+    expect(() => writeSafetensors(file, {x: wrongType})).to.throw(/source read 2 I32 values, declared F32\[2\]/)
   })
 
   it('decodes F16 including subnormals, signed zero, infinities and NaN', () => {
