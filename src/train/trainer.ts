@@ -136,6 +136,11 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
 
   const groups = model.parameterGroups()
   const phases: Phase[] = createPhases({groups, order, optimizer: opts.optimizer})
+  let optimizersDisposed = false
+  const disposeOptimizers = (): void => {
+    if (!optimizersDisposed) for (const p of phases) p.optimizer.dispose()
+    optimizersDisposed = true
+  }
   const at: LoopPosition = {step: 0, epoch: 0, stepInEpoch: 0, position: undefined}
   let resumedFrom: number | undefined
   let lastSaved = -1
@@ -205,6 +210,9 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     report.endEpoch()
 
     const checkpoint = at.step !== lastSaved ? await save() : lastSavedDir
+    // the moments (twice the model) are saved and no longer needed: free them before the final
+    // evaluation and the export that follows, which would otherwise peak on top of them
+    disposeOptimizers()
     let evalMetrics: Record<string, number> | undefined
     if (opts.evaluate && opts.evaluateAtEnd !== false) {
       evalMetrics = await opts.evaluate({step: at.step, final: true})
@@ -212,7 +220,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     }
     return {step: at.step, epoch: at.epoch, resumedFrom, losses, evalMetrics, checkpoint}
   } finally {
-    for (const p of phases) p.optimizer.dispose()
+    disposeOptimizers()
   }
 }
 

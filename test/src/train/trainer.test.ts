@@ -234,6 +234,18 @@ describe('train', () => {
     m.dispose()
   })
 
+  it('frees the AdamW moments after the final checkpoint, before the final evaluation (and the export after it)', async () => {
+    const m = new ToyModel()
+    const ctx = fakeCtx(runDir)
+    const live: Record<string, number> = {}
+    await train(options(m, runDir, ctx, {maxSteps: 4, evalEvery: 2, evaluate: async (o) => ((live[String(o.final)] = tf.memory().numTensors), {disc_f1: 0})}))
+    const parameters = m.parameterGroups().reduce((n, g) => n + g.variables.size, 0)
+    expect(parameters).to.be.greaterThan(0)
+    expect(live['false']! - live['true']!, 'm and v of every parameter').to.equal(2 * parameters)
+    expect(readdirSync(join(runDir, 'checkpoints'))).to.include('step-4') // saved before they were freed
+    m.dispose()
+  })
+
   it('leaves the final evaluation to a later stage with evaluateAtEnd: false', async () => {
     const m = new ToyModel()
     const ctx = fakeCtx(runDir)
