@@ -187,6 +187,48 @@ static napi_value throw_range(napi_env env, const char* what) {
   return NULL;
 }
 
+/* Reads argv[0..n) as typed arrays of the wanted types; false (nothing thrown) when one is not. */
+static bool typed_args(napi_env env, const napi_value* argv, int n, const napi_typedarray_type* want, void** data, size_t* len) {
+  for (int i = 0; i < n; i++) {
+    bool is = false;
+    napi_typedarray_type type;
+    napi_value ab;
+    size_t off;
+    if (napi_is_typedarray(env, argv[i], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[i], &type, &len[i], &data[i], &ab, &off) != napi_ok ||
+        type != want[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static void probe_avx2(void) {
+#ifdef RTD_EXP_AVX2
+  if (use_avx2 < 0) use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+  use_avx2 = 0;
+#endif
+}
+
+/* Threads for a rows x vocab pass (one is cheaper below 64k values) and a vocab-long double row each. */
+static double* row_scratch(int64_t rows, int64_t vocab, int* threads) {
+#ifdef _OPENMP
+  *threads = rows * vocab > 65536 ? omp_get_max_threads() : 1;
+#else
+  *threads = 1;
+#endif
+  return (double*)malloc(sizeof(double) * (size_t)vocab * (size_t)*threads);
+}
+
+static double* thread_row(double* w, int64_t vocab) {
+#ifdef _OPENMP
+  return w + (size_t)omp_get_thread_num() * (size_t)vocab;
+#else
+  (void)vocab;
+  return w;
+#endif
+}
+
 /*
  * sampleRows(logits Float32Array [rows*vocab], uniforms Float64Array [rows], out Int32Array [rows], vocab, T)
  */
@@ -197,15 +239,8 @@ static napi_value nk_sample_rows(napi_env env, napi_callback_info info) {
   void* data[3];
   size_t len[3];
   const napi_typedarray_type want[3] = {napi_float32_array, napi_float64_array, napi_int32_array};
-  for (int i = 0; i < 3; i++) {
-    bool is = false;
-    napi_typedarray_type type;
-    napi_value ab;
-    size_t off;
-    if (napi_is_typedarray(env, argv[i], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[i], &type, &len[i], &data[i], &ab, &off) != napi_ok ||
-        type != want[i]) {
-      return throw_range(env, "rtd_native.sampleRows: logits, uniforms and out must be Float32Array, Float64Array and Int32Array");
-    }
+  if (!typed_args(env, argv, 3, want, data, len)) {
+    return throw_range(env, "rtd_native.sampleRows: logits, uniforms and out must be Float32Array, Float64Array and Int32Array");
   }
   int64_t vocab;
   double T;
@@ -216,32 +251,20 @@ static napi_value nk_sample_rows(napi_env env, napi_callback_info info) {
   if (vocab < 1 || !(T > 0) || (uint64_t)rows * (uint64_t)vocab != len[0] || len[2] < (size_t)rows) {
     return throw_range(env, "rtd_native.sampleRows: sizes do not match (logits rows*vocab, out rows, vocab >= 1, T > 0)");
   }
-#ifdef RTD_EXP_AVX2
-  if (use_avx2 < 0) use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-#else
-  use_avx2 = 0;
-#endif
+  probe_avx2();
   const float* logits = (const float*)data[0];
   const double* uni = (const double*)data[1];
   int32_t* out = (int32_t*)data[2];
   /* one weight row per thread; setThreadsAll (rtd_node_kernels.c) set OpenMP's thread count */
-#ifdef _OPENMP
-  const int threads = rows * vocab > 65536 ? omp_get_max_threads() : 1;
-#else
-  const int threads = 1;
-#endif
-  double* w = (double*)malloc(sizeof(double) * (size_t)vocab * (size_t)threads);
+  int threads;
+  double* w = row_scratch(rows, vocab, &threads);
   if (w == NULL) {
     napi_throw_error(env, NULL, "rtd_native.sampleRows: out of memory");
     return NULL;
   }
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t r = 0; r < rows; r++) {
-#ifdef _OPENMP
-    double* mine = w + (size_t)omp_get_thread_num() * (size_t)vocab;
-#else
-    double* mine = w;
-#endif
+    double* mine = thread_row(w, vocab);
     out[r] = sample_row(logits + r * vocab, vocab, T, uni[r], mine);
   }
   free(w);
@@ -261,47 +284,28 @@ static napi_value nk_logit_row_stats(napi_env env, napi_callback_info info) {
   void* data[4];
   size_t len[4];
   const napi_typedarray_type want[4] = {napi_float32_array, napi_float64_array, napi_int32_array, napi_float64_array};
-  for (int i = 0; i < 4; i++) {
-    bool is = false;
-    napi_typedarray_type type;
-    napi_value ab;
-    size_t off;
-    if (napi_is_typedarray(env, argv[i], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[i], &type, &len[i], &data[i], &ab, &off) != napi_ok ||
-        type != want[i]) {
-      return throw_range(env, "rtd_native.logitRowStats: expects Float32Array, Float64Array, Int32Array, Float64Array");
-    }
+  if (!typed_args(env, argv, 4, want, data, len)) {
+    return throw_range(env, "rtd_native.logitRowStats: expects Float32Array, Float64Array, Int32Array, Float64Array");
   }
   const int64_t rows = (int64_t)len[1];
   if (rows < 1 || len[2] != (size_t)rows || len[3] != (size_t)rows || len[0] % (size_t)rows != 0 || len[0] == 0) {
     return throw_range(env, "rtd_native.logitRowStats: logits must be rows*vocab (vocab >= 1) and max, argmax, sumExp rows long");
   }
   const int64_t vocab = (int64_t)(len[0] / (size_t)rows);
-#ifdef RTD_EXP_AVX2
-  if (use_avx2 < 0) use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-#else
-  use_avx2 = 0;
-#endif
+  probe_avx2();
   const float* logits = (const float*)data[0];
   double* maxOut = (double*)data[1];
   int32_t* argOut = (int32_t*)data[2];
   double* sumOut = (double*)data[3];
-#ifdef _OPENMP
-  const int threads = rows * vocab > 65536 ? omp_get_max_threads() : 1;
-#else
-  const int threads = 1;
-#endif
-  double* w = (double*)malloc(sizeof(double) * (size_t)vocab * (size_t)threads);
+  int threads;
+  double* w = row_scratch(rows, vocab, &threads);
   if (w == NULL) {
     napi_throw_error(env, NULL, "rtd_native.logitRowStats: out of memory");
     return NULL;
   }
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t r = 0; r < rows; r++) {
-#ifdef _OPENMP
-    double* mine = w + (size_t)omp_get_thread_num() * (size_t)vocab;
-#else
-    double* mine = w;
-#endif
+    double* mine = thread_row(w, vocab);
     const float* row = logits + r * vocab;
     float max = -INFINITY;
     int32_t arg = 0;
