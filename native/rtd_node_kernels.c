@@ -892,23 +892,12 @@ static napi_value nk_gelu_grad(napi_env env, napi_callback_info info) {
 }
 
 /*
- * dropoutMultiplier(out, c, s0, s1, s2, keepProb): out = floor(u + keep) / keep for u the
- * uniform [0, 1) floats TensorFlow.js's randomUniform draws from the seeded Alea generator whose
- * state (c, s0, s1, s2) the caller computed from the seed: the same mask as tf.dropout, made in
- * one pass instead of a JS loop and three more passes (Add, Floor, RealDiv).
+ * tf.dropout's mask for n values from seedrandom's Alea generator in state (c, s0, s1, s2): for
+ * each uniform float u, m = floor(u + keepProb); writes the multiplier m / keepProb to
+ * `multiplier` (dropoutMultiplier) or the keep flag m != 0 to `keep` (the fused kernels' bytes),
+ * whichever is not NULL.
  */
-static napi_value nk_dropout_multiplier(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  nk_array O;
-  double st[5];
-  if (!nk_args(env, info, 6, argv) || !nk_f32(env, argv[0], &O)) return nk_throw(env, "dropoutMultiplier", "expects (out: Float32Array, c, s0, s1, s2, keepProb)");
-  for (int i = 0; i < 5; i++) {
-    if (napi_get_value_double(env, argv[1 + i], &st[i]) != napi_ok) return nk_throw(env, "dropoutMultiplier", "state and keepProb must be numbers");
-  }
-  double c = st[0], s0 = st[1], s1 = st[2], s2 = st[3];
-  const float keep = (float)st[4];
-  float* o = (float*)O.data;
-  const size_t n = O.length;
+static void alea_dropout(size_t n, double c, double s0, double s1, double s2, float keepProb, float* multiplier, uint8_t* keep) {
   /*
    * Alea is a multiply-with-carry generator in doubles: every s is a multiple of 2^-32 and
    * 2091639·s·2^32 + c stays below 2^53, so the same stream runs exactly in integers, x = s·2^32:
@@ -924,10 +913,11 @@ static napi_value nk_dropout_multiplier(napi_env env, napi_callback_info info) {
       x0 = x1;
       x1 = x2;
       x2 = t & 0xffffffffull;
-      const float u = (float)((double)x2 * 2.3283064365386963e-10);
-      o[i] = floorf(u + keep) / keep;
+      const float m = floorf((float)((double)x2 * 2.3283064365386963e-10) + keepProb);
+      if (multiplier != NULL) multiplier[i] = m / keepProb;
+      else keep[i] = m != 0.0f;
     }
-    return NULL;
+    return;
   }
   for (size_t i = 0; i < n; i++) {
     const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
@@ -935,9 +925,27 @@ static napi_value nk_dropout_multiplier(napi_env env, napi_callback_info info) {
     s1 = s2;
     c = (double)(int32_t)t; /* t | 0 (t is in [0, 2091640)) */
     s2 = t - c;
-    const float u = (float)s2;
-    o[i] = floorf(u + keep) / keep;
+    const float m = floorf((float)s2 + keepProb);
+    if (multiplier != NULL) multiplier[i] = m / keepProb;
+    else keep[i] = m != 0.0f;
   }
+}
+
+/*
+ * dropoutMultiplier(out, c, s0, s1, s2, keepProb): out = floor(u + keep) / keep for u the
+ * uniform [0, 1) floats TensorFlow.js's randomUniform draws from the seeded Alea generator whose
+ * state (c, s0, s1, s2) the caller computed from the seed: the same mask as tf.dropout, made in
+ * one pass instead of a JS loop and three more passes (Add, Floor, RealDiv).
+ */
+static napi_value nk_dropout_multiplier(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  nk_array O;
+  double st[5];
+  if (!nk_args(env, info, 6, argv) || !nk_f32(env, argv[0], &O)) return nk_throw(env, "dropoutMultiplier", "expects (out: Float32Array, c, s0, s1, s2, keepProb)");
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_double(env, argv[1 + i], &st[i]) != napi_ok) return nk_throw(env, "dropoutMultiplier", "state and keepProb must be numbers");
+  }
+  alea_dropout(O.length, st[0], st[1], st[2], st[3], (float)st[4], (float*)O.data, NULL);
   return NULL;
 }
 
@@ -1065,37 +1073,6 @@ static napi_value nk_layer_norm_grad(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- attention probabilities */
 
-/*
- * The keep flags of tf.dropout's mask for n values: keep[i] = floor(u_i + keepProb) != 0 for the
- * uniform floats u_i seedrandom's Alea generator in state (c, s0, s1, s2) gives (the stream of
- * dropoutMultiplier above; the multiplier is keep[i] / keepProb).
- */
-static void alea_keep_flags(uint8_t* keep, size_t n, double c, double s0, double s1, double s2, float keepProb) {
-  const double two32 = 4294967296.0;
-  const double x0d = s0 * two32, x1d = s1 * two32, x2d = s2 * two32;
-  if (c == 1.0 && x0d == floor(x0d) && x1d == floor(x1d) && x2d == floor(x2d) && x0d >= 0 && x1d >= 0 && x2d >= 0 && x0d < two32 && x1d < two32 && x2d < two32) {
-    uint64_t x0 = (uint64_t)x0d, x1 = (uint64_t)x1d, x2 = (uint64_t)x2d, carry = 1;
-    for (size_t i = 0; i < n; i++) {
-      const uint64_t t = 2091639ull * x0 + carry;
-      carry = t >> 32;
-      x0 = x1;
-      x1 = x2;
-      x2 = t & 0xffffffffull;
-      const float u = (float)((double)x2 * 2.3283064365386963e-10);
-      keep[i] = floorf(u + keepProb) != 0.0f;
-    }
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
-    s0 = s1;
-    s1 = s2;
-    c = (double)(int32_t)t;
-    s2 = t - c;
-    keep[i] = floorf((float)s2 + keepProb) != 0.0f;
-  }
-}
-
 static int nk_optional_f32(napi_env env, napi_value v, nk_array* out, int* present) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok) return 0;
@@ -1172,7 +1149,7 @@ static napi_value nk_attention_probs(napi_env env, napi_callback_info info) {
 #endif
     /* thread 0 draws the mask (sequential) while the others compute the rows; alone, it does both */
     const int first = keep != NULL && nt > 1 ? 1 : 0;
-    if (keep != NULL && t == 0) alea_keep_flags(keep, (size_t)n, st[0], st[1], st[2], st[3], keepProb);
+    if (keep != NULL && t == 0) alea_dropout((size_t)n, st[0], st[1], st[2], st[3], keepProb, NULL, keep);
     if (t >= first) {
       const int workers = nt - first, me = t - first;
       const int64_t r0 = rows * me / workers, r1 = rows * (me + 1) / workers;
@@ -1293,7 +1270,7 @@ static napi_value nk_dropout(napi_env env, napi_callback_info info) {
   uint8_t* keep = (uint8_t*)K.data;
   const float keepProb = (float)st[4];
   const float scale = 1.0f / keepProb;
-  alea_keep_flags(keep, n, st[0], st[1], st[2], st[3], keepProb);
+  alea_dropout(n, st[0], st[1], st[2], st[3], keepProb, NULL, keep);
 #pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
   for (int64_t i = 0; i < (int64_t)n; i++) o[i] = x[i] * (keep[i] ? scale : 0.0f);
   return NULL;
