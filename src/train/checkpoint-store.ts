@@ -33,10 +33,10 @@ export interface SaveCheckpointParams {
   runDir: string
   step: number
   /**
-   * Tensor files: file name (e.g. `model.safetensors`) -> tensors (host arrays, or sources read
-   * as each tensor is written), or a function producing them, called when that file is written.
+   * Tensor files: file name (e.g. `model.safetensors`) -> tensors: host arrays, or sources read
+   * as each tensor is written (so a checkpoint needs host memory for one tensor at a time).
    */
-  tensors: Record<string, Map<string, TensorToWrite | TensorSource> | (() => Map<string, TensorToWrite | TensorSource>)>
+  tensors: Record<string, Map<string, TensorToWrite | TensorSource>>
   /** Written as state.json. Must be JSON-serialisable. */
   state: Record<string, unknown>
   /** How many complete checkpoints to keep (newest first). Default 2; at least 1. */
@@ -114,7 +114,7 @@ function writeContents(params: {dir: string; step: number; tensors: SaveCheckpoi
   }
   for (const [file, source] of Object.entries(tensors)) {
     if (file === 'state.json' || file === 'manifest.json' || file.includes('/')) throw new RuntimeFailure(`invalid checkpoint tensor file name ${file}`, {code: 'checkpoint.file_name'})
-    writeSafetensors(join(tmp, file), typeof source === 'function' ? source() : source, {format: 'pt', rtd: CHECKPOINT_FORMAT})
+    writeSafetensors(join(tmp, file), source, {format: 'pt', rtd: CHECKPOINT_FORMAT})
     record(file)
   }
   writeFileSync(join(tmp, 'state.json'), JSON.stringify({...state, step}, null, 1))
