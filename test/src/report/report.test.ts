@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import {expect} from 'chai'
 
 import {buildReport, writeReport} from '../../../src/report/build-report.js'
-import {plotSpecs} from '../../../src/report/plots.js'
+import {plotSpecs, renderSvg, renderSvgUncached} from '../../../src/report/plots.js'
 import {distinctLabels, readRun} from '../../../src/report/read-run.js'
 import {watchReport} from '../../../src/report/watch-report.js'
 import {findChromium, HeadlessPage} from '../../helpers/headless-chromium.js'
@@ -58,6 +58,31 @@ describe('rtd report', function () {
     expect(lines).to.have.length(2)
     expect(loss.svg).to.include('tiny-gdes-20250101-000000')
     expect(loss.svg).to.include('tiny-es-20250101-000000')
+  })
+
+  it('renders from a compiled template the same SVG, to the byte, as compiling each spec, whatever the titles hold', async () => {
+    const plots = plotSpecs([readRun(gdes), readRun(es)])
+    // titles that would break a template spliced in as text: quotes, an expression, non-ASCII
+    // (not backslashes: Vega-Lite's own expressions break on those)
+    const odd = ['a "quoted" title', "it's ‖∂L/∂E_Δ‖", '" + datum.value + "']
+    const specs = [
+      ...plots.map((p) => p.spec),
+      ...odd.map((t, i) => {
+        const spec = structuredClone(plots[i].spec) as {title: string; encoding: {y: {title: string}}}
+        spec.title = t
+        spec.encoding.y.title = `y ${t}`
+        return spec as unknown as Record<string, unknown>
+      }),
+      // a long run's plots draw no points: a second template
+      ...plots.slice(0, 2).map((p) => ({...p.spec, mark: {...(p.spec.mark as object), point: false}})),
+    ]
+    for (const spec of specs) {
+      const fast = await renderSvg(spec)
+      expect(fast, String(spec.title)).to.equal(await renderSvgUncached(spec))
+      expect(fast).to.include(`aria-label="step: `)
+    }
+    const quoted = await renderSvg(specs[plots.length]!)
+    expect(quoted).to.include('a &quot;quoted&quot; title')
   })
 
   it('tables the final metrics (mean ± std across draws) and the config differences', async () => {
