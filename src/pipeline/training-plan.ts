@@ -13,7 +13,7 @@ import {ConfigError} from '../errors.js'
 import {downloadRepoFiles} from '../hub/index.js'
 import type {PlanIo, RtdPlugin, StagePlan} from '../plugin/contract.js'
 import type {PluginRegistry} from '../plugin/registry.js'
-import {autoRecompute, estimateTrainingMemory, NATIVE_ACTIVATION_FACTOR, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
+import {autoRecompute, estimateTrainingMemory, memoryLimit, NATIVE_ACTIVATION_FACTOR, WASM_HEAP_LIMIT_BYTES, type TrainingMemoryEstimate} from '../runtime/memory-estimate.js'
 import {hasNativeBackendKernels, loadNativeKernels} from '../runtime/native/load-native.js'
 import {estimateStepSeconds, trainingStepFlops} from '../runtime/step-cost.js'
 
@@ -90,17 +90,6 @@ function replicaMemory(o: {shapes: Parameters<typeof estimateTrainingMemory>[0];
   return {main, mainBytes, workerBytes, sharedBytes}
 }
 
-/** The memory the plan must fit: RTD_MEMORY_LIMIT (bytes, or with a K/M/G/T suffix, binary) or the machine's RAM. */
-export function memoryLimit(env: NodeJS.ProcessEnv = process.env): {bytes: number; what: string} {
-  const set = env['RTD_MEMORY_LIMIT']
-  if (set !== undefined && set !== '') {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(set)
-    if (m === null) throw new ConfigError(`RTD_MEMORY_LIMIT '${set}' is not a size (e.g. 16G, 512M or bytes)`, {code: 'memory.limit_invalid'})
-    const bytes = Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase())
-    return {bytes, what: `RTD_MEMORY_LIMIT ${set}`}
-  }
-  return {bytes: os.totalmem(), what: `this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of RAM`}
-}
 
 export interface TrainingPlan {
   inputs: PlanInputs

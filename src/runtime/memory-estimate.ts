@@ -218,14 +218,27 @@ export function recomputeHelps(opts: Omit<TrainingMemoryOptions, 'optimizer' | '
  * little per layer (the offline default, pipelines/tiny-gdes.yaml: +2 MiB of its ~400) and would
  * only pay the extra forward (~10% of its step's CPU time). On native none: its fused kernels
  * keep a step below PyTorch's memory without it (bench-small: 0.87x), and every other layer
- * recomputed cost a fifth of that step's CPU time.
+ * recomputed cost a fifth of that step's CPU time. "The RAM" is memoryLimit(): RTD_MEMORY_LIMIT
+ * when set (a container's share), as the fit check reads it.
  */
-export function autoRecompute(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>, backend: string): boolean | 'alternate' {
+export function autoRecompute(opts: Omit<TrainingMemoryOptions, 'optimizer' | 'recompute'>, backend: string, env: NodeJS.ProcessEnv = process.env): boolean | 'alternate' {
   if (backend !== 'wasm' && backend !== 'native') return false
-  if (recomputeHelps(opts) || recomputeHelps(opts, os.totalmem())) return true
+  if (recomputeHelps(opts) || recomputeHelps(opts, memoryLimit(env).bytes)) return true
   if (backend === 'native') return false
   const peak = (recompute: boolean | 'alternate') => estimateTrainingMemory({...opts, optimizer: 'adamw', recompute}).bytes.total
   return peak('alternate') <= 0.9 * peak(false) ? 'alternate' : false
+}
+
+/** The memory the plan must fit: RTD_MEMORY_LIMIT (bytes, or with a K/M/G/T suffix, binary) or the machine's RAM. */
+export function memoryLimit(env: NodeJS.ProcessEnv = process.env): {bytes: number; what: string} {
+  const set = env['RTD_MEMORY_LIMIT']
+  if (set !== undefined && set !== '') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(set)
+    if (m === null) throw new ConfigError(`RTD_MEMORY_LIMIT '${set}' is not a size (e.g. 16G, 512M or bytes)`, {code: 'memory.limit_invalid'})
+    const bytes = Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase())
+    return {bytes, what: `RTD_MEMORY_LIMIT ${set}`}
+  }
+  return {bytes: os.totalmem(), what: `this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of RAM`}
 }
 
 /** Usable wasm heap: 4 GiB addressable, minus room for the module, stacks and tfjs's own buffers. */

@@ -74,7 +74,7 @@ describe('rtd report', function () {
         return spec as unknown as Record<string, unknown>
       }),
       // a long run's plots draw no points: a second template
-      ...plots.slice(0, 2).map((p) => ({...p.spec, mark: {...(p.spec.mark as object), point: false}})),
+      ...plots.slice(0, 2).map((p): Record<string, unknown> => ({...p.spec, mark: {...(p.spec.mark as object), point: false}})),
     ]
     for (const spec of specs) {
       const fast = await renderSvg(spec)

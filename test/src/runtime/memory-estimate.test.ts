@@ -76,6 +76,15 @@ describe('estimateTrainingMemory', () => {
     expect(autoRecompute(options(benchSmall), 'cpu')).to.equal(false)
   })
 
+  it('auto reads the memory it must fit from RTD_MEMORY_LIMIT, as the fit check does', () => {
+    const benchSmall: EncoderShape = {vocab: 8000, hidden: 256, layers: 4, heads: 4, intermediate: 1024}
+    const step = estimateTrainingMemory({...options(benchSmall), recompute: false}).bytes.total
+    expect(autoRecompute(options(benchSmall), 'native', {})).to.equal(false)
+    // a container allowed little more than the step itself: recompute, as on a machine with that much RAM
+    expect(autoRecompute(options(benchSmall), 'native', {RTD_MEMORY_LIMIT: String(Math.round(step * 1.2))})).to.equal(true)
+    expect(autoRecompute(options(benchSmall), 'native', {RTD_MEMORY_LIMIT: String(Math.round(step * 2))})).to.equal(false)
+  })
+
   it('counts ES word-table gradient transients that GDES no longer has', () => {
     const act = (sharing: 'gdes' | 'es') => estimateTrainingMemory(options(XSMALL, {sharing, recompute: true})).bytes.activations
     expect(act('es') - act('gdes')).to.equal(4 * 2 * XSMALL.vocab * XSMALL.hidden)
