@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/elementwise.ts [--reps 5]
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {initBackend} from '../src/runtime/backend.js'
 
 const CASES: Array<{name: string; shape: number[]; run: (x: tf.Tensor) => tf.Tensor}> = [

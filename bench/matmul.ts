@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/matmul.ts [--reps 10]
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {initBackend} from '../src/runtime/backend.js'
 import {restoreKernel} from '../src/runtime/kernels/register-kernel.js'
 import {registerWasmBatchMatMul} from '../src/runtime/kernels/wasm-batch-mat-mul.js'

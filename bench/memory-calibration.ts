@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/memory-calibration.ts
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {execFileSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {initBackend} from '../src/runtime/backend.js'

@@ -10,7 +10,7 @@
  *   npx tsx bench/train-step.ts [--steps 3] [--config bench-small|tiny|xsmall-b1|xsmall-b2|xsmall-b8]
  *     [--native both|on|off] [--optimizer none|adamw] [--clip-copy] [--recompute auto|on|off] [--top 0]
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {v3Config} from '../src/model/config.js'
 import {RtdPair} from '../src/model/rtd-pair.js'
 import {initBackend} from '../src/runtime/backend.js'

@@ -1,5 +1,5 @@
 /** The electra architecture's networks: src/model/electra's ELECTRA classes behind the architecture contract. */
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import type {ArchitectureNetworks, DiscriminatorNet, EncoderInputs, EncoderNet, EncoderOutput, HostTensorLike, MaskedLmNet, SharedTable, TableName, TableShare} from '../../src/plugin/architecture.js'
 import type {ElectraConfig} from '../../src/model/electra/config.js'
 import {ElectraDiscriminator} from '../../src/model/electra/discriminator.js'

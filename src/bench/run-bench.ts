@@ -8,7 +8,7 @@
  * weight decay 0.01 except biases and LayerNorm).
  */
 import os from 'node:os'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {Batch} from '../data/batch-iterator.js'
 import {ConfigError} from '../errors.js'
 import {EMBEDDING_SHARING, RtdPair, v3Config, type EmbeddingSharing} from '../model/index.js'

@@ -3,7 +3,7 @@
  * row-wise cosine similarity of the generator's and the discriminator's word tables, their
  * norms, and the norm of the gradient a loss sends into each table.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 /** Mean and median of the finite values (rows of zero norm have no cosine). */
 function meanMedian(values: Float32Array): {mean: number; median: number} {

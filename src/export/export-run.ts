@@ -11,7 +11,7 @@
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {ConfigError, RuntimeFailure} from '../errors.js'
 import type {RestoredModel} from '../plugin/contract.js'
 import {PluginRegistry} from '../plugin/registry.js'

@@ -10,7 +10,7 @@
  * both dropouts classifier_dropout or hidden_dropout_prob. Which one is a HeadLayout.
  * Linear weights are [out, in] (PyTorch layout) and initialised as HF does: N(0, initializer_range), zero bias.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {EncoderNet} from '../plugin/architecture.js'
 import {dropout, gelu, linear, type ForwardContext} from '../model/nn.js'
 import {ParamStore} from '../model/params.js'

@@ -5,7 +5,7 @@
  * without improvement, and the best validation weights restored at the end. Batches are padded
  * to their longest row only, so short texts cost short sequences.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {Interrupted, RuntimeFailure} from '../errors.js'
 import type {LabelledSplit} from '../data/labelled/labelled-shard.js'
 import {EVAL} from '../model/nn.js'

@@ -4,7 +4,7 @@
  * mlm) use. Here in src/model, with no tensors of its own, so the model code implements it
  * without importing src/plugin; src/plugin/architecture.ts re-exports all of it.
  */
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import type {HostTensorLike} from './hf-tensors.js'
 import type {ForwardContext, ModelFault, Recompute} from './nn.js'
 import type {EncoderShape} from '../runtime/memory-estimate.js'

@@ -1,5 +1,5 @@
 /** A bare DebertaV2Model with its own parameters: the architecture contract's encoder (for heads such as fine-tuning). */
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import type {EncoderInputs, EncoderNet, EncoderOutput} from './architecture.js'
 import type {DebertaConfig} from './config.js'
 import {DebertaModel} from './deberta-model.js'

@@ -1,7 +1,7 @@
 /**
  * DebertaV2Model (SPEC B.2): embeddings + encoder under the `deberta.` prefix.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {DebertaConfig} from './config.js'
 import {Embeddings} from './embeddings.js'
 import {Encoder} from './encoder.js'

@@ -2,7 +2,7 @@
  * The RTD discriminator: DebertaV2Model (whose embeddings may share the generator's tables,
  * SPEC B.6) + the `mask_predictions` head, one logit per token.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {DebertaConfig} from './config.js'
 import {DebertaModel, type EncoderOutput} from './deberta-model.js'
 import type {DiscriminatorNet, SharedTable, TableName, TableShare} from './architecture.js'

@@ -12,7 +12,7 @@
  * the sum, the key mask, softmax and dropout are one kernel each way where the backend fuses them
  * (attentionProbs, src/runtime/fused-ops.ts), else that composition.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {headDim, type DebertaConfig} from './config.js'
 import {attentionProbs, skew, type AttentionScoreTerms} from '../runtime/fused-ops.js'
 import {dropout, dropoutSeed, linear, type ForwardContext} from './nn.js'

@@ -8,7 +8,7 @@
  * `word_embeddings._weight` (zero at the start of training). The sum is formed after the
  * gather, so the [V, emb] table E_G + E_Δ is never materialised.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {DebertaConfig} from './config.js'
 import {dropout, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'

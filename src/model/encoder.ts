@@ -3,7 +3,7 @@
  * `rel_embeddings` [2S, H], LayerNorm'ed once per forward (`encoder.LayerNorm`) when
  * norm_rel_ebd says so, shared by all layers; the key-padding mask; the layer loop.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {maxRelativePositions, relativeSpan, type DebertaConfig} from './config.js'
 import {DebertaLayer} from './layer.js'
 import {layerNorm, recomputesLayer, tidy, type ForwardContext} from './nn.js'

@@ -3,7 +3,7 @@
  * tensors into a ParamStore by HF name with the checks (missing, unexpected, shape) and the list of
  * documented extra keys a file may carry, and reading variables back out as host tensors.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {ParamStore} from './params.js'
 

@@ -3,7 +3,7 @@
  * disentangled self-attention, then the post-LN block (post-ln-block.ts):
  * y = LayerNorm(dropout(attention(x)·Woᵀ + bo) + x); z = LayerNorm(dropout(gelu(y·W1ᵀ + b1)·W2ᵀ + b2) + y).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {DebertaConfig} from './config.js'
 import {DisentangledSelfAttention} from './disentangled-attention.js'
 import type {ForwardContext} from './nn.js'

@@ -2,7 +2,7 @@
  * RTD losses (SPEC A.6, B.7.3): L_MLM = mean cross-entropy over the masked tokens;
  * L_RTD = token-weighted mean BCE-with-logits over all non-pad tokens (Σ w·bce / Σ w).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 /**
  * Mean cross-entropy of logits [M, V] against int32 labels [M]. The gradient is written by hand,

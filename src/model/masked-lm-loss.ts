@@ -3,7 +3,7 @@
  * ElectraMlmModel): the MLM loss of one batch at its masked positions, and which layers a step of
  * the model alone recomputes.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {autoRecompute, type EncoderShape} from '../runtime/memory-estimate.js'
 import type {EncoderOutput, MaskedLmLossOptions} from './architecture.js'
 import {mlmLoss} from './losses.js'

@@ -6,7 +6,7 @@
  * embedding_size, decoder tied to the generator's word table E (not a parameter of its own).
  * Applied only to the rows that need logits (masked positions): [M, H] → [M, V].
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {gelu, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 import type {TiedTable} from './tied-table.js'

@@ -3,7 +3,7 @@
  * tied to its own word table. It is the RTD generator, and on its own the `mlm` baseline.
  * Logits are computed only at the masked positions ([M, V], not [B·N, V]).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {DebertaConfig} from './config.js'
 import {DebertaModel, type EncoderOutput} from './deberta-model.js'
 import {isDocumentedExtra, loadIntoStore, toHost, withDebertaPrefix, type HostTensorLike} from './hf-tensors.js'

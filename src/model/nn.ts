@@ -3,7 +3,7 @@
  * layout), LayerNorm (biased variance, eps from the config), exact-erf GELU, seeded dropout,
  * and the per-forward context that carries training mode, the dropout RNG and test faults.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {Rng} from '../util/rng.js'
 import {dropoutWithSeed, geluExact, layerNormFused} from '../runtime/fused-ops.js'
 

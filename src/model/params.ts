@@ -3,7 +3,7 @@
  * Hugging Face name (`deberta.encoder.layer.0.attention.self.query_proj.weight`), in PyTorch
  * layout ([out, in] for Linear weights), so loading and export map one to one.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {RuntimeFailure} from '../errors.js'
 import {initialValues, type InitKind} from './init.js'
 

@@ -4,7 +4,7 @@
  * `<prefix>.attention.output.*`, `<prefix>.intermediate.dense.*`, `<prefix>.output.*`:
  * a = LayerNorm(dropout(att·Woᵀ + bo) + x); out = LayerNorm(dropout(gelu(a·W1ᵀ + b1)·W2ᵀ + b2) + a).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {dropout, gelu, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'
 

@@ -14,7 +14,7 @@
  * for bit those of the plain forward; dropout draws its seeds again from a copy of the Rng state
  * taken before the block.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {nestedGradients, nestedGradientsUsable} from '../runtime/tfjs-internals.js'
 import {Rng} from '../util/rng.js'
 import type {ForwardContext} from './nn.js'

@@ -4,7 +4,7 @@
  * never with tensor floats: at |r| = 511 the pre-ceil value is exactly 127 and any precision
  * mismatch between the two logs would push it to bucket 256.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 export interface BucketParams {
   /** S = position_buckets; <= 0 turns bucketing off (bucket(r) = r). */

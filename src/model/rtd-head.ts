@@ -3,7 +3,7 @@
  * `mask_predictions.*`: logit_i = classifier(gelu(dense(LayerNorm(h_i + h_0)))), where h_0 is
  * the [CLS] state of the same sequence. The LayerNorm comes first.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {DebertaConfig} from './config.js'
 import {gelu, layerNorm, linear, type ForwardContext} from './nn.js'
 import type {ParamStore} from './params.js'

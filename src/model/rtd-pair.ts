@@ -12,7 +12,7 @@
  * table is stopgrad(E_G) + E_Δ, so the RTD loss never reaches E_G and the MLM loss never
  * reaches E_Δ.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {ConfigError} from '../errors.js'
 import type {ArchitectureNetworks, DiscriminatorNet, MaskedLmNet, NamedParameters} from './architecture.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from './embedding-sharing.js'

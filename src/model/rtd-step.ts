@@ -5,7 +5,7 @@
  * L = w·L_MLM + λ·L_RTD. RtdPair (over any architecture's networks) uses it; the models only need
  * the surface of RtdStepModels.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {Rng} from '../util/rng.js'
 import type {MaskedLmLossOptions} from './architecture.js'
 import type {EncoderOutput as BaseEncoderOutput} from './deberta-model.js'

@@ -7,7 +7,7 @@
  * reads. The gradient to those tensors is therefore exactly zero and costs nothing (no dense
  * zeros of the embedding table's size are built). GDES uses it to read E_G in the discriminator.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 let anchor: tf.Scalar | undefined
 

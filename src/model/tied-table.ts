@@ -11,7 +11,7 @@
  * table's only gradient. The sums are those of tfjs's path: dW + (the rows of each id summed in
  * row order), in float32.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {gatherRows} from './embeddings.js'
 

@@ -6,7 +6,7 @@
  * shared gradient buffer.
  */
 import {parentPort} from 'node:worker_threads'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {initBackend} from '../runtime/backend.js'
 import {entryKey, flatLayout, layoutFingerprint, type FlatLayout} from './flat-layout.js'
 import type {ReplicaModule, ShardableTrainable} from './shardable.js'

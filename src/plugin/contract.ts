@@ -13,7 +13,7 @@
 import type {EncoderShape} from '../runtime/memory-estimate.js'
 import type {RunContext} from './run-context.js'
 
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import type {PreparedData} from '../data/prepared-data.js'
 import type {Evaluable} from '../eval/evaluable.js'
 import type {ArchitecturePlugin} from './architecture.js'

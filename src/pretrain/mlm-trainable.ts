@@ -3,7 +3,7 @@
  * evaluation: the `mlm` baseline the DeBERTaV3 paper compares RTD against. Masks derive from
  * (seed, 'mask', step, microBatch) as in RtdTrainable, so both objectives see the same masks.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {Batch} from '../data/batch-iterator.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'
 import {maskedPositions} from '../model/masked-positions.js'

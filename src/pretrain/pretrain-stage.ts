@@ -7,7 +7,7 @@
  */
 import {cpSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import {ConfigError} from '../errors.js'
 import type {PreparedData} from '../data/prepared-data.js'
 import type {Batch} from '../data/batch-iterator.js'

@@ -9,7 +9,7 @@
  * samples an uninterrupted run would, and the decoupled discriminator phase re-derives the same
  * mask and reuses the generator phase's samples.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {Batch} from '../data/batch-iterator.js'
 import type {MaskedBatch} from '../data/masking.js'
 import type {SpecialTokenIds} from '../data/prepared-data.js'

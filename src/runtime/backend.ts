@@ -11,7 +11,7 @@
  * - `webgpu`: tfjs's WebGPU kernels on Dawn (optional packages; webgpu-backend.ts). `auto` takes
  *   it only for a hardware adapter, and starts Dawn only when one is plausible (webgpu-auto-probe.ts).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {ConfigError} from '../errors.js'
 import {BACKENDS as BACKEND_CHOICES, NATIVE_MODES as NATIVE_CHOICES, type Backend as BackendChoice, type NativeMode as NativeChoice} from './backend-choices.js'
 import {registerBatchMatMulGradient} from './kernels/batch-mat-mul-grad.js'

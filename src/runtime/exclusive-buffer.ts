@@ -9,7 +9,7 @@
  * offset). `done()` re-registers the tensor id, which drops XNNPACK operators cached with the old
  * values (they pack a matmul's right operand by tensor id).
  */
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import {isSharedOffset} from './kernels/wasm-identity.js'
 import {float32Storage, nativeOwnedStorage, wasmOwnedStorage} from './tfjs-internals.js'
 

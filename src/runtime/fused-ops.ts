@@ -7,7 +7,7 @@
  * TensorFlow.js composition. The fused kernels compute the composition's float32 operations in
  * the same order, so both give the same numbers (to float32 rounding of erf and exp).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 /** gelu(x): 0.5·x·(1 + erf(x·√½)); gradient: GELU_GRAD_KERNEL. */
 export const GELU_KERNEL = 'RtdGelu'

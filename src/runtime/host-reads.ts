@@ -4,7 +4,7 @@
  * the training step, evaluation, checkpointing and export read with `await t.data()`. On cpu
  * and wasm the values are the same bits either way.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {RuntimeFailure} from '../errors.js'
 import {webgpuDropHostCopy, webgpuLacksHostCopy} from './tfjs-internals.js'
 import {takeDeviceError} from './webgpu-backend.js'

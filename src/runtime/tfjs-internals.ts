@@ -12,7 +12,7 @@
  * fails when another file reaches into these internals.
  */
 import {createRequire} from 'node:module'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 
 /** Exact version the internals below were written against. */

@@ -12,7 +12,7 @@
  * OffscreenCanvas and throw; every read on this backend is async (see host-reads.ts).
  */
 import {createRequire} from 'node:module'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {ConfigError} from '../errors.js'
 import {registerWebgpuAddN} from './kernels/webgpu-add-n.js'
 import {onWebgpuDeviceError} from './tfjs-internals.js'

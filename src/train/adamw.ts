@@ -14,7 +14,7 @@
  * m and v live in non-trainable tf.Variables updated with `assign`, so a step allocates only
  * short-lived temporaries and the tensor count stays constant.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {RuntimeFailure} from '../errors.js'
 import type {TensorToWrite} from '../checkpoint/safetensors.js'
 import {SCHEDULE_SECTION} from '../config/config-sections.js'

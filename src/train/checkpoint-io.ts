@@ -7,7 +7,7 @@
  * as `<group>/<name>`, `optimizer-<phase>.safetensors` with `m/<key>` and `v/<key>`, and
  * state.json (TrainerState plus the caller's `meta`).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {HostTensor, TensorSource} from '../checkpoint/safetensors.js'
 import {ConfigError, RuntimeFailure} from '../errors.js'
 import type {AdamWState} from './adamw.js'

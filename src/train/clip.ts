@@ -3,7 +3,7 @@
  * all gradients together, and when it exceeds `maxNorm` every gradient is scaled by
  * maxNorm / (norm + 1e-6).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 import {wasmHeap} from '../runtime/tfjs-internals.js'
 import {nativeArrayUpdateKernels, nativeUpdateKernels} from '../runtime/native/native-update.js'

@@ -6,7 +6,7 @@
  * gradient of the big batch's loss; equal weights are simple and exact when micro-batches
  * have equal token counts.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {exclusiveBuffer, float32View} from '../runtime/exclusive-buffer.js'
 
 export class GradAccumulator {

@@ -4,7 +4,7 @@
  * step's micro-batches, clipping them and stepping its optimizer. A non-finite loss or gradient
  * norm stops the step with a RuntimeFailure before that phase's update is applied.
  */
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import {RuntimeFailure} from '../errors.js'
 import {AdamW} from './adamw.js'
 import {tensorKey} from './checkpoint-io.js'

@@ -2,7 +2,7 @@
  * What the generic trainer (trainer.ts) needs from a model and from the data, so that the
  * gdes/mlm model plugins and the data stage can plug in without the trainer knowing DeBERTa.
  */
-import type * as tf from '@tensorflow/tfjs'
+import type * as tf from '#tfjs'
 import type {LossWeights} from './loss-weight.js'
 
 /**

@@ -12,7 +12,7 @@
  */
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {readSafetensors, type HostTensor} from '../checkpoint/safetensors.js'
 import {RuntimeFailure} from '../errors.js'
 import {EMBEDDING_SHARING, type EmbeddingSharing} from '../model/embeddings.js'

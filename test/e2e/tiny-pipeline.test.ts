@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 
 import {loadModelFolder} from '../../src/checkpoint/index.js'

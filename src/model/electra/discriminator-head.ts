@@ -3,7 +3,7 @@
  * `discriminator_predictions.{dense,dense_prediction}`: logit_i = dense_prediction(gelu(dense(h_i))),
  * no LayerNorm and no [CLS] term (unlike DeBERTa-v3's mask_predictions).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {gelu, linear, type ForwardContext} from '../nn.js'
 import type {ParamStore} from '../params.js'
 import type {ElectraConfig} from './config.js'

@@ -3,7 +3,7 @@
  * may be shared with the generator's) + discriminator_predictions, one logit per token. The same
  * public surface as the DeBERTa Discriminator (../discriminator.ts).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {tidy, type ForwardContext} from '../nn.js'
 import {ParamStore} from '../params.js'
 import type {ElectraConfig} from './config.js'

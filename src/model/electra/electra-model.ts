@@ -3,7 +3,7 @@
  * `electra.embeddings_project` Linear(E → H, with bias) when embedding_size != hidden_size, then
  * the encoder.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {EncoderOutput} from '../rtd-step.js'
 import {linear, tidy, type ForwardContext} from '../nn.js'
 import type {ParamStore} from '../params.js'

@@ -9,7 +9,7 @@
  * delta `<table>._weight` per table (../embeddings.ts makeTable/lookupTable). The LayerNorm stays
  * this model's own.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {lookupTable, makeTable, type TableRef} from '../embeddings.js'
 import {dropout, layerNorm, type ForwardContext} from '../nn.js'
 import type {ParamStore} from '../params.js'

@@ -2,7 +2,7 @@
  * ELECTRA encoder (HF ElectraEncoder), names `electra.encoder.layer.<l>.*`: the key-padding mask
  * and the layer loop, with optional per-layer recomputation (../recompute.ts).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {recomputesLayer, tidy, type ForwardContext} from '../nn.js'
 import type {ParamStore} from '../params.js'
 import {recomputed} from '../recompute.js'

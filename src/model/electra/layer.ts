@@ -3,7 +3,7 @@
  * self-attention, then the post-LN block DeBERTa's layer uses too (../post-ln-block.ts):
  * a = LayerNorm(dropout(attention(x)·Woᵀ + bo) + x); h' = LayerNorm(dropout(gelu(a·W1ᵀ + b1)·W2ᵀ + b2) + a).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {ForwardContext} from '../nn.js'
 import type {ParamStore} from '../params.js'
 import {PostLnBlock} from '../post-ln-block.js'

@@ -3,7 +3,7 @@
  * generator_lm_head with the decoder tied to its own word table E_G. The same public surface as
  * the DeBERTa MlmModel (../mlm-model.ts). Logits are computed only at the masked positions ([M, V]).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {loadIntoStore, toHost, type HostTensorLike} from '../hf-tensors.js'
 import {maskedLmLoss, maskedLmRecompute, type MaskedLmLossOptions} from '../masked-lm-loss.js'
 import {MlmHead} from '../mlm-head.js'

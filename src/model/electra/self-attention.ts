@@ -3,7 +3,7 @@
  * softmax(q·kᵀ/√d + m)·v per head, m a large negative number on padded keys only (padded query
  * rows stay real rows, as in HF).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {dropout, linear, type ForwardContext} from '../nn.js'
 import type {ParamStore} from '../params.js'
 import {electraHeadDim, type ElectraConfig} from './config.js'

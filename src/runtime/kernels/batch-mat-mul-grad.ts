@@ -4,7 +4,7 @@
  * [nh, 2S, d] relative keys against [B, nh, N, d] queries), and backprop then fails with "The
  * gradient of input 'b' has shape ...". Here each gradient is summed over the broadcast axes.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
   if (tf.util.arraysEqual(g.shape, shape)) return g

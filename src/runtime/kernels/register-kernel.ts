@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 /** The stock configs replaced so far, so they can be put back (first replacement wins). */
 const stock = new Map<string, tf.KernelConfig>()

@@ -5,7 +5,7 @@
  * (so wasm cannot train at all) and cpu's builds one mask per segment: O(segments x N), minutes
  * per step for a [V, H] embedding. Both are replaced here by one pass over the input.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {cpuValues, internalsUnusable} from '../tfjs-internals.js'
 import {replaceKernel} from './register-kernel.js'

@@ -7,7 +7,7 @@
  * transposed operands are transposed explicitly, a broadcast right operand lets the batch fold
  * into M, and a real batch runs as one call per matrix on zero-copy views into the wasm heap.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {replaceKernel} from './register-kernel.js'
 import {wasmForgetId, wasmFunction, wasmRegisterView, wasmTensorId} from '../tfjs-internals.js'

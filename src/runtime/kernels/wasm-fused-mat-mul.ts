@@ -3,7 +3,7 @@
  * through the stock wasm kernels. The stock fused kernel gives wrong results for batched inputs
  * with a bias in tfjs 4.22 (SPEC A.11), and would miss the fast matmul path besides.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {replaceKernel} from './register-kernel.js'
 import {type MatMulEngine, wasmMatMul} from './wasm-batch-mat-mul.js'

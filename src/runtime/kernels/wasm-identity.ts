@@ -14,7 +14,7 @@
  * (NaN gradients). Safe because tfjs never writes into a tensor's buffer after creating it
  * (Variable.assign rebinds the variable to another buffer).
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {wasmTensorData, wrapWasmDisposeData} from '../tfjs-internals.js'
 import {replaceKernel, stockKernel} from './register-kernel.js'

@@ -5,7 +5,7 @@
  * tensors) Dawn rejects the pipeline, prints a validation error and the result is silently 0.
  * This kernel sums groups of at most `limit - 1` inputs, then sums the partial sums.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {webgpuStorageBufferLimit} from '../tfjs-internals.js'
 import {replaceKernel, stockKernel} from './register-kernel.js'
 

@@ -21,11 +21,15 @@
  * banner flag) goes through src/runtime/tfjs-internals.ts; backend.ts registers it only when
  * tfjs and tfjs-backend-cpu are the pinned version.
  */
-import * as tf from '@tensorflow/tfjs'
-import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu'
+import * as tf from '#tfjs'
+import {createRequire} from 'node:module'
 import type {NativeKernels} from '../native/load-native.js'
 import {cpuHasData, cpuStoreValues, cpuTensorData, cpuValues, silenceCpuBanner, type CpuTensorData} from '../tfjs-internals.js'
 import {nativeKernelConfigs} from './native-kernels.js'
+
+// required, not imported: an ES import makes Node scan the CommonJS bundle for its export names
+// first (~0.1 s of start-up; src/runtime/tfjs-esm.js says more)
+const {MathBackendCPU} = createRequire(import.meta.url)('@tensorflow/tfjs-backend-cpu') as typeof import('@tensorflow/tfjs-backend-cpu')
 
 export const NATIVE_BACKEND = 'native'
 

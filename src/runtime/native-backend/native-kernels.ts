@@ -4,7 +4,7 @@
  * anything else (other dtypes, exotic broadcasts, unsupported activations) to the cpu backend's
  * JS kernel, which gives the same results and the same errors.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {aleaState, ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 import {cpuValues} from '../tfjs-internals.js'

@@ -8,7 +8,7 @@
  * Also activates the addon's update loops (AdamW, clipping:
  * native-update.ts) while registered.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm'
 import {replaceKernel, restoreKernel, stockKernel} from '../kernels/register-kernel.js'
 import {wasmHeap} from '../tfjs-internals.js'

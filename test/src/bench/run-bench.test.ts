@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {ConfigError} from '../../../src/errors.js'
 import {runBench} from '../../../src/bench/run-bench.js'
 import type {BenchConfigName} from '../../../src/bench/bench-configs.js'

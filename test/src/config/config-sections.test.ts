@@ -6,7 +6,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 import {LOSS_SECTION, RUNTIME_SECTION, SCHEDULE_SECTION, type LossSection, type RuntimeSection, type ScheduleSection} from '../../../src/config/config-sections.js'
 import {BACKENDS, LR_SCHEDULES, RECOMPUTE_MODES, TRAINING_MODES} from '../../../src/config/enums.js'

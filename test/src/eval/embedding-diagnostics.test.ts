@@ -2,7 +2,7 @@
  * GDES diagnostics on a tiny model: which loss sends gradient into which word table (SPEC A.3:
  * the RTD loss never reaches E_G under GDES; under ES it does), and the table statistics.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 
 import type {Batch} from '../../../src/data/batch-iterator.js'

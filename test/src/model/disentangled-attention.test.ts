@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 import {v3Config, type DebertaConfig} from '../../../src/model/config.js'
 import {DisentangledSelfAttention, skew} from '../../../src/model/disentangled-attention.js'

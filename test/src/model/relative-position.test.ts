@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import * as path from 'node:path'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 import {readSafetensors} from '../../../src/checkpoint/safetensors.js'
 import {clearRelativePositionCache, logBucket, relativeAttentionIndex, relativeGatherIndex, relativePositionBuckets} from '../../../src/model/relative-position.js'

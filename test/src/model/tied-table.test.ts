@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 
 import {TiedTable} from '../../../src/model/tied-table.js'
 import {initBackend} from '../../../src/runtime/backend.js'

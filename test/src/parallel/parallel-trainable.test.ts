@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import type {Batch} from '../../../src/data/batch-iterator.js'
 import {RtdPair, v3Config} from '../../../src/model/index.js'
 import {ParallelTrainable} from '../../../src/parallel/parallel-trainable.js'

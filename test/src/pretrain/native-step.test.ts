@@ -4,7 +4,7 @@
  * gradients to float32 rounding (different summation orders and BLAS blocking, nothing more),
  * and one AdamW update moves the weights identically.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 import {SPECIAL, syntheticBatch} from '../../../src/bench/run-bench.js'
 import {architecture as debertaV3} from '../../../plugins/deberta-v3/deberta-v3-networks.js'

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 import {ConfigError} from '../../../src/errors.js'
 import {initBackend} from '../../../src/runtime/backend.js'

@@ -1,5 +1,5 @@
 // Shared matmul cases for the wasm (XNNPACK-routed) and native BatchMatMul tests.
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 import {maxAbsDiff, naiveMatMul2d, values} from './naive.js'
 

@@ -4,7 +4,7 @@
  * transposes, batch broadcast, fused bias and activations, reductions over inner, leading and
  * middle axes, out-of-range gather indices), tensors own their storage, and `auto` picks it.
  */
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 import {ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, attentionProbs, attentionProbsComposition, type AttentionScoreTerms, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
 import {initBackend} from '../../../src/runtime/backend.js'

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {expect} from 'chai'
 import {exclusiveBuffer, float32View} from '../../../src/runtime/exclusive-buffer.js'
 import {internalsUnusable, PINNED_TFJS_VERSION} from '../../../src/runtime/tfjs-internals.js'

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {AdamW} from '../../../src/train/adamw.js'
 import {clipByGlobalNorm} from '../../../src/train/clip.js'

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {loadNativeKernels, type NativeKernels} from '../../../src/runtime/native/load-native.js'
 import {nativeUpdateKernels, setNativeUpdateKernels} from '../../../src/runtime/native/native-update.js'

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {AdamW, isNoDecayName} from '../../../src/train/adamw.js'
 
 /** torch.optim.AdamW in float64, one parameter vector. */

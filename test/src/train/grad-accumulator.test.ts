@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {GradAccumulator} from '../../../src/train/grad-accumulator.js'
 
 describe('GradAccumulator', () => {

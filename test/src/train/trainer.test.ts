@@ -4,7 +4,7 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:f
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {Interrupted, RuntimeFailure} from '../../../src/errors.js'
 import {checkpointsDir, loadLatestCheckpoint} from '../../../src/train/checkpoint-store.js'
 import {train, type TrainOptions} from '../../../src/train/trainer.js'

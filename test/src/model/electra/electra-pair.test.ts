@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '#tfjs'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
