@@ -20,6 +20,19 @@ describe('#tfjs', () => {
     expect(tf.engine()).to.equal((required.engine as () => unknown)())
   })
 
+  it("is how rtd's own modules import tfjs (an ES import of @tensorflow/tfjs costs the start-up ~0.6 s)", () => {
+    const root = new URL('../../../', import.meta.url)
+    const offenders: string[] = []
+    for (const dir of ['src', 'plugins']) {
+      for (const f of fs.readdirSync(new URL(dir, root), {recursive: true}) as string[]) {
+        if (!f.endsWith('.ts') || f.endsWith('.d.ts')) continue
+        const text = fs.readFileSync(new URL(`${dir}/${f}`, root), 'utf8')
+        if (/^import (?!type )[^\n]* from '@tensorflow\/tfjs'/m.test(text)) offenders.push(`${dir}/${f}`)
+      }
+    }
+    expect(offenders, "import * as tf from '#tfjs' instead").to.deep.equal([])
+  })
+
   it('matches the installed tfjs (after an upgrade: npx tsx src/scripts/write-tfjs-esm.ts)', () => {
     const file = new URL('../../../src/runtime/tfjs-esm.js', import.meta.url)
     expect(fs.readFileSync(file, 'utf8')).to.equal(tfjsEsmSource())
