@@ -12,6 +12,7 @@
  */
 #include <node_api.h>
 #include <cblas.h>
+#include "rtd_pool.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +71,41 @@ static void vec_exp(const float* x, float* y, int64_t n) {
 
 /* Elementwise loops that call vec_erf/vec_exp work on blocks of this many floats (on the stack). */
 #define VBLOCK 512
+
+/*
+ * Loops over [0, n) run through par_range: inline when the work is small, else as a few chunks
+ * per thread on rtd_pool (rtd_pool.h), where the calling thread never waits for a thread that
+ * has not started. Every element's operations are the same whichever chunk holds it.
+ */
+typedef void (*range_fn)(const void* ctx, int64_t begin, int64_t end);
+
+typedef struct {
+  range_fn fn;
+  const void* ctx;
+  int64_t n, chunks;
+} range_job;
+
+static void range_chunk(const void* arg, int64_t c) {
+  const range_job* j = (const range_job*)arg;
+  j->fn(j->ctx, j->n * c / j->chunks, j->n * (c + 1) / j->chunks);
+}
+
+/* fn over [0, n) in `chunks` fixed pieces (chunk c: [n·c/chunks, n·(c+1)/chunks)) on the pool. */
+static void par_chunks(int64_t n, int64_t chunks, range_fn fn, const void* ctx) {
+  if (n <= 0) return;
+  if (chunks > n) chunks = n;
+  if (chunks <= 1) {
+    fn(ctx, 0, n);
+    return;
+  }
+  const range_job j = {fn, ctx, n, chunks};
+  pool_run(range_chunk, &j, chunks, nk_threads);
+}
+
+/* fn over [0, n): inline when work (elements touched) is at most PAR_MIN, else 4 chunks per thread. */
+static void par_range(int64_t n, uint64_t work, range_fn fn, const void* ctx) {
+  par_chunks(n, nk_threads <= 1 || work <= PAR_MIN ? 1 : 4 * (int64_t)nk_threads, fn, ctx);
+}
 
 static napi_value nk_throw(napi_env env, const char* kernel, const char* what) {
   char msg[160];
@@ -169,13 +205,9 @@ typedef struct {
   float alpha;
 } mm_job;
 
-/* One OpenBLAS thread (the products are threaded here); without OpenMP, OpenBLAS threads them. */
+/* One OpenBLAS thread: the products are threaded here (rtd_pool), never by OpenBLAS's own pool. */
 static void blas_single_thread(void) {
-#ifdef _OPENMP
   const int want = 1;
-#else
-  const int want = nk_threads;
-#endif
   if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
 }
 
@@ -230,6 +262,16 @@ static void mm_task(const mm_job* j, int64_t i, int parts, int part) {
   mm_epilogue(j, i, r0, r1, c0, c1);
 }
 
+typedef struct {
+  const mm_job* job;
+  int parts;
+} mm_split;
+
+static void mm_chunk(const void* arg, int64_t t) {
+  const mm_split* s = (const mm_split*)arg;
+  mm_task(s->job, t / s->parts, s->parts, (int)(t % s->parts));
+}
+
 static void mm_run(const mm_job* j, int64_t batch) {
   blas_single_thread();
   const int T = nk_threads;
@@ -238,11 +280,15 @@ static void mm_run(const mm_job* j, int64_t batch) {
     for (int64_t i = 0; i < batch; i++) mm_task(j, i, 1, 0);
     return;
   }
-  /* whole products when they share out evenly, else every product in T blocks */
-  const int parts = batch % T == 0 ? 1 : T;
-  const int64_t tasks = batch * parts;
-#pragma omp parallel for schedule(static) num_threads(T)
-  for (int64_t t = 0; t < tasks; t++) mm_task(j, t / parts, parts, (int)(t % parts));
+  /* Whole products when there are enough of them, else every product in blocks: a few chunks per
+   * thread, so a thread that starts late (its core taken by another process) leaves its share to
+   * the others instead of holding them up (rtd_pool.h). */
+  const int64_t want = 2 * (int64_t)T;
+  int parts = batch >= want ? 1 : (int)((want + batch - 1) / batch);
+  const int64_t span = j->m >= j->n ? j->m : j->n;
+  while (parts > 1 && span / parts < 32) parts--;
+  const mm_split split = {j, parts};
+  pool_run(mm_chunk, &split, batch * parts, T);
 }
 
 /*
@@ -336,6 +382,30 @@ static void bin_row(int op, const float* pa, int64_t sa, const float* pb, int64_
   }
 }
 
+typedef struct {
+  int op, rank;
+  const float* a;
+  const float* b;
+  float* o;
+  const int64_t *shape, *as, *bs;
+} binary_ctx;
+
+static void binary_rows(const void* p, int64_t r0, int64_t r1) {
+  const binary_ctx* c = (const binary_ctx*)p;
+  const int rank = c->rank;
+  const int64_t inner = c->shape[rank - 1], sa = c->as[rank - 1], sb = c->bs[rank - 1];
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t rem = r, ao = 0, bo = 0;
+    for (int d = rank - 2; d >= 0; d--) {
+      int64_t i = rem % c->shape[d];
+      rem /= c->shape[d];
+      ao += i * c->as[d];
+      bo += i * c->bs[d];
+    }
+    bin_row(c->op, c->a + ao, sa, c->b + bo, sb, c->o + r * inner, inner);
+  }
+}
+
 /*
  * binary(op, a, b, out, outShape[], aStrides[], bStrides[])
  * out[i] = a[i'] op b[i''] with numpy broadcasting: the strides are in elements per output
@@ -368,19 +438,8 @@ static napi_value nk_binary(napi_env env, napi_callback_info info) {
   const float* a = (const float*)A.data;
   const float* b = (const float*)B.data;
   float* o = (float*)O.data;
-  int64_t inner = shape[rank - 1], sa = as[rank - 1], sb = bs[rank - 1];
-  int64_t rows = (int64_t)(total / (uint64_t)inner);
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t rem = r, ao = 0, bo = 0;
-    for (int d = rank - 2; d >= 0; d--) {
-      int64_t i = rem % shape[d];
-      rem /= shape[d];
-      ao += i * as[d];
-      bo += i * bs[d];
-    }
-    bin_row((int)op, a + ao, sa, b + bo, sb, o + r * inner, inner);
-  }
+  const binary_ctx ctx = {(int)op, rank, a, b, o, shape, as, bs};
+  par_range((int64_t)(total / (uint64_t)shape[rank - 1]), total, binary_rows, &ctx);
   return NULL;
 }
 
@@ -389,39 +448,34 @@ enum {
   U_FLOOR, U_LAST
 };
 
-/* unary(op, x, out, n, c): out[i] = f(x[i]) for float32 (c: the constant of scale/add-constant). */
-static napi_value nk_unary(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!nk_args(env, info, 5, argv)) return nk_throw(env, "unary", "expects 5 arguments");
-  int64_t op, n;
-  nk_array X, O;
-  double cd;
-  if (!nk_i64(env, argv[0], &op) || op < 0 || op >= U_LAST) return nk_throw(env, "unary", "bad op");
-  if (!nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O)) return nk_throw(env, "unary", "operands must be Float32Arrays");
-  if (!nk_i64(env, argv[3], &n) || n < 0 || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "unary", "bad size");
-  NK_CHECK(napi_get_value_double(env, argv[4], &cd));
-  const float* x = (const float*)X.data;
-  float* o = (float*)O.data;
-  const float c = (float)cd;
-#define U_LOOP(EXPR)                                                                      \
-  _Pragma("omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)") \
-  for (int64_t i = 0; i < n; i++) {                                                       \
-    const float v = x[i];                                                                 \
-    o[i] = (EXPR);                                                                        \
-  }                                                                                       \
+typedef struct {
+  int op;
+  const float* x;
+  float* o;
+  float c;
+  int64_t n;
+} unary_ctx;
+
+/* Blocks [b0, b1) of VBLOCK elements of out = f(x). */
+static void unary_blocks(const void* p, int64_t b0, int64_t b1) {
+  const unary_ctx* u = (const unary_ctx*)p;
+  const int64_t i0 = b0 * VBLOCK, i1 = b1 * VBLOCK < u->n ? b1 * VBLOCK : u->n;
+  const float* x = u->x;
+  float* o = u->o;
+  const float c = u->c;
+#define U_LOOP(EXPR)                     \
+  for (int64_t i = i0; i < i1; i++) {    \
+    const float v = x[i];                \
+    o[i] = (EXPR);                       \
+  }                                      \
   break;
-  switch (op) {
+  switch (u->op) {
     case U_EXP:
-    case U_ERF: {
-      const int64_t blocks = (n + VBLOCK - 1) / VBLOCK;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-      for (int64_t bk = 0; bk < blocks; bk++) {
-        const int64_t i0 = bk * VBLOCK, len = n - i0 < VBLOCK ? n - i0 : VBLOCK;
-        if (op == U_EXP) vec_exp(x + i0, o + i0, len);
-        else vec_erf(x + i0, o + i0, len);
-      }
+      for (int64_t i = i0; i < i1; i += VBLOCK) vec_exp(x + i, o + i, i1 - i < VBLOCK ? i1 - i : VBLOCK);
       break;
-    }
+    case U_ERF:
+      for (int64_t i = i0; i < i1; i += VBLOCK) vec_erf(x + i, o + i, i1 - i < VBLOCK ? i1 - i : VBLOCK);
+      break;
     case U_LOG: U_LOOP(logf(v))
     case U_NEG: U_LOOP(-v)
     case U_SQRT: U_LOOP(sqrtf(v))
@@ -438,6 +492,22 @@ static napi_value nk_unary(napi_env env, napi_callback_info info) {
     case U_FLOOR: U_LOOP(floorf(v))
   }
 #undef U_LOOP
+}
+
+/* unary(op, x, out, n, c): out[i] = f(x[i]) for float32 (c: the constant of scale/add-constant). */
+static napi_value nk_unary(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!nk_args(env, info, 5, argv)) return nk_throw(env, "unary", "expects 5 arguments");
+  int64_t op, n;
+  nk_array X, O;
+  double cd;
+  if (!nk_i64(env, argv[0], &op) || op < 0 || op >= U_LAST) return nk_throw(env, "unary", "bad op");
+  if (!nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O)) return nk_throw(env, "unary", "operands must be Float32Arrays");
+  if (!nk_i64(env, argv[3], &n) || n < 0 || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "unary", "bad size");
+  NK_CHECK(napi_get_value_double(env, argv[4], &cd));
+  const unary_ctx ctx = {(int)op, (const float*)X.data, (float*)O.data, (float)cd, n};
+  /* blocks of VBLOCK elements (vec_exp and vec_erf work on whole blocks) */
+  par_range((n + VBLOCK - 1) / VBLOCK, (uint64_t)n, unary_blocks, &ctx);
   return NULL;
 }
 
@@ -445,54 +515,46 @@ static napi_value nk_unary(napi_env env, napi_callback_info info) {
 
 enum { R_SUM = 0, R_MEAN, R_MAX, R_MIN };
 
-/*
- * reduce(op, x, out, outer, inner, rows)
- * x viewed as [outer, rows, inner]; out[o][i] = op over r of x[o][r][i]. inner == 1 reduces
- * contiguous rows (the last axes); outer == 1 reduces leading axes column by column. Sums
- * accumulate in double (as the cpu backend's JS loops do), then round once.
- */
-static napi_value nk_reduce(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  if (!nk_args(env, info, 6, argv)) return nk_throw(env, "reduce", "expects 6 arguments");
-  int64_t op, outer, inner, rows;
-  nk_array X, O;
-  if (!nk_i64(env, argv[0], &op) || op < R_SUM || op > R_MIN) return nk_throw(env, "reduce", "bad op");
-  if (!nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O)) return nk_throw(env, "reduce", "operands must be Float32Arrays");
-  if (!nk_i64(env, argv[3], &outer) || !nk_i64(env, argv[4], &inner) || !nk_i64(env, argv[5], &rows) || outer < 0 || inner < 0 || rows < 1) {
-    return nk_throw(env, "reduce", "bad sizes");
-  }
-  if ((uint64_t)(outer * rows * inner) > X.length || (uint64_t)(outer * inner) > O.length) return nk_throw(env, "reduce", "operand shorter than its shape");
-  const float* x = (const float*)X.data;
-  float* o = (float*)O.data;
-  int64_t total = outer * rows * inner;
-  if (inner == 1) {
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
-    for (int64_t q = 0; q < outer; q++) {
-      const float* p = x + q * rows;
-      if (op == R_SUM || op == R_MEAN) {
-        double s = 0;
-        for (int64_t r = 0; r < rows; r++) s += p[r];
-        o[q] = (float)(op == R_MEAN ? s / (double)rows : s);
-      } else {
-        float s = p[0];
-        for (int64_t r = 1; r < rows; r++) {
-          const float v = p[r];
-          if (op == R_MAX ? (v > s || isnan(v)) : (v < s || isnan(v))) s = v;
-        }
-        o[q] = s;
+typedef struct {
+  int op;
+  const float* x;
+  float* o;
+  int64_t outer, inner, rows, per;
+} reduce_ctx;
+
+/* inner == 1: out[q] = op over the contiguous row q. */
+static void reduce_rows(const void* p_, int64_t q0, int64_t q1) {
+  const reduce_ctx* c = (const reduce_ctx*)p_;
+  const int op = c->op;
+  const int64_t rows = c->rows;
+  for (int64_t q = q0; q < q1; q++) {
+    const float* p = c->x + q * rows;
+    if (op == R_SUM || op == R_MEAN) {
+      double s = 0;
+      for (int64_t r = 0; r < rows; r++) s += p[r];
+      c->o[q] = (float)(op == R_MEAN ? s / (double)rows : s);
+    } else {
+      float s = p[0];
+      for (int64_t r = 1; r < rows; r++) {
+        const float v = p[r];
+        if (op == R_MAX ? (v > s || isnan(v)) : (v < s || isnan(v))) s = v;
       }
+      c->o[q] = s;
     }
-    return NULL;
   }
-  /* Column-wise: each thread owns chunks of up to 256 columns (no races, rows read in order). */
-  const int64_t per = (inner + 255) / 256, chunks = outer * per;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
-  for (int64_t ch = 0; ch < chunks; ch++) {
+}
+
+/* Column-wise: chunks of up to 256 columns (per = chunks per outer index), rows read in order. */
+static void reduce_columns(const void* p_, int64_t ch0, int64_t ch1) {
+  const reduce_ctx* c = (const reduce_ctx*)p_;
+  const int op = c->op;
+  const int64_t rows = c->rows, inner = c->inner, per = c->per;
+  for (int64_t ch = ch0; ch < ch1; ch++) {
     int64_t q = ch / per, i0 = (ch % per) * 256;
     int64_t w = inner - i0 < 256 ? inner - i0 : 256;
     double acc[256];
-    const float* base = x + q * rows * inner + i0;
-    float* dst = o + q * inner + i0;
+    const float* base = c->x + q * rows * inner + i0;
+    float* dst = c->o + q * inner + i0;
     if (op == R_SUM || op == R_MEAN) {
       for (int64_t j = 0; j < w; j++) acc[j] = 0;
       for (int64_t r = 0; r < rows; r++) {
@@ -512,7 +574,52 @@ static napi_value nk_reduce(napi_env env, napi_callback_info info) {
       for (int64_t j = 0; j < w; j++) dst[j] = (float)acc[j];
     }
   }
+}
+
+/*
+ * reduce(op, x, out, outer, inner, rows)
+ * x viewed as [outer, rows, inner]; out[o][i] = op over r of x[o][r][i]. inner == 1 reduces
+ * contiguous rows (the last axes); outer == 1 reduces leading axes column by column. Sums
+ * accumulate in double (as the cpu backend's JS loops do), then round once.
+ */
+static napi_value nk_reduce(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!nk_args(env, info, 6, argv)) return nk_throw(env, "reduce", "expects 6 arguments");
+  int64_t op, outer, inner, rows;
+  nk_array X, O;
+  if (!nk_i64(env, argv[0], &op) || op < R_SUM || op > R_MIN) return nk_throw(env, "reduce", "bad op");
+  if (!nk_f32(env, argv[1], &X) || !nk_f32(env, argv[2], &O)) return nk_throw(env, "reduce", "operands must be Float32Arrays");
+  if (!nk_i64(env, argv[3], &outer) || !nk_i64(env, argv[4], &inner) || !nk_i64(env, argv[5], &rows) || outer < 0 || inner < 0 || rows < 1) {
+    return nk_throw(env, "reduce", "bad sizes");
+  }
+  if ((uint64_t)(outer * rows * inner) > X.length || (uint64_t)(outer * inner) > O.length) return nk_throw(env, "reduce", "operand shorter than its shape");
+  const reduce_ctx ctx = {(int)op, (const float*)X.data, (float*)O.data, outer, inner, rows, (inner + 255) / 256};
+  const uint64_t total = (uint64_t)(outer * rows * inner);
+  if (inner == 1) par_range(outer, total, reduce_rows, &ctx);
+  else par_range(outer * ctx.per, total, reduce_columns, &ctx);
   return NULL;
+}
+
+typedef struct {
+  const float* x;
+  float* o;
+  int64_t cols;
+} rows_ctx;
+
+static void softmax_rows(const void* p_, int64_t r0, int64_t r1) {
+  const rows_ctx* c = (const rows_ctx*)p_;
+  const int64_t cols = c->cols;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* p = c->x + r * cols;
+    float* q = c->o + r * cols;
+    float mx = p[0];
+    for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
+    float s = 0.0f;
+    for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
+    vec_exp(q, q, cols);
+    for (int64_t j = 0; j < cols; j++) s += q[j];
+    for (int64_t j = 0; j < cols; j++) q[j] = q[j] / s;
+  }
 }
 
 /* softmax(x, out, rows, cols): out = exp(x - max) / sum over each row of cols. */
@@ -524,24 +631,41 @@ static napi_value nk_softmax(napi_env env, napi_callback_info info) {
   if (!nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O)) return nk_throw(env, "softmax", "operands must be Float32Arrays");
   if (!nk_i64(env, argv[2], &rows) || !nk_i64(env, argv[3], &cols) || rows < 0 || cols < 1) return nk_throw(env, "softmax", "bad sizes");
   if ((uint64_t)(rows * cols) > X.length || (uint64_t)(rows * cols) > O.length) return nk_throw(env, "softmax", "operand shorter than its shape");
-  const float* x = (const float*)X.data;
-  float* o = (float*)O.data;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (rows * cols > PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* p = x + r * cols;
-    float* q = o + r * cols;
-    float mx = p[0];
-    for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
-    float s = 0.0f;
-    for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
-    vec_exp(q, q, cols);
-    for (int64_t j = 0; j < cols; j++) s += q[j];
-    for (int64_t j = 0; j < cols; j++) q[j] = q[j] / s;
-  }
+  const rows_ctx ctx = {(const float*)X.data, (float*)O.data, cols};
+  par_range(rows, (uint64_t)(rows * cols), softmax_rows, &ctx);
   return NULL;
 }
 
 /* ---------------------------------------------------------------- copies */
+
+typedef struct {
+  const void* x;
+  void* o;
+  int bpe, rank;
+  const int64_t *oshape, *os;
+} transpose_ctx;
+
+static void transpose_rows(const void* p_, int64_t r0, int64_t r1) {
+  const transpose_ctx* c = (const transpose_ctx*)p_;
+  const int rank = c->rank;
+  const int64_t inner = c->oshape[rank - 1], istride = c->os[rank - 1];
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t rem = r, src = 0;
+    for (int j = rank - 2; j >= 0; j--) {
+      src += (rem % c->oshape[j]) * c->os[j];
+      rem /= c->oshape[j];
+    }
+    if (c->bpe == 4) {
+      const uint32_t* s = (const uint32_t*)c->x + src;
+      uint32_t* d = (uint32_t*)c->o + r * inner;
+      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
+    } else {
+      const uint8_t* s = (const uint8_t*)c->x + src;
+      uint8_t* d = (uint8_t*)c->o + r * inner;
+      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
+    }
+  }
+}
 
 /* transpose(x, out, shape[], perm[]): out dim j = x dim perm[j]; 1- or 4-byte elements. */
 static napi_value nk_transpose(napi_env env, napi_callback_info info) {
@@ -569,25 +693,8 @@ static napi_value nk_transpose(napi_env env, napi_callback_info info) {
     oshape[j] = shape[perm[j]];
     os[j] = xstride[perm[j]];
   }
-  int64_t inner = oshape[rank - 1], istride = os[rank - 1];
-  int64_t rows = (int64_t)(total / (uint64_t)inner);
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (total > PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t rem = r, src = 0;
-    for (int j = (int)rank - 2; j >= 0; j--) {
-      src += (rem % oshape[j]) * os[j];
-      rem /= oshape[j];
-    }
-    if (bpe == 4) {
-      const uint32_t* s = (const uint32_t*)X.data + src;
-      uint32_t* d = (uint32_t*)O.data + r * inner;
-      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
-    } else {
-      const uint8_t* s = (const uint8_t*)X.data + src;
-      uint8_t* d = (uint8_t*)O.data + r * inner;
-      for (int64_t t = 0; t < inner; t++) d[t] = s[t * istride];
-    }
-  }
+  const transpose_ctx ctx = {X.data, O.data, bpe, (int)rank, oshape, os};
+  par_range((int64_t)(total / (uint64_t)oshape[rank - 1]), total, transpose_rows, &ctx);
   return NULL;
 }
 
@@ -823,21 +930,20 @@ static napi_value nk_segment_sum(napi_env env, napi_callback_info info) {
  * composition (src/model/nn.ts) in the same order, so the result is the same to the bit: one
  * pass instead of five.
  */
-static napi_value nk_gelu(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  nk_array X, O;
+typedef struct {
+  const float* dy;
+  const float* x;
+  float* o;
   int64_t n;
-  if (!nk_args(env, info, 3, argv) || !nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O) || !nk_i64(env, argv[2], &n)) {
-    return nk_throw(env, "gelu", "expects (x: Float32Array, out: Float32Array, n)");
-  }
-  if (n < 0 || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "gelu", "bad size");
-  const float* x = (const float*)X.data;
-  float* o = (float*)O.data;
+} gelu_ctx;
+
+static void gelu_blocks(const void* p_, int64_t b0, int64_t b1) {
+  const gelu_ctx* c = (const gelu_ctx*)p_;
+  const float* x = c->x;
+  float* o = c->o;
   const float r = 0.70710678118654752f;
-  const int64_t blocks = (n + VBLOCK - 1) / VBLOCK;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t bk = 0; bk < blocks; bk++) {
-    const int64_t i0 = bk * VBLOCK, len = n - i0 < VBLOCK ? n - i0 : VBLOCK;
+  for (int64_t bk = b0; bk < b1; bk++) {
+    const int64_t i0 = bk * VBLOCK, len = c->n - i0 < VBLOCK ? c->n - i0 : VBLOCK;
     float e[VBLOCK];
     for (int64_t j = 0; j < len; j++) e[j] = x[i0 + j] * r;
     vec_erf(e, e, len);
@@ -846,6 +952,18 @@ static napi_value nk_gelu(napi_env env, napi_callback_info info) {
       o[i0 + j] = a * (1.0f + e[j]);
     }
   }
+}
+
+static napi_value nk_gelu(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  nk_array X, O;
+  int64_t n;
+  if (!nk_args(env, info, 3, argv) || !nk_f32(env, argv[0], &X) || !nk_f32(env, argv[1], &O) || !nk_i64(env, argv[2], &n)) {
+    return nk_throw(env, "gelu", "expects (x: Float32Array, out: Float32Array, n)");
+  }
+  if (n < 0 || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "gelu", "bad size");
+  const gelu_ctx ctx = {NULL, (const float*)X.data, (float*)O.data, n};
+  par_range((n + VBLOCK - 1) / VBLOCK, (uint64_t)n, gelu_blocks, &ctx);
   return NULL;
 }
 
@@ -854,6 +972,8 @@ static napi_value nk_gelu(napi_env env, napi_callback_info info) {
  * through the composition (Multiply, Erf and Add gradients), operation for operation:
  * dx = (dy·b)·½ + ((dy·a)·(exp(-(s·s))·2/√π))·√½ with a = ½x, s = x·√½, b = 1 + erf(s).
  */
+static void gelu_grad_blocks(const void* p_, int64_t b0, int64_t b1);
+
 static napi_value nk_gelu_grad(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   nk_array DY, X, O;
@@ -862,14 +982,20 @@ static napi_value nk_gelu_grad(napi_env env, napi_callback_info info) {
     return nk_throw(env, "geluGrad", "expects (dy, x, out: Float32Array, n)");
   }
   if (n < 0 || (uint64_t)n > DY.length || (uint64_t)n > X.length || (uint64_t)n > O.length) return nk_throw(env, "geluGrad", "bad size");
-  const float* dy = (const float*)DY.data;
-  const float* x = (const float*)X.data;
-  float* o = (float*)O.data;
+  const gelu_ctx ctx = {(const float*)DY.data, (const float*)X.data, (float*)O.data, n};
+  par_range((n + VBLOCK - 1) / VBLOCK, (uint64_t)n, gelu_grad_blocks, &ctx);
+  return NULL;
+}
+
+static void gelu_grad_blocks(const void* p_, int64_t b0, int64_t b1) {
+  const gelu_ctx* c = (const gelu_ctx*)p_;
+  const float* dy = c->dy;
+  const float* x = c->x;
+  float* o = c->o;
+  const int64_t n = c->n;
   const float r = 0.70710678118654752f;
   const float k = (float)1.1283791670955126; /* 2 / Math.sqrt(Math.PI) as a float32 scalar tensor */
-  const int64_t blocks = (n + VBLOCK - 1) / VBLOCK;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t bk = 0; bk < blocks; bk++) {
+  for (int64_t bk = b0; bk < b1; bk++) {
     const int64_t i0 = bk * VBLOCK, len = n - i0 < VBLOCK ? n - i0 : VBLOCK;
     float e[VBLOCK], q[VBLOCK];
     for (int64_t j = 0; j < len; j++) {
@@ -888,7 +1014,6 @@ static napi_value nk_gelu_grad(napi_env env, napi_callback_info info) {
       o[i0 + j] = ds * r + dx1;
     }
   }
-  return NULL;
 }
 
 /*
@@ -969,6 +1094,29 @@ static inline void ln_row_stats(const float* p, int64_t cols, float eps, float* 
   *rstd = 1.0f / sqrtf(var + eps);
 }
 
+typedef struct {
+  const float* dy;
+  const float* x;
+  const float* g;
+  const float* b;
+  float* o;
+  double* part; /* layerNormGrad: per chunk, Σ dy·x̂ then Σ dy (2·cols doubles) */
+  int64_t rows, cols, chunks;
+  float eps;
+} ln_ctx;
+
+static void layer_norm_rows(const void* p_, int64_t r0, int64_t r1) {
+  const ln_ctx* c = (const ln_ctx*)p_;
+  const int64_t cols = c->cols;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* p = c->x + r * cols;
+    float* q = c->o + r * cols;
+    float m, rs;
+    ln_row_stats(p, cols, c->eps, &m, &rs);
+    for (int64_t j = 0; j < cols; j++) q[j] = ((p[j] - m) * rs) * c->g[j] + c->b[j];
+  }
+}
+
 static napi_value nk_layer_norm(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   nk_array X, G, B, O;
@@ -981,26 +1129,46 @@ static napi_value nk_layer_norm(napi_env env, napi_callback_info info) {
   if (rows < 0 || cols < 1 || (uint64_t)(rows * cols) > X.length || (uint64_t)(rows * cols) > O.length || (uint64_t)cols > G.length || (uint64_t)cols > B.length) {
     return nk_throw(env, "layerNorm", "operand shorter than its shape");
   }
-  const float* x = (const float*)X.data;
-  const float* g = (const float*)G.data;
-  const float* b = (const float*)B.data;
-  float* o = (float*)O.data;
-  const float eps = (float)epsD;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (rows * cols > PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* p = x + r * cols;
-    float* q = o + r * cols;
-    float m, rs;
-    ln_row_stats(p, cols, eps, &m, &rs);
-    for (int64_t j = 0; j < cols; j++) q[j] = ((p[j] - m) * rs) * g[j] + b[j];
-  }
+  const ln_ctx ctx = {.x = (const float*)X.data, .g = (const float*)G.data, .b = (const float*)B.data, .o = (float*)O.data, .cols = cols, .eps = (float)epsD};
+  par_range(rows, (uint64_t)(rows * cols), layer_norm_rows, &ctx);
   return NULL;
+}
+
+static void layer_norm_grad_chunk(const void* p_, int64_t t) {
+  const ln_ctx* c = (const ln_ctx*)p_;
+  const int64_t cols = c->cols, rows = c->rows, T = c->chunks;
+  double* sg = c->part + (size_t)t * 2 * (size_t)cols; /* Σ dy·x̂ */
+  double* sb = sg + cols;                               /* Σ dy */
+  const int64_t r0 = rows * t / T, r1 = rows * (t + 1) / T;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* p = c->x + r * cols;
+    const float* d = c->dy + r * cols;
+    const float* g = c->g;
+    float* q = c->o + r * cols;
+    float m, rs;
+    ln_row_stats(p, cols, c->eps, &m, &rs);
+    double s1 = 0, s2 = 0;
+    for (int64_t j = 0; j < cols; j++) {
+      const float xh = (p[j] - m) * rs;
+      const float dxh = d[j] * g[j];
+      s1 += dxh;
+      s2 += (double)dxh * xh;
+      sg[j] += (double)d[j] * xh;
+      sb[j] += d[j];
+    }
+    const float m1 = (float)(s1 / (double)cols), m2 = (float)(s2 / (double)cols);
+    for (int64_t j = 0; j < cols; j++) {
+      const float xh = (p[j] - m) * rs;
+      q[j] = rs * (d[j] * g[j] - m1 - xh * m2);
+    }
+  }
 }
 
 /*
  * layerNormGrad(dy, x, gamma, dx, dgamma, dbeta, rows, cols, eps): the gradients of layerNorm,
  * x̂ = (x - μ)·r: dβ = Σrows dy, dγ = Σrows dy·x̂, dx = r·(dy·γ - mean(dy·γ) - x̂·mean(dy·γ·x̂)).
- * Column sums accumulate in double, per thread in row order, then over the threads in order.
+ * Column sums accumulate in double, per chunk of rows in row order, then over the chunks in order
+ * (one chunk per thread: the sums depend on the thread count, as before the pool).
  */
 static napi_value nk_layer_norm_grad(napi_env env, napi_callback_info info) {
   napi_value argv[9];
@@ -1025,37 +1193,10 @@ static napi_value nk_layer_norm_grad(napi_env env, napi_callback_info info) {
   if (rows * cols <= PAR_MIN || rows < T) T = 1;
   double* part = (double*)calloc((size_t)T * 2 * (size_t)cols, sizeof(double));
   if (part == NULL) return nk_throw(env, "layerNormGrad", "out of memory");
-#pragma omp parallel num_threads(T)
-  {
-    int t = 0;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-#endif
-    double* sg = part + (size_t)t * 2 * (size_t)cols; /* Σ dy·x̂ */
-    double* sb = sg + cols;                            /* Σ dy */
-    const int64_t r0 = rows * t / T, r1 = rows * (t + 1) / T;
-    for (int64_t r = r0; r < r1; r++) {
-      const float* p = x + r * cols;
-      const float* d = dy + r * cols;
-      float* q = dx + r * cols;
-      float m, rs;
-      ln_row_stats(p, cols, eps, &m, &rs);
-      double s1 = 0, s2 = 0;
-      for (int64_t j = 0; j < cols; j++) {
-        const float xh = (p[j] - m) * rs;
-        const float dxh = d[j] * g[j];
-        s1 += dxh;
-        s2 += (double)dxh * xh;
-        sg[j] += (double)d[j] * xh;
-        sb[j] += d[j];
-      }
-      const float m1 = (float)(s1 / (double)cols), m2 = (float)(s2 / (double)cols);
-      for (int64_t j = 0; j < cols; j++) {
-        const float xh = (p[j] - m) * rs;
-        q[j] = rs * (d[j] * g[j] - m1 - xh * m2);
-      }
-    }
-  }
+  /* T chunks of rows (chunk t: rows [rows·t/T, rows·(t+1)/T)), each with its own column sums */
+  const ln_ctx ctx = {.dy = dy, .x = x, .g = g, .o = dx, .part = part, .rows = rows, .cols = cols, .chunks = T, .eps = eps};
+  if (T == 1) layer_norm_grad_chunk(&ctx, 0);
+  else pool_run(layer_norm_grad_chunk, &ctx, T, T);
   float* dg = (float*)DG.data;
   float* db = (float*)DB.data;
   for (int64_t j = 0; j < cols; j++) {
@@ -1105,8 +1246,62 @@ static int nk_optional_u8(napi_env env, napi_value v, nk_array* out, int* presen
  * y = softmax(s) over j as the native Softmax computes it, and with keep: out = y·(keep/keepProb)
  * for tf.dropout's mask from the Alea state (keep gets the flags); without: out = y (y unused).
  * The composition's float32 operations in its order, so the results equal it to the bit. The
- * mask's sequential stream runs on one thread while the others compute the softmax rows.
+ * mask's sequential stream runs as one chunk while other threads compute the softmax rows.
  */
+typedef struct {
+  const float *c2c, *c2p, *p2c, *mask;
+  float *out, *y;
+  uint8_t* keep;
+  const double* st; /* the Alea state c, s0, s1, s2 */
+  int64_t X, N, maskRows, rowChunks;
+  float keepProb, scale;
+} probs_ctx;
+
+/* Chunk 0 with dropout: the keep flags; else a block of rows of y = softmax(scores). */
+static void attention_probs_chunk(const void* p_, int64_t chunk) {
+  const probs_ctx* c = (const probs_ctx*)p_;
+  const int64_t N = c->N, W = 2 * N - 1, rows = c->X * N;
+  if (c->keep != NULL) {
+    if (chunk == 0) {
+      alea_dropout((size_t)(rows * N), c->st[0], c->st[1], c->st[2], c->st[3], c->keepProb, NULL, c->keep);
+      return;
+    }
+    chunk--;
+  }
+  const int64_t r0 = rows * chunk / c->rowChunks, r1 = rows * (chunk + 1) / c->rowChunks;
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t x = r / N, i = r % N;
+    const float* a = c->c2c + r * N;
+    const float* mk = c->mask + (x % c->maskRows) * N;
+    float* q = c->y + r * N;
+    for (int64_t j = 0; j < N; j++) {
+      float s = a[j];
+      if (c->c2p != NULL) s = s + c->c2p[r * W + (j - i + N - 1)];
+      if (c->p2c != NULL) s = s + c->p2c[(x * N + j) * W + (i - j + N - 1)];
+      q[j] = s + mk[j];
+    }
+    float mx = q[0];
+    for (int64_t j = 1; j < N; j++) mx = q[j] > mx ? q[j] : mx;
+    for (int64_t j = 0; j < N; j++) q[j] = q[j] - mx;
+    vec_exp(q, q, N);
+    float sum = 0.0f;
+    for (int64_t j = 0; j < N; j++) sum += q[j];
+    for (int64_t j = 0; j < N; j++) q[j] = q[j] / sum;
+  }
+}
+
+/* out = y·(keep/keepProb) over rows [r0, r1). */
+static void attention_probs_dropout_rows(const void* p_, int64_t r0, int64_t r1) {
+  const probs_ctx* c = (const probs_ctx*)p_;
+  const int64_t N = c->N;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* q = c->y + r * N;
+    const uint8_t* k = c->keep + r * N;
+    float* o = c->out + r * N;
+    for (int64_t j = 0; j < N; j++) o[j] = q[j] * (k[j] ? c->scale : 0.0f);
+  }
+}
+
 static napi_value nk_attention_probs(napi_env env, napi_callback_info info) {
   napi_value argv[15];
   if (!nk_args(env, info, 15, argv)) return nk_throw(env, "attentionProbs", "expects 15 arguments");
@@ -1135,55 +1330,15 @@ static napi_value nk_attention_probs(napi_env env, napi_callback_info info) {
   float* out = (float*)O.data;
   float* y = hasK ? (float*)Y.data : out;
   uint8_t* keep = hasK ? (uint8_t*)K.data : NULL;
-  const float keepProb = (float)st[4];
-  const float scale = 1.0f / keepProb; /* floor(u + keep) / keep for floor = 1 */
-  const int64_t rows = X * N, W = 2 * N - 1;
-  int T = nk_threads;
-  if ((int64_t)n <= PAR_MIN) T = 1;
-#pragma omp parallel num_threads(T)
-  {
-    int t = 0, nt = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    nt = omp_get_num_threads();
-#endif
-    /* thread 0 draws the mask (sequential) while the others compute the rows; alone, it does both */
-    const int first = keep != NULL && nt > 1 ? 1 : 0;
-    if (keep != NULL && t == 0) alea_dropout((size_t)n, st[0], st[1], st[2], st[3], keepProb, NULL, keep);
-    if (t >= first) {
-      const int workers = nt - first, me = t - first;
-      const int64_t r0 = rows * me / workers, r1 = rows * (me + 1) / workers;
-      for (int64_t r = r0; r < r1; r++) {
-        const int64_t x = r / N, i = r % N;
-        const float* a = c2c + r * N;
-        const float* mk = mask + (x % maskRows) * N;
-        float* q = y + r * N;
-        for (int64_t j = 0; j < N; j++) {
-          float s = a[j];
-          if (c2p != NULL) s = s + c2p[r * W + (j - i + N - 1)];
-          if (p2c != NULL) s = s + p2c[(x * N + j) * W + (i - j + N - 1)];
-          q[j] = s + mk[j];
-        }
-        float mx = q[0];
-        for (int64_t j = 1; j < N; j++) mx = q[j] > mx ? q[j] : mx;
-        for (int64_t j = 0; j < N; j++) q[j] = q[j] - mx;
-        vec_exp(q, q, N);
-        float sum = 0.0f;
-        for (int64_t j = 0; j < N; j++) sum += q[j];
-        for (int64_t j = 0; j < N; j++) q[j] = q[j] / sum;
-      }
-    }
-    if (keep != NULL) {
-#pragma omp barrier
-#pragma omp for schedule(static)
-      for (int64_t r = 0; r < rows; r++) {
-        const float* q = y + r * N;
-        const uint8_t* k = keep + r * N;
-        float* o = out + r * N;
-        for (int64_t j = 0; j < N; j++) o[j] = q[j] * (k[j] ? scale : 0.0f);
-      }
-    }
-  }
+  const float keepProb = (float)st[4]; /* the multiplier floor(u + keep) / keep is 1 / keep for floor = 1 */
+  const int64_t rows = X * N;
+  const probs_ctx ctx = {.c2c = c2c, .c2p = c2p, .p2c = p2c, .mask = mask, .out = out, .y = y, .keep = keep, .st = st, .X = X, .N = N, .maskRows = maskRows,
+                         .rowChunks = nk_threads <= 1 || (int64_t)n <= PAR_MIN ? 1 : 4 * (int64_t)nk_threads, .keepProb = keepProb, .scale = 1.0f / keepProb};
+  /* with dropout, chunk 0 draws the mask (a sequential stream) while the others compute the rows */
+  const int64_t first = keep != NULL ? 1 : 0;
+  if (first + ctx.rowChunks == 1) attention_probs_chunk(&ctx, 0);
+  else pool_run(attention_probs_chunk, &ctx, first + ctx.rowChunks, nk_threads);
+  if (keep != NULL) par_range(rows, n, attention_probs_dropout_rows, &ctx);
   return NULL;
 }
 
@@ -1193,6 +1348,51 @@ static napi_value nk_attention_probs(napi_env env, napi_callback_info info) {
  * (Multiply's), p = g·y, ds = p - Σj(p)·y (Softmax's; the sum in double, rounded once, as the
  * native Sum), and the skews' gradients (Slice's PadV2: ds in its band, zeros elsewhere).
  */
+typedef struct {
+  const float* dy;
+  const float* y;
+  const uint8_t* keep;
+  float *ds, *dc2p, *dp2c;
+  int64_t N;
+  float scale;
+} probs_grad_ctx;
+
+/* Score blocks [x0, x1). */
+static void attention_probs_grad_blocks(const void* p_, int64_t x0, int64_t x1) {
+  const probs_grad_ctx* c = (const probs_grad_ctx*)p_;
+  const int64_t N = c->N, W = 2 * N - 1;
+  const float* dy = c->dy;
+  const float* y = c->y;
+  const uint8_t* keep = c->keep;
+  float* ds = c->ds;
+  float* dc2p = c->dc2p;
+  float* dp2c = c->dp2c;
+  const float scale = c->scale;
+  for (int64_t x = x0; x < x1; x++) {
+    if (dc2p != NULL) memset(dc2p + x * N * W, 0, sizeof(float) * (size_t)(N * W));
+    if (dp2c != NULL) memset(dp2c + x * N * W, 0, sizeof(float) * (size_t)(N * W));
+    for (int64_t i = 0; i < N; i++) {
+      const int64_t r = x * N + i;
+      const float* d = dy + r * N;
+      const float* q = y + r * N;
+      float* o = ds + r * N;
+      double s = 0;
+      for (int64_t j = 0; j < N; j++) {
+        const float g = keep != NULL ? d[j] * (keep[r * N + j] ? scale : 0.0f) : d[j];
+        const float p = g * q[j];
+        o[j] = p;
+        s += p;
+      }
+      const float sf = (float)s;
+      for (int64_t j = 0; j < N; j++) o[j] = o[j] - sf * q[j];
+      if (dc2p != NULL) memcpy(dc2p + r * W + (N - 1 - i), o, sizeof(float) * (size_t)N);
+      if (dp2c != NULL) {
+        for (int64_t j = 0; j < N; j++) dp2c[(x * N + j) * W + (i - j + N - 1)] = o[j];
+      }
+    }
+  }
+}
+
 static napi_value nk_attention_probs_grad(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   if (!nk_args(env, info, 9, argv)) return nk_throw(env, "attentionProbsGrad", "expects 9 arguments");
@@ -1216,33 +1416,22 @@ static napi_value nk_attention_probs_grad(napi_env env, napi_callback_info info)
   float* ds = (float*)DS.data;
   float* dc2p = hasP ? (float*)DP.data : NULL;
   float* dp2c = hasQ ? (float*)DQ.data : NULL;
-  const float scale = 1.0f / (float)keepD;
-  const int64_t W = 2 * N - 1;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t x = 0; x < X; x++) {
-    if (dc2p != NULL) memset(dc2p + x * N * W, 0, sizeof(float) * (size_t)(N * W));
-    if (dp2c != NULL) memset(dp2c + x * N * W, 0, sizeof(float) * (size_t)(N * W));
-    for (int64_t i = 0; i < N; i++) {
-      const int64_t r = x * N + i;
-      const float* d = dy + r * N;
-      const float* q = y + r * N;
-      float* o = ds + r * N;
-      double s = 0;
-      for (int64_t j = 0; j < N; j++) {
-        const float g = keep != NULL ? d[j] * (keep[r * N + j] ? scale : 0.0f) : d[j];
-        const float p = g * q[j];
-        o[j] = p;
-        s += p;
-      }
-      const float sf = (float)s;
-      for (int64_t j = 0; j < N; j++) o[j] = o[j] - sf * q[j];
-      if (dc2p != NULL) memcpy(dc2p + r * W + (N - 1 - i), o, sizeof(float) * (size_t)N);
-      if (dp2c != NULL) {
-        for (int64_t j = 0; j < N; j++) dp2c[(x * N + j) * W + (i - j + N - 1)] = o[j];
-      }
-    }
-  }
+  const probs_grad_ctx ctx = {dy, y, keep, ds, dc2p, dp2c, N, 1.0f / (float)keepD};
+  par_range(X, n, attention_probs_grad_blocks, &ctx);
   return NULL;
+}
+
+typedef struct {
+  const float* x;
+  const uint8_t* keep;
+  float* o;
+  float scale;
+} mask_ctx;
+
+/* o = x·(keep ? scale : 0) over [i0, i1). */
+static void masked_scale(const void* p_, int64_t i0, int64_t i1) {
+  const mask_ctx* c = (const mask_ctx*)p_;
+  for (int64_t i = i0; i < i1; i++) c->o[i] = c->x[i] * (c->keep[i] ? c->scale : 0.0f);
 }
 
 /*
@@ -1271,8 +1460,8 @@ static napi_value nk_dropout(napi_env env, napi_callback_info info) {
   const float keepProb = (float)st[4];
   const float scale = 1.0f / keepProb;
   alea_dropout(n, st[0], st[1], st[2], st[3], keepProb, NULL, keep);
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t i = 0; i < (int64_t)n; i++) o[i] = x[i] * (keep[i] ? scale : 0.0f);
+  const mask_ctx ctx = {x, keep, o, scale};
+  par_range((int64_t)n, n, masked_scale, &ctx);
   return NULL;
 }
 
@@ -1291,9 +1480,8 @@ static napi_value nk_dropout_grad(napi_env env, napi_callback_info info) {
   const float* dy = (const float*)DY.data;
   const uint8_t* keep = (const uint8_t*)K.data;
   float* o = (float*)O.data;
-  const float scale = 1.0f / (float)keepD;
-#pragma omp parallel for schedule(static) num_threads(nk_threads) if (n > PAR_MIN)
-  for (int64_t i = 0; i < (int64_t)n; i++) o[i] = dy[i] * (keep[i] ? scale : 0.0f);
+  const mask_ctx ctx = {dy, keep, o, 1.0f / (float)keepD};
+  par_range((int64_t)n, n, masked_scale, &ctx);
   return NULL;
 }
 
@@ -1304,6 +1492,32 @@ static napi_value nk_dropout_grad(napi_env env, napi_callback_info info) {
  * of rtd_native.c's adamw on separate arrays, threaded; each element's float32 operations are
  * the same in the same order, so the result does not depend on the thread count.
  */
+typedef struct {
+  float* p;
+  const float* g;
+  float* m;
+  float* v;
+  float c1, b1, c2, b2, bc2, eps, step, keep;
+} adamw_ctx;
+
+static void adamw_range(const void* p_, int64_t i0, int64_t i1) {
+  const adamw_ctx* c = (const adamw_ctx*)p_;
+  float* restrict p = c->p;
+  const float* restrict g = c->g;
+  float* restrict m = c->m;
+  float* restrict v = c->v;
+  const float c1 = c->c1, b1 = c->b1, c2 = c->c2, b2 = c->b2, bc2 = c->bc2, eps = c->eps, step = c->step, keep = c->keep;
+  for (int64_t i = i0; i < i1; i++) {
+    const float gi = g[i];
+    const float mi = gi * c1 + m[i] * b1;
+    const float vi = (gi * gi) * c2 + v[i] * b2;
+    m[i] = mi;
+    v[i] = vi;
+    const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
+    p[i] = p[i] * keep - u;
+  }
+}
+
 static napi_value nk_adamw(napi_env env, napi_callback_info info) {
   napi_value argv[13];
   if (!nk_args(env, info, 13, argv)) return nk_throw(env, "adamwArrays", "expects 13 arguments");
@@ -1315,25 +1529,10 @@ static napi_value nk_adamw(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 8; i++) NK_CHECK(napi_get_value_double(env, argv[4 + i], &s[i]));
   bool decays = false;
   NK_CHECK(napi_get_value_bool(env, argv[12], &decays));
-  float* restrict p = (float*)P.data;
-  const float* restrict g = (const float*)G.data;
-  float* restrict m = (float*)M.data;
-  float* restrict v = (float*)V.data;
-  const float c1 = (float)s[0], b1 = (float)s[1], c2 = (float)s[2], b2 = (float)s[3];
-  const float bc2 = (float)s[4], eps = (float)s[5], step = (float)s[6], decay = (float)s[7];
-  const int64_t N = (int64_t)n;
-  /* p·1 is p exactly: one branch-free loop for both, vectorized (simd: the arrays never overlap) */
-  const float keep = decays ? decay : 1.0f;
-#pragma omp parallel for simd schedule(static) num_threads(nk_threads) if (N > PAR_MIN)
-  for (int64_t i = 0; i < N; i++) {
-    const float gi = g[i];
-    const float mi = gi * c1 + m[i] * b1;
-    const float vi = (gi * gi) * c2 + v[i] * b2;
-    m[i] = mi;
-    v[i] = vi;
-    const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
-    p[i] = p[i] * keep - u;
-  }
+  /* p·1 is p exactly: one branch-free loop for both */
+  const adamw_ctx ctx = {(float*)P.data, (const float*)G.data, (float*)M.data, (float*)V.data, (float)s[0], (float)s[1], (float)s[2], (float)s[3], (float)s[4], (float)s[5],
+                         (float)s[6], decays ? (float)s[7] : 1.0f};
+  par_range((int64_t)n, n, adamw_range, &ctx);
   return NULL;
 }
 
