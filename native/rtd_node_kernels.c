@@ -703,6 +703,24 @@ static napi_value nk_transpose(napi_env env, napi_callback_info info) {
  * outside [0, dim) (then nothing is written). x is [batch, outer, dim, slice], idx int32
  * [batch, nIdx], out [batch, outer, nIdx, slice].
  */
+typedef struct {
+  const char* x;
+  const int32_t* idx;
+  char* out;
+  uint64_t rowBytes;
+  int64_t outer, dim, nIdx;
+} gather_ctx;
+
+/* Output rows [k0, k1) of (pair p, index i), k = p·nIdx + i. */
+static void gather_rows(const void* p_, int64_t k0, int64_t k1) {
+  const gather_ctx* c = (const gather_ctx*)p_;
+  for (int64_t k = k0; k < k1; k++) {
+    const int64_t p = k / c->nIdx, i = k % c->nIdx;
+    const int32_t* bi = c->idx + (p / (c->outer > 0 ? c->outer : 1)) * c->nIdx;
+    memcpy(c->out + (uint64_t)k * c->rowBytes, c->x + ((uint64_t)p * (uint64_t)c->dim + (uint64_t)bi[i]) * c->rowBytes, c->rowBytes);
+  }
+}
+
 static napi_value nk_gather(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   if (!nk_args(env, info, 7, argv)) return nk_throw(env, "gatherArray", "expects 7 arguments");
@@ -726,17 +744,9 @@ static napi_value nk_gather(napi_env env, napi_callback_info info) {
       return result;
     }
   }
-  const uint64_t rowBytes = (uint64_t)slice * (uint64_t)bpe;
-  const char* x = (const char*)X.data;
-  char* out = (char*)O.data;
-  int64_t pairs = batch * outer;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(nk_threads) if ((uint64_t)(pairs * nIdx) * rowBytes > 4 * PAR_MIN)
-  for (int64_t p = 0; p < pairs; p++) {
-    for (int64_t i = 0; i < nIdx; i++) {
-      const int32_t* bi = idx + (p / (outer > 0 ? outer : 1)) * nIdx;
-      memcpy(out + ((uint64_t)p * (uint64_t)nIdx + (uint64_t)i) * rowBytes, x + ((uint64_t)p * (uint64_t)dim + (uint64_t)bi[i]) * rowBytes, rowBytes);
-    }
-  }
+  const gather_ctx ctx = {(const char*)X.data, idx, (char*)O.data, (uint64_t)slice * (uint64_t)bpe, outer, dim, nIdx};
+  const int64_t copies = batch * outer * nIdx;
+  par_range(copies, (uint64_t)copies * ctx.rowBytes / 4, gather_rows, &ctx);
   NK_CHECK(napi_create_int64(env, -1, &result));
   return result;
 }
@@ -889,6 +899,24 @@ static napi_value nk_concat(napi_env env, napi_callback_info info) {
  * accumulation in row order. Threads split the columns, so each output element is summed in
  * the same order whatever the thread count.
  */
+typedef struct {
+  const float* x;
+  const int32_t* ids;
+  float* o;
+  int64_t rows, segs, inner;
+} segment_ctx;
+
+static void segment_columns(const void* p_, int64_t c0, int64_t c1) {
+  const segment_ctx* c = (const segment_ctx*)p_;
+  for (int64_t r = 0; r < c->rows; r++) {
+    const int64_t s = c->ids[r];
+    if (s < 0 || s >= c->segs) continue;
+    const float* xr = c->x + r * c->inner;
+    float* orow = c->o + s * c->inner;
+    for (int64_t j = c0; j < c1; j++) orow[j] += xr[j];
+  }
+}
+
 static napi_value nk_segment_sum(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   if (!nk_args(env, info, 5, argv)) return nk_throw(env, "segmentSum", "expects 5 arguments");
@@ -902,24 +930,9 @@ static napi_value nk_segment_sum(napi_env env, napi_callback_info info) {
   const int32_t* ids = (const int32_t*)Ix.data;
   float* o = (float*)O.data;
   memset(o, 0, sizeof(float) * (size_t)(segs * inner));
-  int nt = nk_threads;
-  if (rows * inner < PAR_MIN || inner < 64) nt = 1;
-#pragma omp parallel num_threads(nt)
-  {
-    int t = 0, T = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    T = omp_get_num_threads();
-#endif
-    int64_t c0 = inner * t / T, c1 = inner * (t + 1) / T;
-    for (int64_t r = 0; r < rows; r++) {
-      int64_t s = ids[r];
-      if (s < 0 || s >= segs) continue;
-      const float* xr = x + r * inner;
-      float* orow = o + s * inner;
-      for (int64_t j = c0; j < c1; j++) orow[j] += xr[j];
-    }
-  }
+  /* column blocks: every output element sums its rows in row order, whoever runs the block */
+  const segment_ctx ctx = {x, ids, o, rows, segs, inner};
+  par_range(inner, inner < 64 ? 0 : (uint64_t)(rows * inner), segment_columns, &ctx);
   return NULL;
 }
 
@@ -1556,6 +1569,7 @@ static napi_value nk_set_threads(napi_env env, napi_callback_info info) {
   int64_t n = 1;
   if (!nk_args(env, info, 1, argv) || !nk_i64(env, argv[0], &n) || n < 1 || n > 256) return nk_throw(env, "setThreads", "expects 1-256");
   nk_threads = (int)n;
+  pool_set_threads((int)n);
   openblas_set_num_threads((int)n);
 #ifdef _OPENMP
   omp_set_num_threads((int)n);

@@ -40,6 +40,12 @@ static const void* pool_job_arg;
 static _Atomic int pool_job_active;  /* workers with index < this take part */
 static int pool_workers;             /* started so far (only the owning caller starts more) */
 
+static _Atomic int pool_thread_count = 1;
+
+void pool_set_threads(int threads) { atomic_store(&pool_thread_count, threads < 1 ? 1 : threads); }
+
+int pool_threads(void) { return atomic_load(&pool_thread_count); }
+
 static int pool_claim(uint64_t gen, int64_t* chunk) {
   uint64_t t = atomic_load_explicit(&pool_ticket, memory_order_acquire);
   for (;;) {

@@ -18,4 +18,8 @@ typedef void (*pool_fn)(const void* arg, int64_t chunk);
 
 void pool_run(pool_fn fn, const void* arg, int64_t n, int threads);
 
+/* The thread count kernels use (setThreadsAll sets it; default 1). */
+void pool_set_threads(int threads);
+int pool_threads(void);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rtd_pool.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -229,6 +230,22 @@ static double* thread_row(double* w, int64_t vocab) {
 #endif
 }
 
+typedef struct {
+  const float* logits;
+  const double* uni;
+  int32_t* out;
+  double* w;
+  int64_t rows, vocab, chunks;
+  double T;
+} sample_ctx;
+
+static void sample_chunk(const void* p, int64_t c) {
+  const sample_ctx* s = (const sample_ctx*)p;
+  double* mine = s->w + (size_t)c * (size_t)s->vocab;
+  const int64_t r0 = s->rows * c / s->chunks, r1 = s->rows * (c + 1) / s->chunks;
+  for (int64_t r = r0; r < r1; r++) s->out[r] = sample_row(s->logits + r * s->vocab, s->vocab, s->T, s->uni[r], mine);
+}
+
 /*
  * sampleRows(logits Float32Array [rows*vocab], uniforms Float64Array [rows], out Int32Array [rows], vocab, T)
  */
@@ -255,18 +272,16 @@ static napi_value nk_sample_rows(napi_env env, napi_callback_info info) {
   const float* logits = (const float*)data[0];
   const double* uni = (const double*)data[1];
   int32_t* out = (int32_t*)data[2];
-  /* one weight row per thread; setThreadsAll (rtd_node_kernels.c) set OpenMP's thread count */
-  int threads;
-  double* w = row_scratch(rows, vocab, &threads);
+  /* chunks of rows on the pool (rtd_pool.h), one weight row per chunk */
+  const int nt = pool_threads();
+  const int64_t chunks = nt > 1 && rows * vocab > 65536 ? (rows < 4 * (int64_t)nt ? rows : 4 * (int64_t)nt) : 1;
+  double* w = (double*)malloc(sizeof(double) * (size_t)vocab * (size_t)chunks);
   if (w == NULL) {
     napi_throw_error(env, NULL, "rtd_native.sampleRows: out of memory");
     return NULL;
   }
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t r = 0; r < rows; r++) {
-    double* mine = thread_row(w, vocab);
-    out[r] = sample_row(logits + r * vocab, vocab, T, uni[r], mine);
-  }
+  const sample_ctx ctx = {logits, uni, out, w, rows, vocab, chunks, T};
+  pool_run(sample_chunk, &ctx, chunks, nt);
   free(w);
   return NULL;
 }
