@@ -52,12 +52,29 @@ interface Handle {
  * do not get the parent's loader hooks).
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./tokenize-worker.js', import.meta.url))
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./tokenize-worker.js', import.meta.url), {execArgv: withoutModuleHooks(process.execArgv)})
   const entry = new URL('./tokenize-worker.ts', import.meta.url).href
   const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
   const api = pathToFileURL(path.join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
   return new Worker(boot, {eval: true})
+}
+
+const HOOK_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader'])
+
+/**
+ * The parent's flags less the ones that load modules first (--import tsx, --require ...): the
+ * built worker runs only compiled JavaScript, and a loader the parent runs under (tsx for
+ * benches and tests) made each worker start ~0.5 s slower and load every module through it.
+ */
+export function withoutModuleHooks(execArgv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]
+    if (HOOK_FLAGS.has(a)) i++ // the value is the next argument
+    else if (![...HOOK_FLAGS].some((f) => a.startsWith(`${f}=`))) out.push(a)
+  }
+  return out
 }
 
 export class TokenizePool {
