@@ -52,7 +52,7 @@ interface Handle {
  * do not get the parent's loader hooks).
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./tokenize-worker.js', import.meta.url), {execArgv: withoutModuleHooks(process.execArgv)})
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./tokenize-worker.js', import.meta.url), {execArgv: builtWorkerExecArgv(process.execArgv)})
   const entry = new URL('./tokenize-worker.ts', import.meta.url).href
   const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
   const api = pathToFileURL(path.join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href
@@ -60,21 +60,18 @@ function startWorker(): Worker {
   return new Worker(boot, {eval: true})
 }
 
-const HOOK_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader'])
+const HOOK_FLAGS = ['--import', '--require', '-r', '--loader', '--experimental-loader']
 
 /**
- * The parent's flags less the ones that load modules first (--import tsx, --require ...): the
- * built worker runs only compiled JavaScript, and a loader the parent runs under (tsx for
- * benches and tests) made each worker start ~0.5 s slower and load every module through it.
+ * The execArgv of a built worker: the parent's (undefined: inherited) unless they preload
+ * modules (--import tsx, --require ...), then none. The built worker runs only compiled
+ * JavaScript, and a loader the parent runs under (tsx for benches) made each worker start
+ * ~0.5 s slower and load every module through it. None rather than the rest: Node refuses V8
+ * and process-wide flags in a worker's execArgv, and those apply to the worker anyway.
  */
-export function withoutModuleHooks(execArgv: readonly string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < execArgv.length; i++) {
-    const a = execArgv[i]
-    if (HOOK_FLAGS.has(a)) i++ // the value is the next argument
-    else if (![...HOOK_FLAGS].some((f) => a.startsWith(`${f}=`))) out.push(a)
-  }
-  return out
+export function builtWorkerExecArgv(execArgv: readonly string[]): string[] | undefined {
+  const hooks = execArgv.some((a) => HOOK_FLAGS.some((f) => a === f || a.startsWith(`${f}=`)))
+  return hooks ? [] : undefined
 }
 
 export class TokenizePool {

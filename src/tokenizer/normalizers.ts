@@ -81,7 +81,9 @@ function bertNormalizer(json: JsonComponent): Normalize {
   // strip_accents: null means "follow lowercase"
   const stripAccents = json.strip_accents === null || json.strip_accents === undefined ? lowercase : json.strip_accents === true
   const control = /[\u0000\ufffd]|[\p{Cc}\p{Cf}]/gu
-  const whitespace = /[\t\n\r\s]/gu
+  // HF maps \t, \n, \r and every other whitespace char to ' ': the space itself needs no
+  // replacing, and text with no other whitespace comes back as it is (no new string per document)
+  const whitespace = /[^\S ]/gu
   const cjk = /([\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}])/gu
   return (text) => {
     if (cleanText) {

@@ -1,9 +1,12 @@
 import {expect} from 'chai'
-import {withoutModuleHooks} from '../../../src/data/tokenize-pool.js'
+import {builtWorkerExecArgv} from '../../../src/data/tokenize-pool.js'
 
-describe('withoutModuleHooks (the built data workers\' flags)', () => {
-  it('drops the flags that preload modules, in both spellings, and keeps the others', () => {
-    const argv = ['--require', '/x/preflight.cjs', '--import', 'file:///x/loader.mjs', '--max-old-space-size=4096', '-r', 'y', '--import=tsx', '--loader=z', '--experimental-loader', 'w', '--enable-source-maps']
-    expect(withoutModuleHooks(argv)).to.deep.equal(['--max-old-space-size=4096', '--enable-source-maps'])
+describe('builtWorkerExecArgv (the built data workers\' flags)', () => {
+  it('inherits the parent\'s flags unless one of them preloads modules, in either spelling', () => {
+    expect(builtWorkerExecArgv([])).to.equal(undefined)
+    expect(builtWorkerExecArgv(['--max-old-space-size=4096', '--enable-source-maps'])).to.equal(undefined)
+    for (const hook of [['--import', 'tsx'], ['--import=tsx'], ['--require', '/x/preflight.cjs'], ['-r', 'y'], ['--loader=z'], ['--experimental-loader', 'w']]) {
+      expect(builtWorkerExecArgv(['--max-old-space-size=4096', ...hook]), hook.join(' ')).to.deep.equal([])
+    }
   })
 })

@@ -13,6 +13,16 @@ describe('buildNormalizer', () => {
       .to.equal('Héllo')
   })
 
+  it('BertNormalizer (clean_text) turns every whitespace char into one space, as replacing each \\s match with a space does', () => {
+    const clean = (t: string) => norm({type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false}, t)
+    const odd = 'a\u00a0b\u2003c\u3000d\u000be\u000cf\u2028g\u2029h\u1680i\u202fj\u205fk\ufeffl m  n\t\r\no'
+    // the oracle: HF's rule written the direct way (every \s char, the space included, replaced by a space; controls first)
+    const oracle = odd.replace(/[\u0000\ufffd]|[\p{Cc}\p{Cf}]/gu, (c) => (c === '\t' || c === '\n' || c === '\r' ? ' ' : '')).replace(/\s/gu, ' ')
+    expect(clean(odd)).to.equal(oracle)
+    expect(clean(odd)).to.equal('a b c def g h i j kl m  n   o') // \v and \f are controls: dropped
+    expect(clean('plain words, one space each')).to.equal('plain words, one space each')
+  })
+
   it('Strip removes Unicode whitespace at either end only', () => {
     expect(norm({type: 'Strip', strip_left: true, strip_right: true}, '\u3000\t a  b \u00a0\n')).to.equal('a  b')
     expect(norm({type: 'Strip', strip_left: false, strip_right: true}, '  a  ')).to.equal('  a')
