@@ -3,7 +3,8 @@
  * whose trainer is BPE over "##"-continuation symbols). Deterministic: the most frequent pair
  * wins, ties go to the lexicographically smaller (left, right) token strings.
  *
- * Pair counts live in one Map keyed by left * 2^20 + right; a max-heap holds candidate pairs
+ * Pair counts live in one Map keyed by left * vocabSize + right (a small integer for vocabularies
+ * below 46,341, which V8 hashes without allocating); a max-heap holds candidate pairs
  * with the count they had when pushed. Counts of existing pairs only ever fall (a merge creates
  * pairs with the new token, never more of an old pair), so a stale heap entry is re-pushed with
  * its current count when popped (lazy update, as HF does).
@@ -26,12 +27,12 @@ export interface TrainBpeParams {
   onProgress?: (p: {merges: number; vocab: number; target: number}) => void
 }
 
-const SHIFT = 2 ** 20
+const MAX_VOCAB = 2 ** 20
 
 export function trainBpe(params: TrainBpeParams): BpeTrainResult {
   const {words, vocabSize, specialTokens, initialAlphabet = [], continuingSubwordPrefix: prefix = '', onProgress} = params
   const minFrequency = params.minFrequency ?? 2
-  if (vocabSize >= SHIFT) throw new ConfigError(`vocab size ${vocabSize} too large; at most ${SHIFT - 1}`, {code: 'tokenizer.train_options'})
+  if (vocabSize >= MAX_VOCAB) throw new ConfigError(`vocab size ${vocabSize} too large; at most ${MAX_VOCAB - 1}`, {code: 'tokenizer.train_options'})
   const vocab: string[] = [...specialTokens]
   const ids = new Map<string, number>(vocab.map((t, i) => [t, i]))
   const add = (t: string): number => {
@@ -68,12 +69,18 @@ export function trainBpe(params: TrainBpeParams): BpeTrainResult {
   kept.sort((a, b) => compareStrings(a[0], b[0]))
   for (const [t] of kept) add(t)
 
+  // every id stays below this, so left * stride + right is one number per pair
+  const stride = Math.max(vocabSize, vocab.length)
+
   // Words as symbol-id arrays; -1 marks a char outside the alphabet (a barrier no pair crosses).
+  // merges shorten a word in place: wordLen[w] is how much of wordSyms[w] is still used
   const wordSyms: Int32Array[] = []
+  const wordLen: number[] = []
   const wordCount: number[] = []
   for (const [w, c] of words) {
     const chars = Array.from(w)
     wordSyms.push(Int32Array.from(chars, (ch, i) => ids.get(i > 0 && prefix ? prefix + ch : ch) ?? -1))
+    wordLen.push(chars.length)
     wordCount.push(c)
   }
 
@@ -83,7 +90,7 @@ export function trainBpe(params: TrainBpeParams): BpeTrainResult {
     const s = wordSyms[w]
     for (let i = 0; i + 1 < s.length; i++) {
       if (s[i] < 0 || s[i + 1] < 0) continue
-      const key = s[i] * SHIFT + s[i + 1]
+      const key = s[i] * stride + s[i + 1]
       const prev = pairCount.get(key)
       pairCount.set(key, (prev ?? 0) + wordCount[w])
       let list = where.get(key)
@@ -92,7 +99,7 @@ export function trainBpe(params: TrainBpeParams): BpeTrainResult {
     }
   }
 
-  const heap = new PairHeap(vocab)
+  const heap = new PairHeap(vocab, stride)
   for (const [key, count] of pairCount) if (count >= minFrequency) heap.push(key, count)
 
   const merges: [string, string][] = []
@@ -105,8 +112,8 @@ export function trainBpe(params: TrainBpeParams): BpeTrainResult {
       continue
     }
     if (current < minFrequency) break
-    const a = Math.floor(top.key / SHIFT)
-    const b = top.key % SHIFT
+    const a = Math.floor(top.key / stride)
+    const b = top.key % stride
     const left = vocab[a]
     const right = vocab[b]
     const z = add(left + (prefix && right.startsWith(prefix) ? right.slice(prefix.length) : right))
@@ -114,26 +121,28 @@ export function trainBpe(params: TrainBpeParams): BpeTrainResult {
     delta.clear()
     for (const w of where.get(top.key) ?? []) {
       const s = wordSyms[w]
+      const len = wordLen[w]
       let hit = false
-      for (let i = 0; i + 1 < s.length; i++) if (s[i] === a && s[i + 1] === b) { hit = true; break }
+      for (let i = 0; i + 1 < len; i++) if (s[i] === a && s[i + 1] === b) { hit = true; break }
       if (!hit) continue
       const c = wordCount[w]
-      const next: number[] = []
-      for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { next.push(z); i++ } else next.push(s[i])
+      for (let i = 0; i + 1 < len; i++) if (s[i] >= 0 && s[i + 1] >= 0) bump(delta, s[i] * stride + s[i + 1], -c)
+      // merge left to right in place (the write index never passes the read index)
+      let n = 0
+      for (let i = 0; i < len; i++) {
+        if (i + 1 < len && s[i] === a && s[i + 1] === b) { s[n++] = z; i++ } else s[n++] = s[i]
       }
-      for (let i = 0; i + 1 < s.length; i++) if (s[i] >= 0 && s[i + 1] >= 0) bump(delta, s[i] * SHIFT + s[i + 1], -c)
-      for (let i = 0; i + 1 < next.length; i++) {
-        if (next[i] < 0 || next[i + 1] < 0) continue
-        const key = next[i] * SHIFT + next[i + 1]
+      wordLen[w] = n
+      for (let i = 0; i + 1 < n; i++) {
+        if (s[i] < 0 || s[i + 1] < 0) continue
+        const key = s[i] * stride + s[i + 1]
         bump(delta, key, c)
-        if (next[i] === z || next[i + 1] === z) {
+        if (s[i] === z || s[i + 1] === z) {
           let list = where.get(key)
           if (!list) { list = []; where.set(key, list) }
           if (list[list.length - 1] !== w) list.push(w)
         }
       }
-      wordSyms[w] = Int32Array.from(next)
     }
     where.delete(top.key)
     for (const [key, d] of delta) {
@@ -171,16 +180,19 @@ export function compareStrings(a: string, b: string): number {
 class PairHeap {
   private keys: number[] = []
   private counts: number[] = []
-  constructor(private readonly vocab: string[]) {}
+  constructor(
+    private readonly vocab: string[],
+    private readonly stride: number,
+  ) {}
   get size(): number { return this.keys.length }
 
   private before(i: number, j: number): boolean {
     if (this.counts[i] !== this.counts[j]) return this.counts[i] > this.counts[j]
     const ki = this.keys[i]
     const kj = this.keys[j]
-    const c = compareStrings(this.vocab[Math.floor(ki / SHIFT)], this.vocab[Math.floor(kj / SHIFT)])
+    const c = compareStrings(this.vocab[Math.floor(ki / this.stride)], this.vocab[Math.floor(kj / this.stride)])
     if (c !== 0) return c < 0
-    return compareStrings(this.vocab[ki % SHIFT], this.vocab[kj % SHIFT]) < 0
+    return compareStrings(this.vocab[ki % this.stride], this.vocab[kj % this.stride]) < 0
   }
 
   private swap(i: number, j: number): void {

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -79,5 +80,28 @@ describe('trainTokenizer', () => {
     err = undefined
     try { await trainTokenizer({texts: CORPUS, type: 'bpe', vocabSize: 100}) } catch (e) { err = e }
     expect((err as Error).message).to.match(/at least 261/)
+  })
+
+  // sha256 of tokenizer.json as trained before the trainer was made faster (commit dfec5ab):
+  // the speed-ups must not move a single merge
+  const TRAINED = {
+    offlineDefault: 'eaa95148223750a75948c8f48dad65f2322bf4f5c8d5f8d301fff2847cbe70ad',
+    wordpieceCased: '0b764371f614a9e3afce6eb4a7a9669bb8e41fbe20084f6fd6051d2f32feacf6',
+    bpe: 'a55ccc6e9f96ea5aa1c35023efa9f56086ccfd26418cd2b32072f27f607702f1',
+  }
+  const savedHash = (tok: Tokenizer) => {
+    tok.save(dir)
+    return crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'tokenizer.json'))).digest('hex')
+  }
+
+  it('trains the offline default\'s WordPiece (4,000, lowercase, the 100k nlp-corpus sentences) to the same tokenizer.json bytes as before', async function () {
+    this.timeout(60_000)
+    const tok = await trainTokenizer({texts: corpusSentences(100_000), type: 'wordpiece', vocabSize: 4000, lowercase: true})
+    expect(savedHash(tok)).to.equal(TRAINED.offlineDefault)
+  })
+
+  it('trains a cased WordPiece and a byte-level BPE to the same tokenizer.json bytes as before', async () => {
+    expect(savedHash(await trainTokenizer({texts: CORPUS, type: 'wordpiece', vocabSize: 2000}))).to.equal(TRAINED.wordpieceCased)
+    expect(savedHash(await trainTokenizer({texts: CORPUS, type: 'bpe', vocabSize: 1500}))).to.equal(TRAINED.bpe)
   })
 })
