@@ -1498,6 +1498,126 @@ static napi_value nk_dropout_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------- MLM cross-entropy */
+
+typedef struct {
+  const float* x;
+  const int32_t* labels;
+  float* out; /* forward: one loss per row; gradient: [rows, cols] */
+  int64_t cols;
+  float g;    /* gradient: dy / rows */
+} ce_ctx;
+
+/*
+ * Rows [r0, r1) of the forward: logSumExp(row) - row[label] with TensorFlow.js's logSumExp
+ * operations on the native kernels: max (Max's NaN rule), exp(x - max) (vec_exp), their sum in
+ * double rounded once (Sum), log (Log), max + log, minus the label's logit.
+ */
+static void ce_rows(const void* p_, int64_t r0, int64_t r1) {
+  const ce_ctx* c = (const ce_ctx*)p_;
+  const int64_t cols = c->cols;
+  float* e = (float*)malloc(sizeof(float) * (size_t)cols);
+  if (e == NULL) {
+    for (int64_t r = r0; r < r1; r++) c->out[r] = NAN; /* the caller reports it */
+    return;
+  }
+  for (int64_t r = r0; r < r1; r++) {
+    const float* p = c->x + r * cols;
+    float mx = p[0];
+    for (int64_t j = 1; j < cols; j++) {
+      const float v = p[j];
+      if (v > mx || isnan(v)) mx = v;
+    }
+    for (int64_t j = 0; j < cols; j++) e[j] = p[j] - mx;
+    vec_exp(e, e, cols);
+    double s = 0;
+    for (int64_t j = 0; j < cols; j++) s += e[j];
+    const float lse = mx + logf((float)s);
+    c->out[r] = lse - p[c->labels[r]];
+  }
+  free(e);
+}
+
+/* Rows [r0, r1) of the gradient: (softmax(row) - onehot(label))·g, softmax as the native Softmax. */
+static void ce_grad_rows(const void* p_, int64_t r0, int64_t r1) {
+  const ce_ctx* c = (const ce_ctx*)p_;
+  const int64_t cols = c->cols;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* p = c->x + r * cols;
+    float* q = c->out + r * cols;
+    float mx = p[0];
+    for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
+    float s = 0.0f;
+    for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
+    vec_exp(q, q, cols);
+    for (int64_t j = 0; j < cols; j++) s += q[j];
+    const int64_t label = c->labels[r];
+    for (int64_t j = 0; j < cols; j++) q[j] = (q[j] / s - (j == label ? 1.0f : 0.0f)) * c->g;
+  }
+}
+
+/* The labels must index the columns: the index of the first bad one, or -1. */
+static int64_t ce_bad_label(const int32_t* labels, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    if (labels[r] < 0 || (int64_t)labels[r] >= cols) return r;
+  }
+  return -1;
+}
+
+static int ce_args(napi_env env, napi_value* argv, nk_array* X, nk_array* L, int64_t* rows, int64_t* cols) {
+  return nk_f32(env, argv[0], X) && nk_get_array(env, argv[1], L) && L->type == napi_int32_array && nk_i64(env, argv[2], rows) && nk_i64(env, argv[3], cols) &&
+         *rows >= 1 && *cols >= 1 && (uint64_t)(*rows * *cols) <= X->length && (uint64_t)*rows <= L->length;
+}
+
+/*
+ * mlmCrossEntropy(x, labels, rows, cols) -> the mean over rows of logSumExp(x[r]) - x[r, labels[r]]
+ * (float32, returned as a number): what mlmLoss's composition (fused-ops.ts) computes, operation
+ * for operation, the mean as the native Mean (double sum in row order, divided, rounded once).
+ */
+static napi_value nk_mlm_ce(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  nk_array X, L;
+  int64_t rows, cols;
+  if (!nk_args(env, info, 4, argv) || !ce_args(env, argv, &X, &L, &rows, &cols)) {
+    return nk_throw(env, "mlmCrossEntropy", "expects (x: Float32Array [rows·cols], labels: Int32Array [rows], rows >= 1, cols >= 1)");
+  }
+  const int32_t* labels = (const int32_t*)L.data;
+  const int64_t bad = ce_bad_label(labels, rows, cols);
+  if (bad >= 0) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "label %d of row %lld is outside [0, %lld)", (int)labels[bad], (long long)bad, (long long)cols);
+    return nk_throw(env, "mlmCrossEntropy", msg);
+  }
+  float* loss = (float*)malloc(sizeof(float) * (size_t)rows);
+  if (loss == NULL) return nk_throw(env, "mlmCrossEntropy", "out of memory");
+  const ce_ctx ctx = {(const float*)X.data, labels, loss, cols, 0.0f};
+  par_range(rows, (uint64_t)(rows * cols), ce_rows, &ctx);
+  double s = 0;
+  for (int64_t r = 0; r < rows; r++) s += loss[r];
+  free(loss);
+  napi_value out;
+  NK_CHECK(napi_create_double(env, (double)(float)(s / (double)rows), &out));
+  return out;
+}
+
+/* mlmCrossEntropyGrad(x, labels, rows, cols, dy, out): out = (softmax(x) - onehot(labels))·(dy / rows), as the composition's gradient. */
+static napi_value nk_mlm_ce_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  nk_array X, L, O;
+  int64_t rows, cols;
+  double dy;
+  if (!nk_args(env, info, 6, argv) || !ce_args(env, argv, &X, &L, &rows, &cols) || napi_get_value_double(env, argv[4], &dy) != napi_ok || !nk_f32(env, argv[5], &O) ||
+      (uint64_t)(rows * cols) > O.length) {
+    return nk_throw(env, "mlmCrossEntropyGrad", "expects (x: Float32Array [rows·cols], labels: Int32Array [rows], rows, cols, dy, out: Float32Array [rows·cols])");
+  }
+  const int32_t* labels = (const int32_t*)L.data;
+  if (ce_bad_label(labels, rows, cols) >= 0) return nk_throw(env, "mlmCrossEntropyGrad", "a label is outside [0, cols)");
+  /* tf.div(dy, M): float32 division */
+  const ce_ctx ctx = {(const float*)X.data, labels, (float*)O.data, cols, (float)dy / (float)rows};
+  par_range(rows, (uint64_t)(rows * cols), ce_grad_rows, &ctx);
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- optimizer */
 
 /*
@@ -1610,6 +1730,8 @@ void rtd_register_node_kernels(napi_env env, napi_value exports) {
       {"attentionProbsGrad", NULL, nk_attention_probs_grad, NULL, NULL, NULL, napi_default, NULL},
       {"dropout", NULL, nk_dropout, NULL, NULL, NULL, napi_default, NULL},
       {"dropoutGrad", NULL, nk_dropout_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"mlmCrossEntropy", NULL, nk_mlm_ce, NULL, NULL, NULL, napi_default, NULL},
+      {"mlmCrossEntropyGrad", NULL, nk_mlm_ce_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adamwArrays", NULL, nk_adamw, NULL, NULL, NULL, napi_default, NULL},
       {"sumsqArray", NULL, nk_sumsq, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadsAll", NULL, nk_set_threads, NULL, NULL, NULL, napi_default, NULL},

@@ -1,7 +1,8 @@
 /**
  * Model operations that a backend may run as one fused kernel: exact-erf GELU and LayerNorm
- * (forward and gradient each), the dropout multiplier, and disentangled attention's
- * probabilities (the c2p/p2c skews, the key mask, softmax and dropout; forward and gradient). A backend that registers the kernel names below (the
+ * (forward and gradient each), the dropout multiplier, disentangled attention's
+ * probabilities (the c2p/p2c skews, the key mask, softmax and dropout; forward and gradient),
+ * and the MLM loss's mean cross-entropy (forward and gradient). A backend that registers the kernel names below (the
  * `native` backend does, src/runtime/native-backend/native-kernels.ts) gets one pass over the
  * activations instead of a chain of elementwise kernels; every other backend runs the
  * TensorFlow.js composition. The fused kernels compute the composition's float32 operations in
@@ -29,6 +30,11 @@ export const LAYER_NORM_GRAD_KERNEL = 'RtdLayerNormGrad'
 export const ATTENTION_PROBS_KERNEL = 'RtdAttentionProbs'
 /** attentionProbs's gradient: dy, y [, keep] -> [dc2c, dc2p?, dp2c?] (attrs keepProb, c2p, p2c). */
 export const ATTENTION_PROBS_GRAD_KERNEL = 'RtdAttentionProbsGrad'
+
+/** mlmCrossEntropy (below): logits [M, V], int32 labels [M] -> the mean cross-entropy, a float32 scalar. */
+export const MLM_CROSS_ENTROPY_KERNEL = 'RtdMlmCrossEntropy'
+/** Its gradient: dy (scalar), logits, labels -> (softmax(logits) - onehot(labels))·dy/M. */
+export const MLM_CROSS_ENTROPY_GRAD_KERNEL = 'RtdMlmCrossEntropyGrad'
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined
@@ -229,4 +235,43 @@ export function attentionProbs(t: AttentionScoreTerms, rate: number, seed?: numb
     }
   }) as never) as (...xs: tf.Tensor[]) => tf.Tensor3D
   return op(...present)
+}
+
+/**
+ * The composition MLM_CROSS_ENTROPY_KERNEL fuses: mean over rows of logSumExp(x) - x[label], with
+ * the gradient written by hand, (softmax(x) - onehot(y)) / M: autodiff through logSumExp and a
+ * one-hot product would keep several [M, V] temporaries alive (V = 128100 for DeBERTa-v3).
+ */
+export function mlmCrossEntropyComposition(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const [M, V] = logits.shape
+  const ce = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([x, labels]) // the labels tensor may be gone by backprop time; saved copies are kept for it
+    const value = tf.tidy(() => {
+      const flat = tf.add(tf.mul(tf.range(0, M, 1, 'int32'), tf.scalar(V, 'int32')), labels) // row·V + label
+      const picked = tf.gather(tf.reshape(x, [M * V]), flat) // [M]
+      return tf.mean(tf.sub(tf.logSumExp(x, 1), picked))
+    })
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => tf.mul(tf.sub(tf.softmax(saved[0]!), tf.oneHot(saved[1] as tf.Tensor1D, V)), tf.div(dy, M))),
+    }
+  }) as never) as (x: tf.Tensor) => tf.Scalar
+  return ce(logits)
+}
+
+/**
+ * Mean cross-entropy of logits [M, V] against int32 labels [M] (M >= 1): one pass over the
+ * logits each way where the backend has the kernels (no [M, V] temporaries but the gradient),
+ * else the composition; the same float32 numbers either way.
+ */
+export function mlmCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  if (logits.dtype !== 'float32' || labels.dtype !== 'int32' || logits.shape[0] === 0 || !hasKernel(MLM_CROSS_ENTROPY_KERNEL)) return mlmCrossEntropyComposition(logits, labels)
+  const ce = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([x, labels])
+    return {
+      value: tf.engine().runKernel(MLM_CROSS_ENTROPY_KERNEL, {logits: x, labels}) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(MLM_CROSS_ENTROPY_GRAD_KERNEL, {dy, logits: saved[0]!, labels: saved[1]!}) as tf.Tensor,
+    }
+  }) as never) as (x: tf.Tensor) => tf.Scalar
+  return ce(logits)
 }

@@ -5,7 +5,7 @@
  * JS kernel, which gives the same results and the same errors.
  */
 import * as tf from '#tfjs'
-import {aleaState, ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL} from '../fused-ops.js'
+import {aleaState, ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, MLM_CROSS_ENTROPY_GRAD_KERNEL, MLM_CROSS_ENTROPY_KERNEL} from '../fused-ops.js'
 import {hasNativeBackendKernels, type NativeKernels} from '../native/load-native.js'
 import {cpuValues} from '../tfjs-internals.js'
 
@@ -557,6 +557,45 @@ function dropoutGradKernel(nk: AttentionKernels): Kernel {
   }
 }
 
+/** The MLM loss's cross-entropy (fused-ops.ts, mlmCrossEntropy): logits [M, V] float32, labels [M] int32 -> a float32 scalar. */
+function mlmCrossEntropyKernel(nk: CrossEntropyKernels): Kernel {
+  return (args) => {
+    const {logits, labels} = args.inputs as {logits: tf.TensorInfo; labels: tf.TensorInfo}
+    const [M, V] = logits.shape as [number, number]
+    if (!allF32(args.backend, logits) || logits.shape.length !== 2 || labels.dtype !== 'int32' || !storageMatches(args.backend, labels) || size(labels.shape) !== M || M < 1) {
+      throw new Error(`${MLM_CROSS_ENTROPY_KERNEL}: float32 logits [M, V] (M >= 1) and int32 labels [M]`)
+    }
+    const out = newF32(args.backend, 1)
+    out[0] = nk.mlmCrossEntropy(values(args.backend, logits), values<Int32Array>(args.backend, labels), M, V)
+    return args.backend.makeTensorInfo([], 'float32', out)
+  }
+}
+
+/** Its gradient: dy (float32 scalar), logits, labels -> dlogits [M, V]. */
+function mlmCrossEntropyGradKernel(nk: CrossEntropyKernels): Kernel {
+  return (args) => {
+    const {dy, logits, labels} = args.inputs as {dy: tf.TensorInfo; logits: tf.TensorInfo; labels: tf.TensorInfo}
+    const [M, V] = logits.shape as [number, number]
+    if (!allF32(args.backend, dy, logits) || size(dy.shape) !== 1 || logits.shape.length !== 2 || labels.dtype !== 'int32' || !storageMatches(args.backend, labels) || size(labels.shape) !== M || M < 1) {
+      throw new Error(`${MLM_CROSS_ENTROPY_GRAD_KERNEL}: float32 dy (one value) and logits [M, V] (M >= 1), int32 labels [M]`)
+    }
+    const out = newF32(args.backend, M * V)
+    nk.mlmCrossEntropyGrad(values(args.backend, logits), values<Int32Array>(args.backend, labels), M, V, values(args.backend, dy)[0]!, out)
+    return args.backend.makeTensorInfo(logits.shape, 'float32', out)
+  }
+}
+
+/** The cross-entropy kernels (absent from addons built before them). */
+interface CrossEntropyKernels {
+  mlmCrossEntropy(logits: Float32Array, labels: Int32Array, rows: number, cols: number): number
+  mlmCrossEntropyGrad(logits: Float32Array, labels: Int32Array, rows: number, cols: number, dy: number, out: Float32Array): void
+}
+
+function hasCrossEntropyKernels(k: object): k is CrossEntropyKernels {
+  const f = k as Partial<CrossEntropyKernels>
+  return typeof f.mlmCrossEntropy === 'function' && typeof f.mlmCrossEntropyGrad === 'function'
+}
+
 /** The attention and dropout kernels (absent from addons built before them). */
 interface AttentionKernels {
   attentionProbs(c2c: Float32Array, c2p: Float32Array | null, p2c: Float32Array | null, mask: Float32Array, out: Float32Array, y: Float32Array | null, keep: Uint8Array | null,
@@ -610,5 +649,6 @@ export function nativeKernelConfigs(kernels: NativeKernels): tf.KernelConfig[] {
       [LAYER_NORM_KERNEL, layerNorm(nk)], [LAYER_NORM_GRAD_KERNEL, layerNormGrad(nk)])
   if (hasAttentionKernels(nk)) list.push([ATTENTION_PROBS_KERNEL, attentionProbsKernel(nk)], [ATTENTION_PROBS_GRAD_KERNEL, attentionProbsGradKernel(nk)],
       [DROPOUT_KERNEL, dropoutKernel(nk)], [DROPOUT_GRAD_KERNEL, dropoutGradKernel(nk)])
+  if (hasCrossEntropyKernels(nk)) list.push([MLM_CROSS_ENTROPY_KERNEL, mlmCrossEntropyKernel(nk)], [MLM_CROSS_ENTROPY_GRAD_KERNEL, mlmCrossEntropyGradKernel(nk)])
   return list.map(([kernelName, f]) => ({kernelName, backendName: 'native', kernelFunc: f as unknown as tf.KernelFunc}))
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '#tfjs'
 import {expect} from 'chai'
-import {ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, attentionProbs, attentionProbsComposition, type AttentionScoreTerms, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused} from '../../../src/runtime/fused-ops.js'
+import {ATTENTION_PROBS_GRAD_KERNEL, ATTENTION_PROBS_KERNEL, attentionProbs, attentionProbsComposition, type AttentionScoreTerms, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MULTIPLIER_KERNEL, dropoutWithSeed, GELU_KERNEL, geluComposition, geluExact, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormComposition, layerNormFused, MLM_CROSS_ENTROPY_GRAD_KERNEL, MLM_CROSS_ENTROPY_KERNEL, mlmCrossEntropy, mlmCrossEntropyComposition} from '../../../src/runtime/fused-ops.js'
 import {initBackend} from '../../../src/runtime/backend.js'
 import {hasArrayKernels} from '../../../src/runtime/native-backend/native-kernels.js'
 import {loadNativeKernels} from '../../../src/runtime/native/load-native.js'
@@ -186,6 +186,28 @@ describe('native backend', function () {
     const profile = await tf.profile(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(layerNormFused(xs[0]!, xs[1]!, xs[2]!, 1e-5)))([t([4, 8], 1), t([8], 2), t([8], 3)]))
     expect(profile.kernelNames).to.include.members([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL])
     expect(profile.kernelNames).to.not.include('Rsqrt')
+  })
+
+  it('fused MLM cross-entropy and its gradient equal the composition (cpu, and native\'s own to the bit)', async () => {
+    const cases: Array<[number, number, number]> = [[256, 4000, 1], [7, 33, 2], [1, 2, 3], [40, 517, 4]]
+    for (const [M, V, seed] of cases) {
+      const x = () => tf.add(t([M, V], seed, 8), seed === 4 ? 500 : 0) as tf.Tensor2D // seed 4: large logits
+      const labels = () => tf.tensor1d(Array.from({length: M}, (_, i) => (i * 7919 + seed * 13) % V), 'int32')
+      const both = (ce: typeof mlmCrossEntropy) => () => {
+        const y = labels()
+        return [ce(x(), y), tf.grad((z: tf.Tensor) => tf.mul(ce(z as tf.Tensor2D, y), 3))(x())] // dy = 3: the gradient scales by dy
+      }
+      await expectSame(both(mlmCrossEntropy), 1e-5)
+      await initBackend({backend: 'native', threads: 2})
+      const fused = tf.tidy(() => both(mlmCrossEntropy)().map((r) => Array.from(r.dataSync())))
+      const composed = tf.tidy(() => both(mlmCrossEntropyComposition)().map((r) => Array.from(r.dataSync())))
+      expect(fused).to.deep.equal(composed)
+    }
+    await initBackend({backend: 'native', threads: 2})
+    const profile = await tf.profile(() => tf.grad((z: tf.Tensor) => mlmCrossEntropy(z as tf.Tensor2D, tf.tensor1d([1, 0], 'int32')))(t([2, 5], 1)))
+    expect(profile.kernelNames).to.include.members([MLM_CROSS_ENTROPY_KERNEL, MLM_CROSS_ENTROPY_GRAD_KERNEL])
+    expect(profile.kernelNames).to.not.include('OneHot')
+    expect(() => mlmCrossEntropy(t([2, 5], 1) as tf.Tensor2D, tf.tensor1d([1, 5], 'int32'))).to.throw(/label 5 of row 1 is outside \[0, 5\)/)
   })
 
   it('fused dropout multiplier draws tf.dropout\'s mask from the same seed', async () => {
