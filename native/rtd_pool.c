@@ -5,12 +5,13 @@
  * and only while chunks remain, so a worker that wakes after its job has finished (or after the
  * next one was published) claims nothing from a job whose fields it has not read. Workers count
  * finished chunks in `done`; the caller waits until every chunk a worker took is done.
- * Idle workers spin briefly, then sleep on a condition variable.
+ * Idle workers, and a caller waiting for a worker's chunk, spin briefly, then sleep on a
+ * condition variable: on an oversubscribed machine a spinning (or sched_yield-ing) waiter would
+ * take the core the thread it waits for needs.
  */
 #include "rtd_pool.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -34,6 +35,9 @@ static _Atomic uint64_t pool_seq;    /* generation of the latest job */
 static _Atomic uint64_t pool_ticket; /* gen (24 bits) | n (20) | next (20) */
 static _Atomic int64_t pool_done;    /* chunks finished by workers in the current job */
 static _Atomic int pool_sleepers;
+static pthread_mutex_t pool_done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_done_cv = PTHREAD_COND_INITIALIZER;
+static _Atomic int pool_caller_waits; /* the caller sleeps until `done` reaches its count */
 static _Atomic int pool_busy;        /* a caller owns the workers */
 static pool_fn pool_job_fn;
 static const void* pool_job_arg;
@@ -82,7 +86,12 @@ static void* pool_worker(void* p) {
     while (pool_claim(gen, &chunk)) {
       /* the claim succeeded, so job `gen` is unfinished and its fields are still in place */
       pool_job_fn(pool_job_arg, chunk);
-      atomic_fetch_add_explicit(&pool_done, 1, memory_order_release);
+      atomic_fetch_add(&pool_done, 1);
+      if (atomic_load(&pool_caller_waits)) {
+        pthread_mutex_lock(&pool_done_mu);
+        pthread_cond_broadcast(&pool_done_cv);
+        pthread_mutex_unlock(&pool_done_mu);
+      }
     }
   }
   return NULL;
@@ -127,9 +136,13 @@ void pool_run(pool_fn fn, const void* arg, int64_t n, int threads) {
     mine++;
   }
   const int64_t theirs = n - mine;
-  for (int spins = 0; atomic_load_explicit(&pool_done, memory_order_acquire) < theirs; spins++) {
-    if (spins < POOL_SPIN) POOL_PAUSE();
-    else sched_yield(); /* the worker may share our core */
+  for (int spins = 0; spins < POOL_SPIN && atomic_load_explicit(&pool_done, memory_order_acquire) < theirs; spins++) POOL_PAUSE();
+  if (atomic_load(&pool_done) < theirs) {
+    pthread_mutex_lock(&pool_done_mu);
+    atomic_store(&pool_caller_waits, 1);
+    while (atomic_load(&pool_done) < theirs) pthread_cond_wait(&pool_done_cv, &pool_done_mu);
+    atomic_store(&pool_caller_waits, 0);
+    pthread_mutex_unlock(&pool_done_mu);
   }
   atomic_store(&pool_busy, 0);
 }
