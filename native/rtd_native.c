@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rtd_adamw.h"
+
 #define CHECK(call)                                                     \
   do {                                                                  \
     if ((call) != napi_ok) {                                            \
@@ -215,11 +217,7 @@ static int get_f64(napi_env env, napi_value v, double* out) {
 
 /*
  * adamw(heap, pOff, gOff, mOff, vOff, n, c1, b1, c2, b2, sqrtBc2, eps, stepSize, decay, decays)
- * One AdamW update of n float32 values in place (src/train/adamw.ts, updateInPlace): every
- * scalar is rounded to float32 as tfjs would, and every operation is rounded to float32 in the
- * same order (no contraction: binding.gyp builds with -ffp-contract=off), so the result is bit
- * for bit the JS loop's (sqrtf is correctly rounded, like fround(Math.sqrt(x)) of a float):
- *   m = g*c1 + m*b1;  v = (g*g)*c2 + v*b2;  u = (m / (sqrt(v)/sqrtBc2 + eps)) * stepSize
+ * One AdamW update of n float32 values in place, bit for bit the JS loop's (rtd_adamw.h):
  *   p = decays ? p*decay - u : p - u
  * p, m and v must not overlap each other or g (they are buffers the caller owns exclusively).
  */
@@ -243,33 +241,9 @@ static napi_value adamw_f32(napi_env env, napi_callback_info info) {
     if (!fits((uint64_t)o[i], 1, 0, n, len)) return throw_range(env, "rtd_native.adamw: operand outside the heap");
   }
   char* base = (char*)data;
-  float* restrict p = (float*)(base + o[0]);
-  const float* restrict g = (const float*)(base + o[1]);
-  float* restrict m = (float*)(base + o[2]);
-  float* restrict v = (float*)(base + o[3]);
-  const float c1 = (float)s[0], b1 = (float)s[1], c2 = (float)s[2], b2 = (float)s[3];
-  const float bc2 = (float)s[4], eps = (float)s[5], step = (float)s[6], decay = (float)s[7];
-  if (decays) {
-    for (int64_t i = 0; i < n; i++) {
-      const float gi = g[i];
-      const float mi = gi * c1 + m[i] * b1;
-      const float vi = (gi * gi) * c2 + v[i] * b2;
-      m[i] = mi;
-      v[i] = vi;
-      const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
-      p[i] = p[i] * decay - u;
-    }
-  } else {
-    for (int64_t i = 0; i < n; i++) {
-      const float gi = g[i];
-      const float mi = gi * c1 + m[i] * b1;
-      const float vi = (gi * gi) * c2 + v[i] * b2;
-      m[i] = mi;
-      v[i] = vi;
-      const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
-      p[i] = p[i] - u;
-    }
-  }
+  const float decay = decays ? (float)s[7] : 1.0f;
+  adamw_update((float*)(base + o[0]), (const float*)(base + o[1]), (float*)(base + o[2]), (float*)(base + o[3]), 0, n, (float)s[0], (float)s[1], (float)s[2], (float)s[3],
+               (float)s[4], (float)s[5], (float)s[6], decay);
   return NULL;
 }
 

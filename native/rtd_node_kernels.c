@@ -13,6 +13,7 @@
 #include <node_api.h>
 #include <cblas.h>
 #include "rtd_pool.h"
+#include "rtd_adamw.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -606,20 +607,20 @@ typedef struct {
   int64_t cols;
 } rows_ctx;
 
+/* q = exp(p - max) / sum, one row of cols (the native Softmax's operations, in its order). */
+static inline void softmax_row(const float* p, float* q, int64_t cols) {
+  float mx = p[0];
+  for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
+  float s = 0.0f;
+  for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
+  vec_exp(q, q, cols);
+  for (int64_t j = 0; j < cols; j++) s += q[j];
+  for (int64_t j = 0; j < cols; j++) q[j] = q[j] / s;
+}
+
 static void softmax_rows(const void* p_, int64_t r0, int64_t r1) {
   const rows_ctx* c = (const rows_ctx*)p_;
-  const int64_t cols = c->cols;
-  for (int64_t r = r0; r < r1; r++) {
-    const float* p = c->x + r * cols;
-    float* q = c->o + r * cols;
-    float mx = p[0];
-    for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
-    float s = 0.0f;
-    for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
-    vec_exp(q, q, cols);
-    for (int64_t j = 0; j < cols; j++) s += q[j];
-    for (int64_t j = 0; j < cols; j++) q[j] = q[j] / s;
-  }
+  for (int64_t r = r0; r < r1; r++) softmax_row(c->x + r * c->cols, c->o + r * c->cols, c->cols);
 }
 
 /* softmax(x, out, rows, cols): out = exp(x - max) / sum over each row of cols. */
@@ -1543,16 +1544,10 @@ static void ce_grad_rows(const void* p_, int64_t r0, int64_t r1) {
   const ce_ctx* c = (const ce_ctx*)p_;
   const int64_t cols = c->cols;
   for (int64_t r = r0; r < r1; r++) {
-    const float* p = c->x + r * cols;
     float* q = c->out + r * cols;
-    float mx = p[0];
-    for (int64_t j = 1; j < cols; j++) mx = p[j] > mx ? p[j] : mx;
-    float s = 0.0f;
-    for (int64_t j = 0; j < cols; j++) q[j] = p[j] - mx;
-    vec_exp(q, q, cols);
-    for (int64_t j = 0; j < cols; j++) s += q[j];
+    softmax_row(c->x + r * cols, q, cols);
     const int64_t label = c->labels[r];
-    for (int64_t j = 0; j < cols; j++) q[j] = (q[j] / s - (j == label ? 1.0f : 0.0f)) * c->g;
+    for (int64_t j = 0; j < cols; j++) q[j] = (q[j] - (j == label ? 1.0f : 0.0f)) * c->g;
   }
 }
 
@@ -1635,20 +1630,7 @@ typedef struct {
 
 static void adamw_range(const void* p_, int64_t i0, int64_t i1) {
   const adamw_ctx* c = (const adamw_ctx*)p_;
-  float* restrict p = c->p;
-  const float* restrict g = c->g;
-  float* restrict m = c->m;
-  float* restrict v = c->v;
-  const float c1 = c->c1, b1 = c->b1, c2 = c->c2, b2 = c->b2, bc2 = c->bc2, eps = c->eps, step = c->step, keep = c->keep;
-  for (int64_t i = i0; i < i1; i++) {
-    const float gi = g[i];
-    const float mi = gi * c1 + m[i] * b1;
-    const float vi = (gi * gi) * c2 + v[i] * b2;
-    m[i] = mi;
-    v[i] = vi;
-    const float u = (mi / (sqrtf(vi) / bc2 + eps)) * step;
-    p[i] = p[i] * keep - u;
-  }
+  adamw_update(c->p, c->g, c->m, c->v, i0, i1, c->c1, c->b1, c->c2, c->b2, c->bc2, c->eps, c->step, c->keep);
 }
 
 static napi_value nk_adamw(napi_env env, napi_callback_info info) {
